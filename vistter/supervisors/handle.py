@@ -1,0 +1,208 @@
+"""Reaching a supervision tree from outside: by child id, never through a stale ref.
+
+A :class:`SupervisorHandle` wraps a supervisor's ref; a :class:`ChildHandle` names a child
+by its path and resolves the *current* incarnation on every call, so a caller holding one
+keeps working across restarts. All methods block the calling thread (any thread but the
+supervisor's own) for at most ``timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import pykka
+
+from vistter.actors.link import EventSink, Exit, Link
+from vistter.clock import Clock
+from vistter.errors import UnknownChildError
+from vistter.supervisors.spec import ChildKind, ChildSpec, SupervisorFlags
+from vistter.supervisors.supervisor import ChildInfo, Supervisor
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class SupervisorHandle:
+    """Calls into one supervisor."""
+
+    def __init__(self, ref: pykka.ActorRef[Supervisor], timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.ref = ref
+        self.timeout = timeout
+
+    def _call(self, method: str, *args: Any) -> Any:
+        try:
+            return getattr(self.ref.proxy(), method)(*args).get(timeout=self.timeout)
+        except pykka.ActorDeadError as exc:
+            raise UnknownChildError(
+                "the supervisor is not running", hint="it may be restarting; try again"
+            ) from exc
+        except pykka.Timeout as exc:
+            raise TimeoutError(
+                f"supervisor did not answer {method} within {self.timeout:g} s"
+            ) from exc
+
+    def start_child(self, spec_or_args: ChildSpec | Sequence[Any] = ()) -> str:
+        result: str = self._call("start_child", spec_or_args)
+        return result
+
+    def terminate_child(self, child_id: str) -> None:
+        self._call("terminate_child", child_id)
+
+    def restart_child(self, child_id: str) -> None:
+        self._call("restart_child", child_id)
+
+    def delete_child(self, child_id: str) -> None:
+        self._call("delete_child", child_id)
+
+    def which_children(self) -> list[ChildInfo]:
+        result: list[ChildInfo] = self._call("which_children")
+        return result
+
+    def count_children(self) -> dict[str, int]:
+        """OTP's ``count_children``: specs, running (active), supervisors, workers."""
+        children = self.which_children()
+        return {
+            "specs": len(children),
+            "active": sum(1 for c in children if c.state == "running"),
+            "supervisors": sum(1 for c in children if c.kind is ChildKind.SUPERVISOR),
+            "workers": sum(1 for c in children if c.kind is ChildKind.WORKER),
+        }
+
+    def child_ref(self, child_id: str) -> pykka.ActorRef[Any]:
+        result: pykka.ActorRef[Any] = self._call("child_ref", child_id)
+        return result
+
+    def child(self, path: str) -> ChildHandle:
+        """A handle on the child at ``path`` (``"camera-1"`` or ``"sources/camera-1"``)."""
+        return ChildHandle(self, path)
+
+    def supervisor(self, path: str) -> SupervisorHandle:
+        """A handle on a child supervisor, resolved now."""
+        return SupervisorHandle(self.child(path).ref(), self.timeout)
+
+    def tree(self) -> dict[str, Any]:
+        """The live tree below this supervisor, as JSON-ready dicts."""
+        node = self._call("describe")
+        return _node_from_supervisor(self, node, self.ref)
+
+    def stop(self) -> None:
+        """Stop the supervisor and its subtree (children in reverse start order)."""
+        try:
+            self.ref.stop(block=True, timeout=None)
+        except pykka.ActorDeadError:
+            pass
+
+
+class ChildHandle:
+    """A child named by its path; every call resolves the current incarnation."""
+
+    def __init__(self, root: SupervisorHandle, path: str) -> None:
+        self._root = root
+        self.path = path
+
+    def ref(self) -> pykka.ActorRef[Any]:
+        *parents, child_id = self.path.strip("/").split("/")
+        handle = self._root
+        for parent in parents:
+            handle = SupervisorHandle(handle.child_ref(parent), handle.timeout)
+        return handle.child_ref(child_id)
+
+    def proxy(self) -> Any:
+        return self.ref().proxy()
+
+    def ask(self, message: Any, timeout: float | None = None) -> Any:
+        return self.ref().ask(message, timeout=timeout or self._root.timeout)
+
+    def tell(self, message: Any) -> None:
+        self.ref().tell(message)
+
+
+def _node_from_supervisor(
+    handle: SupervisorHandle, describe: dict[str, Any], ref: pykka.ActorRef[Any]
+) -> dict[str, Any]:
+    actor = ref.actor_class.__name__
+    node: dict[str, Any] = {
+        "kind": "supervisor",
+        "actor": actor,
+        "state": "running",
+        **describe,
+        "children": [],
+    }
+    for info in handle.which_children():
+        child = _node_from_info(info)
+        if info.kind is ChildKind.SUPERVISOR and info.ref is not None and info.state == "running":
+            sub = SupervisorHandle(info.ref, handle.timeout)
+            try:
+                sub_node = _node_from_supervisor(sub, sub._call("describe"), info.ref)
+                for key in ("strategy", "intensity", "period", "recent_restarts", "children"):
+                    child[key] = sub_node[key]
+            except (TimeoutError, UnknownChildError):
+                child["state"] = "unresponsive"
+        node["children"].append(child)
+    return node
+
+
+def _node_from_info(info: ChildInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "path": info.path,
+        "kind": info.kind.value,
+        "actor": info.actor,
+        "state": info.state,
+        "restart_type": info.restart_type.value,
+        "strategy": None,
+        "restarts": info.restarts,
+        "history": [entry.to_dict() for entry in info.history],
+        "pids": list(info.pids),
+        "children": [],
+    }
+
+
+class RootSupervisor:
+    """The top of a tree: a supervisor with nobody above it.
+
+    ``exited`` is set when the root stops or gives up; ``exit`` tells how.
+    """
+
+    def __init__(
+        self,
+        flags: SupervisorFlags,
+        children: Sequence[ChildSpec],
+        *,
+        name: str = "root",
+        clock: Clock | None = None,
+        events: EventSink | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.exited = threading.Event()
+        self.exit: Exit | None = None
+        self.link = Link(name, on_exit=self._on_exit, clock=clock, events=events)
+        ref = Supervisor.start(self.link, flags, list(children))
+        self.link.clock.wait(self.link.settled, 1e9)
+        self.handle = SupervisorHandle(ref, timeout)
+        if self.link.exit is not None:
+            raise UnknownChildError(
+                f"the {name} supervisor failed to start: {self.link.exit.error}",
+                hint="see the log above for which child failed and why",
+            )
+
+    def _on_exit(self, link: Link, exit_: Exit) -> None:
+        self.exit = exit_
+        self.exited.set()
+
+    def tree(self) -> dict[str, Any]:
+        node = self.handle.tree()
+        return {
+            "id": self.link.child_id,
+            "path": self.link.path,
+            "restart_type": "permanent",
+            "restarts": 0,
+            "history": [],
+            "pids": [],
+            **node,
+        }
+
+    def stop(self) -> None:
+        self.handle.stop()
+        self.exited.wait(5.0)

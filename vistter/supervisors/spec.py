@@ -1,0 +1,158 @@
+"""Child specifications and supervisor flags, as in Erlang/OTP's ``supervisor`` module."""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pykka
+
+from vistter.actors.link import Exit, ExitReason, Link
+
+
+class Strategy(enum.StrEnum):
+    """What else is restarted when one child dies."""
+
+    ONE_FOR_ONE = "one_for_one"
+    ONE_FOR_ALL = "one_for_all"
+    REST_FOR_ONE = "rest_for_one"
+    SIMPLE_ONE_FOR_ONE = "simple_one_for_one"
+
+
+class RestartType(enum.StrEnum):
+    """When a child is restarted."""
+
+    PERMANENT = "permanent"
+    """Always."""
+    TRANSIENT = "transient"
+    """Only after an abnormal exit (anything but ``normal`` and ``shutdown``)."""
+    TEMPORARY = "temporary"
+    """Never; also not when a sibling's death takes it down."""
+
+    def wants_restart(self, exit_: Exit) -> bool:
+        if self is RestartType.PERMANENT:
+            return True
+        if self is RestartType.TRANSIENT:
+            return exit_.abnormal
+        return False
+
+
+class ChildKind(enum.StrEnum):
+    WORKER = "worker"
+    SUPERVISOR = "supervisor"
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delay for restarts once the supervisor's restart intensity is exhausted.
+
+    As in RabbitMQ's ``supervisor2``: a child with a backoff that keeps failing is retried
+    after ``initial``, ``initial*factor``, ... up to ``maximum`` seconds instead of taking
+    the tree down. The delay starts again from ``initial`` once the child has stayed up for
+    ``reset_after`` seconds.
+    """
+
+    initial: float = 2.0
+    factor: float = 2.0
+    maximum: float = 60.0
+    reset_after: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.initial <= 0 or self.factor < 1 or self.maximum < self.initial:
+            raise ValueError(
+                f"invalid backoff {self}: need initial > 0, factor >= 1, maximum >= initial"
+            )
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before delayed restart number ``attempt`` (0-based)."""
+        return float(min(self.maximum, self.initial * self.factor ** min(attempt, 64)))
+
+
+@dataclass(frozen=True)
+class HeartbeatSpec:
+    """How the supervisor checks that a child still handles messages.
+
+    Every ``interval`` seconds it sends a heartbeat; a child that has not answered one
+    within ``timeout`` seconds is declared hung (exit reason ``hang``) and restarted.
+    """
+
+    interval: float = 5.0
+    timeout: float = 10.0
+
+
+StartFunction = Callable[..., pykka.ActorRef[Any]]
+"""Starts one incarnation: called as ``start(link, *args)``, returns the started actor's ref.
+
+It runs in the supervisor's thread; the actor must be constructed with the given ``Link``.
+"""
+
+
+@dataclass(frozen=True)
+class ChildSpec:
+    """One child of a supervisor.
+
+    ``shutdown`` is how many seconds the child gets to stop before it is killed
+    (``math.inf`` waits forever, as OTP's ``infinity``; the default for supervisors).
+    """
+
+    id: str
+    start: StartFunction
+    restart: RestartType = RestartType.PERMANENT
+    shutdown: float = 5.0
+    kind: ChildKind = ChildKind.WORKER
+    restart_delay: Backoff | None = None
+    heartbeat: HeartbeatSpec | None = None
+    start_timeout: float = 15.0
+
+    def __post_init__(self) -> None:
+        if not self.id or "/" in self.id:
+            raise ValueError(f"child id {self.id!r} must be non-empty and contain no '/'")
+        if self.shutdown <= 0:
+            raise ValueError(f"child {self.id!r}: shutdown must be > 0 seconds")
+
+    @classmethod
+    def supervisor(cls, id: str, start: StartFunction, **kwargs: Any) -> ChildSpec:  # noqa: A002
+        """A child that is itself a supervisor: waits for its subtree to stop."""
+        kwargs.setdefault("shutdown", math.inf)
+        return cls(id=id, start=start, kind=ChildKind.SUPERVISOR, **kwargs)
+
+
+@dataclass(frozen=True)
+class SupervisorFlags:
+    """Strategy and restart intensity: more than ``intensity`` restarts within ``period``
+    seconds make the supervisor stop all its children and die (escalation)."""
+
+    strategy: Strategy = Strategy.ONE_FOR_ONE
+    intensity: int = 3
+    period: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.intensity < 0 or self.period <= 0:
+            raise ValueError("supervisor intensity must be >= 0 and period > 0 seconds")
+
+
+def start_function_for(cls: type[pykka.Actor], *args: Any, **kwargs: Any) -> StartFunction:
+    """A start function that starts ``cls(link, *args, **kwargs)``."""
+
+    def start(link: Link, *extra: Any) -> pykka.ActorRef[Any]:
+        return cls.start(link, *args, *extra, **kwargs)
+
+    start.__name__ = f"start_{cls.__name__}"
+    return start
+
+
+__all__ = [
+    "Backoff",
+    "ChildKind",
+    "ChildSpec",
+    "ExitReason",
+    "HeartbeatSpec",
+    "RestartType",
+    "StartFunction",
+    "Strategy",
+    "SupervisorFlags",
+    "start_function_for",
+]

@@ -1,0 +1,553 @@
+"""The supervisor actor: Erlang/OTP supervision on top of Pykka.
+
+A :class:`Supervisor` starts its children in order, watches them through their
+:class:`~vistter.actors.link.Link`, restarts them by strategy and restart type, kills
+what does not stop in time, and gives up (escalates to its own supervisor) when children
+die more often than its restart intensity allows. Everything here runs in the
+supervisor's own actor thread; other threads only post messages to it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import pykka
+
+from vistter.actors.base import Heartbeat, SupervisedActor
+from vistter.actors.link import Exit, ExitReason, Link
+from vistter.clock import Timer
+from vistter.errors import ChildStartError, SupervisionError, UnknownChildError
+from vistter.supervisors.intensity import RestartIntensity
+from vistter.supervisors.spec import (
+    ChildKind,
+    ChildSpec,
+    RestartType,
+    Strategy,
+    SupervisorFlags,
+)
+
+logger = logging.getLogger(__name__)
+
+HISTORY_LENGTH = 20
+SUPERVISION_TOPIC = "event.supervision"
+
+
+class SupervisorEscalation(Exception):  # noqa: N818 - it is an exit reason, not an error
+    """Raised inside a supervisor that gave up; it crashes the supervisor on purpose."""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One way a child incarnation ended."""
+
+    at: float
+    reason: str
+    error: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at": self.at, "reason": self.reason, "error": self.error}
+
+
+@dataclass(frozen=True)
+class ChildInfo:
+    """A child as ``which_children`` shows it."""
+
+    id: str
+    path: str
+    kind: ChildKind
+    actor: str
+    state: str
+    restart_type: RestartType
+    restarts: int
+    history: tuple[HistoryEntry, ...]
+    pids: tuple[int, ...]
+    ref: pykka.ActorRef[Any] | None
+
+
+@dataclass
+class _Child:
+    spec: ChildSpec
+    args: tuple[Any, ...] = ()
+    link: Link | None = None
+    ref: pykka.ActorRef[Any] | None = None
+    state: str = "stopped"
+    restarts: int = 0
+    started_at: float = 0.0
+    delayed_attempt: int = 0
+    restart_timer: Timer | None = None
+    heartbeat_timer: Timer | None = None
+    heartbeat_future: pykka.Future[Any] | None = None
+    heartbeat_sent_at: float = 0.0
+    history: deque[HistoryEntry] = field(default_factory=lambda: deque(maxlen=HISTORY_LENGTH))
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+# Messages the supervisor posts to itself (from child threads and clock timers).
+@dataclass(frozen=True)
+class _ChildExited:
+    link: Link
+    exit: Exit
+
+
+@dataclass(frozen=True)
+class _RestartDue:
+    child_id: str
+
+
+@dataclass(frozen=True)
+class _RetryRestart:
+    child_id: str
+
+
+@dataclass(frozen=True)
+class _HeartbeatDue:
+    child_id: str
+    incarnation: int
+
+
+class Supervisor(SupervisedActor):
+    """A supervisor of actors (which may be supervisors themselves).
+
+    Public methods are called through the actor's proxy (see
+    :class:`~vistter.supervisors.handle.SupervisorHandle`) and run in the supervisor's
+    thread. A child's ``setup`` must not call back into its own supervisor: the
+    supervisor waits for it to finish starting.
+    """
+
+    def __init__(
+        self,
+        link: Link,
+        flags: SupervisorFlags,
+        children: Sequence[ChildSpec] = (),
+    ) -> None:
+        super().__init__(link)
+        if flags.strategy is Strategy.SIMPLE_ONE_FOR_ONE and len(children) != 1:
+            raise ValueError("a simple_one_for_one supervisor takes exactly one child template")
+        self.flags = flags
+        self._intensity = RestartIntensity(flags.intensity, flags.period)
+        self._children: list[_Child] = []
+        self._template: ChildSpec | None = None
+        self._dynamic_ids = itertools.count(1)
+        if flags.strategy is Strategy.SIMPLE_ONE_FOR_ONE:
+            self._template = children[0]
+        else:
+            ids = [spec.id for spec in children]
+            duplicates = {i for i in ids if ids.count(i) > 1}
+            if duplicates:
+                raise ValueError(f"duplicate child ids under {link.path}: {sorted(duplicates)}")
+            self._children = [_Child(spec) for spec in children]
+
+    @property
+    def path(self) -> str:
+        return self.link.path
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Start the children in spec order (actor thread). If one fails to start, the
+        ones already started are stopped in reverse order and the supervisor fails to
+        start with :class:`~vistter.errors.ChildStartError`."""
+        started: list[_Child] = []
+        for child in list(self._children):
+            try:
+                self._start(child)
+            except ChildStartError:
+                for done in reversed(started):
+                    self._terminate(done)
+                raise
+            started.append(child)
+
+    def teardown(self) -> None:
+        """Stop every child in reverse start order (actor thread), killing any that does
+        not stop within its shutdown time."""
+        for child in reversed(self._children):
+            self._cancel_timers(child)
+            self._terminate(child)
+
+    def _kill_from_outside(self, exit_: Exit) -> None:
+        """Killed by our own supervisor: take the whole subtree down with us."""
+        for child in reversed(self._children):
+            if child.link is not None:
+                child.link.kill(ExitReason.KILLED, f"supervisor {self.path} was killed")
+        super()._kill_from_outside(exit_)
+
+    # -- public API (through the proxy) ------------------------------------------------
+
+    def start_child(self, spec_or_args: ChildSpec | Sequence[Any] = ()) -> str:
+        """Add and start a child; returns its id.
+
+        For ``simple_one_for_one`` pass the extra start arguments; otherwise a
+        :class:`ChildSpec` (its id must be new).
+        """
+        if self._template is not None:
+            if isinstance(spec_or_args, ChildSpec):
+                raise SupervisionError(
+                    f"{self.path} is simple_one_for_one: start_child takes start arguments",
+                    hint="pass the arguments for the child template, not a ChildSpec",
+                )
+            spec = _renamed(self._template, f"{self._template.id}-{next(self._dynamic_ids)}")
+            child = _Child(spec, tuple(spec_or_args))
+        else:
+            if not isinstance(spec_or_args, ChildSpec):
+                raise SupervisionError(
+                    f"{self.path}: start_child needs a ChildSpec",
+                    hint="build one with ChildSpec(id=..., start=...)",
+                )
+            if self._find(spec_or_args.id) is not None:
+                raise SupervisionError(
+                    f"{self.path} already has a child {spec_or_args.id!r}",
+                    hint="choose another id, or terminate_child and delete_child the old one",
+                )
+            child = _Child(spec_or_args)
+        self._children.append(child)
+        try:
+            self._start(child)
+        except ChildStartError:
+            self._children.remove(child)
+            raise
+        return child.id
+
+    def terminate_child(self, child_id: str) -> None:
+        """Stop a child. Its spec stays (``restart_child`` starts it again) except under
+        ``simple_one_for_one`` and for temporary children, which are removed."""
+        child = self._require(child_id)
+        self._cancel_timers(child)
+        self._terminate(child)
+        if self._template is not None or child.spec.restart is RestartType.TEMPORARY:
+            self._children.remove(child)
+
+    def restart_child(self, child_id: str) -> None:
+        """Start a terminated child again."""
+        child = self._require(child_id)
+        if child.link is not None:
+            raise SupervisionError(
+                f"{child.link.path} is running", hint="terminate_child it first"
+            )
+        self._cancel_timers(child)
+        self._start(child)
+
+    def delete_child(self, child_id: str) -> None:
+        """Forget a terminated child's spec."""
+        child = self._require(child_id)
+        if child.link is not None:
+            raise SupervisionError(
+                f"{child.link.path} is running", hint="terminate_child it first"
+            )
+        self._cancel_timers(child)
+        self._children.remove(child)
+
+    def which_children(self) -> list[ChildInfo]:
+        """Every child, in start order, with its state, restarts, history and PIDs."""
+        return [self._info(child) for child in self._children]
+
+    def child_ref(self, child_id: str) -> pykka.ActorRef[Any]:
+        """The current incarnation of a running child."""
+        child = self._require(child_id)
+        if child.ref is None or child.link is None or child.link.exit is not None:
+            raise UnknownChildError(
+                f"{self.path}/{child_id} is not running (state: {child.state})",
+                hint="wait for its restart, or look at /api/supervision for why it stopped",
+            )
+        return child.ref
+
+    def describe(self) -> dict[str, Any]:
+        """This supervisor's own node for the tree readout (children filled in by caller)."""
+        return {
+            "strategy": self.flags.strategy.value,
+            "intensity": self.flags.intensity,
+            "period": self.flags.period,
+            "recent_restarts": self._intensity.recent(self.link.clock.monotonic()),
+        }
+
+    # -- internal messages -------------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, _ChildExited):
+            self._on_child_exited(message.link, message.exit)
+        elif isinstance(message, _RestartDue):
+            self._on_restart_due(message.child_id)
+        elif isinstance(message, _RetryRestart):
+            self._on_retry(message.child_id)
+        elif isinstance(message, _HeartbeatDue):
+            self._on_heartbeat_due(message.child_id, message.incarnation)
+        else:
+            return super().on_receive(message)
+        return None
+
+    def _post(self, message: object) -> None:
+        """Post to our own inbox from any thread; a dead supervisor drops it."""
+        try:
+            self.actor_ref.tell(message)
+        except pykka.ActorDeadError:
+            logger.debug("%s is gone; dropped %r", self.path, message)
+
+    def _on_child_exited(self, link: Link, exit_: Exit) -> None:
+        child = next((c for c in self._children if c.link is link), None)
+        if child is None or link.shutdown_requested:
+            return  # a stale incarnation, or one we are stopping ourselves
+        self._forget_incarnation(child, exit_)
+        self._publish("child_exited", child, reason=exit_.reason.value, error=exit_.error)
+        now = self.link.clock.monotonic()
+        if child.spec.restart_delay and now - child.started_at >= child.spec.restart_delay.reset_after:
+            child.delayed_attempt = 0
+        if not child.spec.restart.wants_restart(exit_):
+            if self._template is not None or child.spec.restart is RestartType.TEMPORARY:
+                self._children.remove(child)
+            return
+        self._restart(child)
+
+    def _on_restart_due(self, child_id: str) -> None:
+        """A delayed restart fell due: it is counted but not checked against intensity
+        (the delay is the rate limit)."""
+        child = self._find(child_id)
+        if child is None or child.state != "restarting":
+            return
+        child.restart_timer = None
+        self._intensity.add(self.link.clock.monotonic())
+        self._start_group(self._pending(child))
+
+    def _on_retry(self, child_id: str) -> None:
+        child = self._find(child_id)
+        if child is not None and child.state == "restarting" and child.link is None:
+            self._restart(child, retry=True)
+
+    # -- restarting --------------------------------------------------------------------
+
+    def _restart(self, child: _Child, *, retry: bool = False) -> None:
+        """Restart ``child`` and its group (by strategy), delay it, or give up."""
+        group = self._pending(child) if retry else self._group(child)
+        if self._intensity.add(self.link.clock.monotonic()):
+            self._stop_group(child, group)
+            self._start_group(group)
+            return
+        backoff = child.spec.restart_delay
+        if backoff is None:
+            self._escalate(child)
+        delay = backoff.delay(child.delayed_attempt)
+        child.delayed_attempt += 1
+        self._stop_group(child, group)
+        for member in group:
+            if member in self._children:
+                member.state = "restarting"
+        child.restart_timer = self.link.clock.call_later(
+            delay, lambda: self._post(_RestartDue(child.id))
+        )
+        self._publish("restart_delayed", child, delay=delay)
+        logger.warning("%s/%s keeps failing; next restart in %.1f s", self.path, child.id, delay)
+
+    def _group(self, child: _Child) -> list[_Child]:
+        """The children a restart of ``child`` involves, in start order."""
+        strategy = self.flags.strategy
+        if strategy is Strategy.ONE_FOR_ALL:
+            return list(self._children)
+        if strategy is Strategy.REST_FOR_ONE:
+            return self._children[self._children.index(child):]
+        return [child]
+
+    def _pending(self, child: _Child) -> list[_Child]:
+        """The members of ``child``'s group still waiting to be restarted."""
+        return [c for c in self._group(child) if c is child or c.state == "restarting"]
+
+    def _stop_group(self, child: _Child, group: list[_Child]) -> None:
+        """Stop the group's other members in reverse order; drop temporary ones."""
+        for member in reversed(group):
+            if member not in self._children:
+                continue
+            self._cancel_timers(member)
+            self._terminate(member)
+            if member.spec.restart is RestartType.TEMPORARY:
+                self._children.remove(member)
+
+    def _start_group(self, group: list[_Child]) -> None:
+        """Start the group in order. If one fails, it and the rest wait for a retry that
+        goes through the intensity check again (OTP's ``try_again``)."""
+        for index, member in enumerate(group):
+            if member not in self._children or member.link is not None:
+                continue
+            try:
+                self._start(member, restarting=True)
+            except ChildStartError as exc:
+                logger.error("%s", exc)
+                for rest in group[index:]:
+                    if rest in self._children and rest.link is None:
+                        rest.state = "restarting"
+                self._post(_RetryRestart(member.id))
+                return
+
+    def _escalate(self, child: _Child) -> NoReturn:
+        message = (
+            f"{self.path}: more than {self.flags.intensity} restarts within "
+            f"{self.flags.period:g} s (last: {child.id}); giving up"
+        )
+        self._publish("escalated", child, error=message)
+        logger.error("%s", message)
+        raise SupervisorEscalation(message)
+
+    # -- starting and stopping one child -----------------------------------------------
+
+    def _start(self, child: _Child, *, restarting: bool = False) -> None:
+        link = Link(
+            f"{self.path}/{child.id}",
+            on_exit=lambda lk, ex: self._post(_ChildExited(lk, ex)),
+            clock=self.link.clock,
+            events=self.link.events,
+        )
+        child.state = "starting"
+        try:
+            ref = child.spec.start(link, *child.args)
+        except Exception as exc:
+            child.state = "stopped"
+            self._record(child, Exit.from_exception(ExitReason.START_FAILED, exc))
+            raise ChildStartError(
+                f"{link.path} could not be constructed: {type(exc).__name__}: {exc}",
+                hint="see the log for the traceback",
+            ) from exc
+        child.link, child.ref = link, ref
+        if not self.link.clock.wait(link.settled, child.spec.start_timeout):
+            link.kill(ExitReason.KILLED, f"not ready within {child.spec.start_timeout:g} s")
+        if link.exit is not None:
+            exit_ = link.exit
+            self._forget_incarnation(child, exit_)
+            child.state = "stopped"
+            raise ChildStartError(
+                f"{link.path} failed to start: {exit_.error or exit_.reason.value}",
+                hint="see the log above for the cause",
+            )
+        child.state = "running"
+        child.started_at = self.link.clock.monotonic()
+        if restarting:
+            child.restarts += 1
+        self._publish("child_restarted" if restarting else "child_started", child)
+        if child.spec.heartbeat is not None:
+            self._arm_heartbeat(child)
+
+    def _terminate(self, child: _Child) -> None:
+        """OTP's shutdown: ask the child to stop, wait ``shutdown`` seconds, then kill."""
+        link, ref = child.link, child.ref
+        if link is None or ref is None:
+            if child.state != "restarting":
+                child.state = "stopped"
+            return
+        link.shutdown_requested = True
+        try:
+            ref.stop(block=False)
+        except pykka.ActorDeadError:
+            pass
+        timeout = child.spec.shutdown
+        if not self.link.clock.wait(link.exited, timeout if math.isfinite(timeout) else 1e9):
+            link.kill(ExitReason.KILLED, f"did not stop within {timeout:g} s")
+            logger.warning("%s did not stop within %g s; killed", link.path, timeout)
+        exit_ = link.exit or Exit(ExitReason.KILLED)
+        self._forget_incarnation(child, exit_)
+        child.state = "stopped"
+        self._publish("child_terminated", child, reason=exit_.reason.value)
+
+    def _forget_incarnation(self, child: _Child, exit_: Exit) -> None:
+        self._record(child, exit_)
+        if child.heartbeat_timer is not None:
+            child.heartbeat_timer.cancel()
+        child.link = child.ref = child.heartbeat_timer = child.heartbeat_future = None
+        child.state = "exited"
+
+    def _record(self, child: _Child, exit_: Exit) -> None:
+        child.history.append(HistoryEntry(exit_.at, exit_.reason.value, exit_.error))
+
+    def _cancel_timers(self, child: _Child) -> None:
+        for timer in (child.restart_timer, child.heartbeat_timer):
+            if timer is not None:
+                timer.cancel()
+        child.restart_timer = child.heartbeat_timer = None
+
+    # -- heartbeat ---------------------------------------------------------------------
+
+    def _arm_heartbeat(self, child: _Child) -> None:
+        assert child.spec.heartbeat is not None and child.link is not None
+        incarnation = child.link.incarnation
+        child.heartbeat_timer = self.link.clock.call_later(
+            child.spec.heartbeat.interval,
+            lambda: self._post(_HeartbeatDue(child.id, incarnation)),
+        )
+
+    def _on_heartbeat_due(self, child_id: str, incarnation: int) -> None:
+        child = self._find(child_id)
+        if child is None or child.link is None or child.link.incarnation != incarnation:
+            return
+        assert child.spec.heartbeat is not None and child.ref is not None
+        now = self.link.clock.monotonic()
+        if child.heartbeat_future is not None:
+            try:
+                child.heartbeat_future.get(timeout=0)
+                child.heartbeat_future = None
+            except pykka.Timeout:
+                waited = now - child.heartbeat_sent_at
+                if waited >= child.spec.heartbeat.timeout:
+                    child.link.kill(
+                        ExitReason.HANG, f"no heartbeat answer within {waited:.1f} s"
+                    )
+                    return
+            except Exception:  # noqa: BLE001 - the child died; its exit is on its way
+                return
+        if child.heartbeat_future is None:
+            try:
+                child.heartbeat_future = child.ref.ask(Heartbeat(), block=False)
+                child.heartbeat_sent_at = now
+            except pykka.ActorDeadError:
+                return
+        self._arm_heartbeat(child)
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _find(self, child_id: str) -> _Child | None:
+        return next((c for c in self._children if c.id == child_id), None)
+
+    def _require(self, child_id: str) -> _Child:
+        child = self._find(child_id)
+        if child is None:
+            known = ", ".join(c.id for c in self._children) or "none"
+            raise UnknownChildError(
+                f"{self.path} has no child {child_id!r}", hint=f"known children: {known}"
+            )
+        return child
+
+    def _info(self, child: _Child) -> ChildInfo:
+        actor = ""
+        if child.ref is not None:
+            actor = child.ref.actor_class.__name__
+        return ChildInfo(
+            id=child.id,
+            path=f"{self.path}/{child.id}",
+            kind=child.spec.kind,
+            actor=actor,
+            state=child.state,
+            restart_type=child.spec.restart,
+            restarts=child.restarts,
+            history=tuple(child.history),
+            pids=tuple(child.link.processes.pids()) if child.link is not None else (),
+            ref=child.ref,
+        )
+
+    def _publish(self, event: str, child: _Child, **extra: Any) -> None:
+        payload: dict[str, Any] = {
+            "event": event,
+            "supervisor": self.path,
+            "child": child.id,
+            "path": f"{self.path}/{child.id}",
+            "restarts": child.restarts,
+            **extra,
+        }
+        self.link.events.publish(SUPERVISION_TOPIC, payload)
+
+
+def _renamed(spec: ChildSpec, new_id: str) -> ChildSpec:
+    from dataclasses import replace
+
+    return replace(spec, id=new_id)
