@@ -14,7 +14,6 @@ from typing import Any
 
 import pykka
 import pytest
-
 from supervision_workers import (
     Script,
     crash,
@@ -25,6 +24,7 @@ from supervision_workers import (
     wait_until,
     worker,
 )
+
 from vistter.actors import ExitReason
 from vistter.errors import ChildStartError, UnknownChildError, VistterError
 from vistter.supervisors import (

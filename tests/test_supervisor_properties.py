@@ -13,8 +13,8 @@ import pykka
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from supervision_workers import Script, crash, states, tree, worker
+
 from vistter.clock import FakeClock
 from vistter.supervisors import Strategy
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
+
+logger = logging.getLogger(__name__)
 
 
 class Timer(Protocol):
@@ -52,9 +55,7 @@ def _run_logged(callback: Callable[[], None]) -> None:
     try:
         callback()
     except Exception:
-        import logging
-
-        logging.getLogger(__name__).exception("clock callback %r raised", callback)
+        logger.exception("clock callback %r raised", callback)
 
 
 class MonotonicClock:

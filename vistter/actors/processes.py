@@ -81,6 +81,7 @@ class ProcessSet:
         stdout: int | IO[Any] | None = subprocess.DEVNULL,
         stderr: int | IO[Any] | None = subprocess.DEVNULL,
         bufsize: int = -1,
+        pass_fds: Sequence[int] = (),
     ) -> OwnedProcess:
         """Start ``argv`` as a new process owned by this set.
 
@@ -93,6 +94,7 @@ class ProcessSet:
             stdout=stdout,
             stderr=stderr,
             bufsize=bufsize,
+            pass_fds=tuple(pass_fds),
             start_new_session=True,
         )
         process = OwnedProcess(name, popen, args_for_log if args_for_log is not None else name)

@@ -8,6 +8,7 @@ supervisor's own) for at most ``timeout`` seconds.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -88,10 +89,8 @@ class SupervisorHandle:
 
     def stop(self) -> None:
         """Stop the supervisor and its subtree (children in reverse start order)."""
-        try:
+        with contextlib.suppress(pykka.ActorDeadError):
             self.ref.stop(block=True, timeout=None)
-        except pykka.ActorDeadError:
-            pass
 
 
 class ChildHandle:

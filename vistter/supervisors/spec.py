@@ -114,7 +114,7 @@ class ChildSpec:
             raise ValueError(f"child {self.id!r}: shutdown must be > 0 seconds")
 
     @classmethod
-    def supervisor(cls, id: str, start: StartFunction, **kwargs: Any) -> ChildSpec:  # noqa: A002
+    def supervisor(cls, id: str, start: StartFunction, **kwargs: Any) -> ChildSpec:
         """A child that is itself a supervisor: waits for its subtree to stop."""
         kwargs.setdefault("shutdown", math.inf)
         return cls(id=id, start=start, kind=ChildKind.SUPERVISOR, **kwargs)

@@ -9,12 +9,13 @@ supervisor's own actor thread; other threads only post messages to it.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import math
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 import pykka
@@ -194,7 +195,7 @@ class Supervisor(SupervisedActor):
                     f"{self.path} is simple_one_for_one: start_child takes start arguments",
                     hint="pass the arguments for the child template, not a ChildSpec",
                 )
-            spec = _renamed(self._template, f"{self._template.id}-{next(self._dynamic_ids)}")
+            spec = replace(self._template, id=f"{self._template.id}-{next(self._dynamic_ids)}")
             child = _Child(spec, tuple(spec_or_args))
         else:
             if not isinstance(spec_or_args, ChildSpec):
@@ -297,7 +298,8 @@ class Supervisor(SupervisedActor):
         self._forget_incarnation(child, exit_)
         self._publish("child_exited", child, reason=exit_.reason.value, error=exit_.error)
         now = self.link.clock.monotonic()
-        if child.spec.restart_delay and now - child.started_at >= child.spec.restart_delay.reset_after:
+        backoff = child.spec.restart_delay
+        if backoff is not None and now - child.started_at >= backoff.reset_after:
             child.delayed_attempt = 0
         if not child.spec.restart.wants_restart(exit_):
             if self._template is not None or child.spec.restart is RestartType.TEMPORARY:
@@ -438,10 +440,8 @@ class Supervisor(SupervisedActor):
                 child.state = "stopped"
             return
         link.shutdown_requested = True
-        try:
+        with contextlib.suppress(pykka.ActorDeadError):
             ref.stop(block=False)
-        except pykka.ActorDeadError:
-            pass
         timeout = child.spec.shutdown
         if not self.link.clock.wait(link.exited, timeout if math.isfinite(timeout) else 1e9):
             link.kill(ExitReason.KILLED, f"did not stop within {timeout:g} s")
@@ -470,7 +470,8 @@ class Supervisor(SupervisedActor):
     # -- heartbeat ---------------------------------------------------------------------
 
     def _arm_heartbeat(self, child: _Child) -> None:
-        assert child.spec.heartbeat is not None and child.link is not None
+        assert child.spec.heartbeat is not None
+        assert child.link is not None
         incarnation = child.link.incarnation
         child.heartbeat_timer = self.link.clock.call_later(
             child.spec.heartbeat.interval,
@@ -481,7 +482,8 @@ class Supervisor(SupervisedActor):
         child = self._find(child_id)
         if child is None or child.link is None or child.link.incarnation != incarnation:
             return
-        assert child.spec.heartbeat is not None and child.ref is not None
+        assert child.spec.heartbeat is not None
+        assert child.ref is not None
         now = self.link.clock.monotonic()
         if child.heartbeat_future is not None:
             try:
@@ -494,7 +496,7 @@ class Supervisor(SupervisedActor):
                         ExitReason.HANG, f"no heartbeat answer within {waited:.1f} s"
                     )
                     return
-            except Exception:  # noqa: BLE001 - the child died; its exit is on its way
+            except Exception:  # the child died; its exit is on its way
                 return
         if child.heartbeat_future is None:
             try:
@@ -545,9 +547,3 @@ class Supervisor(SupervisedActor):
             **extra,
         }
         self.link.events.publish(SUPERVISION_TOPIC, payload)
-
-
-def _renamed(spec: ChildSpec, new_id: str) -> ChildSpec:
-    from dataclasses import replace
-
-    return replace(spec, id=new_id)
