@@ -1,0 +1,50 @@
+"""Shared fixtures. Real components (nginx-rtmp, RTSP cameras, ffmpeg) come from ``realparts``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from realparts import NginxRtmp, RtspCameraServer, SimulatedCamera, ffmpeg_exe
+
+
+@pytest.fixture
+def ffmpeg() -> str:
+    """Path of the imageio-ffmpeg binary; fails (never skips) when it is missing."""
+    return ffmpeg_exe()
+
+
+@pytest.fixture
+def nginx_rtmp(tmp_path: Path) -> Iterator[NginxRtmp]:
+    """A running nginx-rtmp on 127.0.0.1 (app ``live``), stopped by PID after the test."""
+    workdir = tmp_path / "nginx-rtmp"
+    workdir.mkdir()
+    with NginxRtmp(workdir) as ingest:
+        yield ingest
+
+
+@pytest.fixture
+def rtsp_camera() -> Iterator[RtspCameraServer]:
+    """One running test camera ``cam1`` (smpte, 320x240, 15 fps), ended by PID after the test."""
+    with RtspCameraServer([SimulatedCamera()]) as server:
+        yield server
+
+
+@pytest.fixture
+def rtsp_camera_factory() -> Iterator[Callable[[Sequence[SimulatedCamera]], RtspCameraServer]]:
+    """Start camera servers of your choice: ``rtsp_camera_factory([SimulatedCamera(...)])``.
+
+    Every server started through the factory is ended by PID after the test.
+    """
+    servers: list[RtspCameraServer] = []
+
+    def start(cameras: Sequence[SimulatedCamera]) -> RtspCameraServer:
+        server = RtspCameraServer(cameras)
+        servers.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in reversed(servers):
+        server.stop()

@@ -1,0 +1,14 @@
+"""The HTTP control API: a thin Starlette app and the actor that serves it with uvicorn."""
+
+from vistter.api.app import ApiDeps, ProblemLike, create_app
+from vistter.api.server import ApiServer, ApiStartError, PortInUseError, check_bind
+
+__all__ = [
+    "ApiDeps",
+    "ApiServer",
+    "ApiStartError",
+    "PortInUseError",
+    "ProblemLike",
+    "check_bind",
+    "create_app",
+]

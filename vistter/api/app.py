@@ -1,0 +1,211 @@
+"""The Starlette control API: thin translation from HTTP to injected callables.
+
+The app holds no state of its own. It reads the supervision tree through ``ApiDeps.tree`` and
+validates timelines through ``ApiDeps.validate_timeline``; both are plain blocking callables
+(typically Pykka asks with a timeout) and run in Starlette's worker thread pool, never in the
+event loop thread.
+
+Routes:
+
+* ``GET /api/health`` -- liveness and a summary of the tree (public even with a token);
+* ``GET /api/supervision`` -- the live supervision tree;
+* ``POST /api/timelines/validate`` -- check a timeline document, list every problem;
+* ``POST /api/supervision/restart`` -- restart one actor by its path (``{"path": "..."}``),
+  for an operator who wants a stuck part started afresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pykka
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from vistter.api.auth import BearerAuth, require_usable_token
+from vistter.api.body import BodyLimit, read_json
+from vistter.api.errors import (
+    NO_STORE,
+    BadRequestError,
+    ErrorGuard,
+    HttpExceptionHandler,
+    TreeUnavailableError,
+    handle_operator_error,
+)
+from vistter.clock import Clock, MonotonicClock
+from vistter.errors import OperatorError
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+TREE_RETRY_AFTER_SECONDS = 5
+
+
+class ProblemLike(Protocol):
+    """What the API needs of :class:`vistter.models.validation.Problem`."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def hint(self) -> str: ...
+
+
+TreeSnapshot = Callable[[], dict[str, Any]]
+TimelineValidator = Callable[[object], Sequence[ProblemLike]]
+ChildRestarter = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ApiDeps:
+    """Everything the control API reads or calls.
+
+    ``tree`` returns the supervision tree snapshot (nodes with ``id``, ``path``, ``kind``,
+    ``actor``, ``state``, ``restart_type``, ``strategy``, ``restarts``, ``history``, ``pids``,
+    ``children``); it may raise :class:`TimeoutError` (or ``pykka.Timeout``) when the tree does
+    not answer in time, and ``pykka.ActorDeadError`` when it is not running: both become 503.
+    ``validate_timeline`` returns every problem of a timeline document (empty: valid); bind the
+    appliance config with ``functools.partial(validate_timeline, config=config)``.
+    ``started_at`` is a ``clock.monotonic()`` reading taken when the appliance started.
+    ``token`` (the ``[api] token`` secret, ``None`` for no authentication) is not shown in
+    ``repr``.
+    """
+
+    tree: TreeSnapshot
+    validate_timeline: TimelineValidator
+    started_at: float
+    version: str
+    token: str | None = field(default=None, repr=False)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    clock: Clock = field(default_factory=MonotonicClock)
+    restart_child: ChildRestarter | None = None
+    """Restarts the actor at a tree path such as ``telemetry/system``; raises
+    :class:`~vistter.errors.UnknownChildError` (404) or a
+    :class:`~vistter.errors.SupervisionError` (409)."""
+
+
+def iter_nodes(tree: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every node of a supervision tree snapshot, depth first, the root included."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.get("children") or []))
+
+
+class _Routes:
+    """The endpoints. Each runs in the event loop thread; blocking calls go to the thread
+    pool. An :class:`~vistter.errors.OperatorError` they raise becomes a 4xx JSON answer;
+    anything else becomes a generic 500 JSON answer and a logged traceback."""
+
+    def __init__(self, deps: ApiDeps) -> None:
+        self._deps = deps
+
+    async def _tree(self) -> dict[str, Any]:
+        try:
+            return await run_in_threadpool(self._deps.tree)
+        except (TimeoutError, pykka.Timeout):
+            raise TreeUnavailableError(
+                "The supervision tree did not answer in time; the appliance may be overloaded "
+                "or an actor may be stuck.",
+                hint="Retry in a few seconds. If it persists, check the appliance log (SIGUSR1 "
+                "dumps every thread's stack).",
+                headers={"Retry-After": str(TREE_RETRY_AFTER_SECONDS)},
+            ) from None
+        except pykka.ActorDeadError:
+            raise TreeUnavailableError(
+                "The supervision tree is not running.",
+                hint="The appliance is starting or shutting down; retry in a few seconds, or "
+                "check the appliance log for why the root supervisor stopped.",
+                headers={"Retry-After": str(TREE_RETRY_AFTER_SECONDS)},
+            ) from None
+
+    async def health(self, request: Request) -> JSONResponse:
+        tree = await self._tree()
+        states = [node.get("state") for node in iter_nodes(tree)]
+        running = sum(1 for state in states if state == "running")
+        uptime = max(0.0, self._deps.clock.monotonic() - self._deps.started_at)
+        return JSONResponse(
+            {
+                "status": "ok" if running == len(states) else "degraded",
+                "version": self._deps.version,
+                "uptime_seconds": round(uptime, 3),
+                "actors": {"running": running, "total": len(states)},
+            },
+            headers=NO_STORE,
+        )
+
+    async def supervision(self, request: Request) -> JSONResponse:
+        return JSONResponse(await self._tree(), headers=NO_STORE)
+
+    async def validate_timeline(self, request: Request) -> JSONResponse:
+        document = await read_json(request)
+        problems = await run_in_threadpool(self._deps.validate_timeline, document)
+        body = {
+            "valid": not problems,
+            "problems": [
+                {"path": problem.path, "message": problem.message, "hint": problem.hint}
+                for problem in problems
+            ],
+        }
+        return JSONResponse(body, status_code=422 if problems else 200, headers=NO_STORE)
+
+
+    async def restart(self, request: Request) -> JSONResponse:
+        document = await read_json(request)
+        path = document.get("path") if isinstance(document, dict) else None
+        if not isinstance(path, str) or not path.strip("/"):
+            raise BadRequestError(
+                "The body must name the actor to restart.",
+                hint='Send {"path": "telemetry/system"}; GET /api/supervision lists the paths.',
+            )
+        if self._deps.restart_child is None:
+            raise BadRequestError(
+                "Restarting actors is not available here.",
+                hint="Use the appliance's control API.",
+            )
+        await run_in_threadpool(self._deps.restart_child, path.strip("/"))
+        return JSONResponse({"restarted": path.strip("/")}, headers=NO_STORE)
+
+
+def create_app(deps: ApiDeps) -> Starlette:
+    """Build the control API app.
+
+    Raises :class:`~vistter.errors.ConfigError` if the token is set but blank. Middleware,
+    outermost first: error guard (500 JSON), bearer auth (401), body limit (413).
+    """
+    require_usable_token(deps.token)
+    endpoints = _Routes(deps)
+    routes = [
+        Route("/api/health", endpoints.health, methods=["GET"]),
+        Route("/api/supervision", endpoints.supervision, methods=["GET"]),
+        Route("/api/timelines/validate", endpoints.validate_timeline, methods=["POST"]),
+        Route("/api/supervision/restart", endpoints.restart, methods=["POST"]),
+    ]
+    known = ", ".join(
+        f"{method} {route.path}"
+        for route in routes
+        for method in sorted(route.methods or ())
+        if method != "HEAD"
+    )
+    return Starlette(
+        debug=False,
+        routes=routes,
+        middleware=[
+            Middleware(ErrorGuard),
+            Middleware(BearerAuth, token=deps.token),
+            Middleware(BodyLimit, max_body_bytes=deps.max_body_bytes),
+        ],
+        exception_handlers={
+            HTTPException: HttpExceptionHandler(known),
+            OperatorError: handle_operator_error,
+        },
+    )

@@ -1,0 +1,157 @@
+"""Appliance settings: encoding, control API, telemetry bus and folders."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+
+from vistter.models._types import (
+    Int,
+    NonEmptyText,
+    PositiveSeconds,
+    StrictModel,
+    resolve_config_path,
+)
+from vistter.models.presets import ENCODING_PROFILES, X264_PRESETS
+from vistter.models.problems import custom_error
+
+__all__ = ["ApiConfig", "EncodingConfig", "PathsConfig", "TelemetryConfig"]
+
+_MIB = 1024 * 1024
+
+
+class EncodingConfig(StrictModel):
+    """The one program encode.
+
+    ``profile`` picks the spec's defaults (``reliability``: CBR 4500 kbps, keyframe every 2 s;
+    ``quality``: VBR 6000 kbps, keyframe every 4 s); any field given explicitly wins. When
+    ``bitrate_kbps`` is given without ``bufsize_kbps``, the buffer is twice the bitrate.
+    ``encoder`` is ``auto`` (detect a hardware encoder, else libx264) or an ffmpeg encoder
+    name; ``ffmpeg_path`` (or ``VISTTER_FFMPEG``) replaces the bundled ffmpeg.
+    """
+
+    profile: Literal["reliability", "quality"] = "reliability"
+    bitrate_kbps: Annotated[Int, Field(ge=100, le=100_000)] = 4500
+    bitrate_mode: Literal["cbr", "vbr"] = "cbr"
+    keyframe_interval: Annotated[PositiveSeconds, Field(le=20)] = 2
+    bufsize_kbps: Annotated[Int, Field(ge=100, le=400_000)] = 9000
+    preset: str = "fast"
+    h264_profile: Literal["baseline", "main", "high"] = "main"
+    level: Annotated[str, Field(pattern=r"^[1-6](\.[0-9])?$")] = "4.1"
+    encoder: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")] = "auto"
+    ffmpeg_path: Path | None = None
+    width: Annotated[Int, Field(ge=160, le=3840)] = 1280
+    height: Annotated[Int, Field(ge=90, le=2160)] = 720
+    fps: Annotated[Int, Field(ge=1, le=60)] = 30
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_profile(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        profile = ENCODING_PROFILES.get(str(data.get("profile", "reliability")))
+        if profile is None:
+            return data  # the profile field reports the unknown name
+        filled = dict(data)
+        for name, value in asdict(profile).items():
+            filled.setdefault(name, value)
+        bitrate = data.get("bitrate_kbps")
+        if "bufsize_kbps" not in data and isinstance(bitrate, int):
+            filled["bufsize_kbps"] = 2 * bitrate
+        return filled
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str) -> str:
+        if value not in X264_PRESETS:
+            raise custom_error(
+                f"'{value}' is not an encoder preset",
+                f"Use one of {', '.join(X264_PRESETS)} (faster presets use less CPU).",
+            )
+        return value
+
+    @field_validator("width", "height")
+    @classmethod
+    def _even(cls, value: int) -> int:
+        if value % 2:
+            raise custom_error(f"{value} is odd", "Use an even number of pixels (yuv420p).")
+        return value
+
+    @field_validator("ffmpeg_path")
+    @classmethod
+    def _resolve_ffmpeg(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None or len(value.parts) == 1:
+            return value  # a bare name is looked up on PATH
+        return resolve_config_path(value, info)
+
+    @property
+    def resolution(self) -> str:
+        """``"1280x720"``."""
+        return f"{self.width}x{self.height}"
+
+    @property
+    def keyframe_frames(self) -> int:
+        """The GOP length in frames."""
+        return max(1, round(self.keyframe_interval * self.fps))
+
+
+class ApiConfig(StrictModel):
+    """The control API: where it listens, its bearer token and request size limits.
+
+    Listening beyond loopback without a ``token`` is refused by the API when it starts.
+    """
+
+    host: NonEmptyText = "127.0.0.1"
+    port: Annotated[Int, Field(ge=0, le=65_535)] = 8080
+    token: SecretStr | None = None
+    max_body_bytes: Annotated[Int, Field(ge=1024)] = 1 * _MIB
+    max_upload_bytes: Annotated[Int, Field(ge=1024)] = 64 * _MIB
+
+    @field_validator("token")
+    @classmethod
+    def _empty_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when only this machine can connect."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+class TelemetryConfig(StrictModel):
+    """The ZeroMQ PUB endpoint of the telemetry bus and the system sampling period."""
+
+    endpoint: NonEmptyText = "tcp://127.0.0.1:5556"
+    system_interval: PositiveSeconds = 5
+
+    @field_validator("endpoint")
+    @classmethod
+    def _zmq_endpoint(cls, value: str) -> str:
+        if not value.startswith(("tcp://", "ipc://", "inproc://")):
+            raise custom_error(
+                "the telemetry endpoint is not a ZeroMQ address",
+                "Write tcp://HOST:PORT (e.g. tcp://127.0.0.1:5556) or ipc:///path.",
+            )
+        return value
+
+
+class PathsConfig(StrictModel):
+    """Folders, relative to the configuration file: assets (images, media) and data
+    (database, recordings, uploads)."""
+
+    assets_dir: Path = Field(default=Path("../assets"), validate_default=True)
+    data_dir: Path = Field(default=Path("../var"), validate_default=True)
+
+    @field_validator("assets_dir", "data_dir")
+    @classmethod
+    def _absolute(cls, value: Path, info: ValidationInfo) -> Path:
+        return resolve_config_path(value, info)

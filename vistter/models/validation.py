@@ -1,0 +1,344 @@
+"""Timeline validation: every problem at once, each with a path and a hint.
+
+:func:`validate_timeline` first checks the schema (types, ranges, formats: see
+:mod:`vistter.models.timeline`), then, if that passes, the rules that relate several fields:
+cue overlaps, cues past the end, duplicate ids, transitions and fades longer than their cue,
+and, given the appliance configuration, cameras and asset files that do not exist.
+Times are compared in program frames, so a cue boundary that rounds to the same frame
+as its neighbour's is not an overlap.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from vistter.errors import TimelineError
+from vistter.models.assets import AssetPathError, resolve_asset
+from vistter.models.config import ApplianceConfig
+from vistter.models.overlays import (
+    DynamicTextOverlay,
+    ImageOverlay,
+    LogoOverlay,
+    LowerThirdOverlay,
+)
+from vistter.models.problems import Problem, problems_from_validation_error
+from vistter.models.timeline import (
+    CameraCue,
+    Cue,
+    MediaCue,
+    OverlayCue,
+    Timeline,
+    TimelineDocument,
+    Track,
+    field_names,
+)
+
+__all__ = [
+    "Problem",
+    "TimelineInvalid",
+    "load_timeline",
+    "load_timeline_file",
+    "validate_timeline",
+]
+
+_FIELD_HINTS = {
+    "duration": "Durations are seconds and must be more than 0, e.g. 10 or 2.5.",
+    "start_time": "Start times are seconds from the start of the timeline, 0 or more.",
+    "fps": "Use a whole number of frames per second from 1 to 60, e.g. 30.",
+    "opacity": "Opacity goes from 0 (invisible) to 1 (solid), e.g. 0.8.",
+    "fade_in": "Fade times are seconds, 0 or more.",
+    "fade_out": "Fade times are seconds, 0 or more.",
+    "transition_duration": "Transition lengths are seconds, 0 or more.",
+    "transition": "Use cut, fade (through black) or dissolve (cross-fade).",
+    "position": "Use top_left, top_right, bottom_left, bottom_right or center, or give x and y.",
+    "camera_id": "Camera ids are whole numbers from the appliance configuration, e.g. 1.",
+    "layer": "Layers are whole numbers from 1 (bottom) up.",
+    "font_size": "Font sizes are whole numbers of pixels from 6 to 400.",
+}
+
+
+class TimelineInvalid(TimelineError):  # noqa: N818 - the name the API contract uses
+    """A timeline does not pass validation; ``problems`` lists everything wrong with it."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        listing = "; ".join(str(p.path or "(document)") + ": " + p.message for p in problems)
+        count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+        hints = " ".join(dict.fromkeys(p.hint for p in problems if p.hint))
+        super().__init__(f"the timeline has {count}: {listing}.", hint=hints)
+
+
+def validate_timeline(data: object, config: ApplianceConfig | None = None) -> list[Problem]:
+    """Every problem with the timeline document ``data`` (parsed JSON); ``[]`` means valid.
+
+    With ``config`` the cameras and asset files are checked too. Never raises for bad input.
+    """
+    try:
+        document = TimelineDocument.model_validate(data)
+    except ValidationError as error:
+        return problems_from_validation_error(
+            error, data, field_hints=_FIELD_HINTS, vocabulary=field_names()
+        )
+    return _semantic_problems(document.timeline, config)
+
+
+def load_timeline(data: object, config: ApplianceConfig | None = None) -> TimelineDocument:
+    """The validated timeline document; raises :class:`TimelineInvalid` listing all problems."""
+    problems = validate_timeline(data, config)
+    if problems:
+        raise TimelineInvalid(problems)
+    return TimelineDocument.model_validate(data)
+
+
+def load_timeline_file(path: Path, config: ApplianceConfig | None = None) -> TimelineDocument:
+    """Read, parse and validate a timeline JSON file.
+
+    Raises :class:`~vistter.errors.TimelineError` when the file cannot be read or is not
+    JSON (with line and column), and :class:`TimelineInvalid` when it does not validate.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TimelineError(
+            f"the timeline file {path} does not exist.", hint="Check the path and file name."
+        ) from None
+    except UnicodeDecodeError:
+        raise TimelineError(
+            f"the timeline file {path} is not UTF-8 text.", hint="Save it as UTF-8 JSON."
+        ) from None
+    except OSError as error:
+        raise TimelineError(
+            f"cannot read the timeline file {path}: {error.strerror}.",
+            hint="Check that the path is a readable file.",
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise TimelineError(
+            f"the timeline file {path} is not valid JSON: {error.msg} at line {error.lineno}, "
+            f"column {error.colno}.",
+            hint="Fix the JSON there (a missing comma or quote, or a trailing comma).",
+        ) from None
+    return load_timeline(data, config)
+
+
+# -- semantic checks -------------------------------------------------------------------------
+
+
+def _track_paths(timeline: Timeline) -> Iterator[tuple[str, Track]]:
+    yield "timeline.tracks.video", timeline.tracks.video
+    for index, track in enumerate(timeline.tracks.overlays):
+        yield f"timeline.tracks.overlays[{index}]", track
+
+
+def _semantic_problems(timeline: Timeline, config: ApplianceConfig | None) -> list[Problem]:
+    problems = [*_id_problems(timeline)]
+    for track_path, track in _track_paths(timeline):
+        problems.extend(_timing_problems(timeline, track_path, track))
+        for index, cue in enumerate(track.cues):
+            cue_path = f"{track_path}.cues[{index}]"
+            problems.extend(_cue_problems(timeline, cue_path, cue))
+            if config is not None:
+                problems.extend(_cue_config_problems(config, cue_path, cue))
+    if config is not None:
+        problems.extend(_fallback_problems(timeline, config))
+    return problems
+
+
+def _id_problems(timeline: Timeline) -> Iterator[Problem]:
+    track_ids: set[str] = set()
+    cue_ids: set[str] = set()
+    layers: dict[int, str] = {}
+    for track_path, track in _track_paths(timeline):
+        if track.track_id in track_ids:
+            yield Problem(
+                f"{track_path}.track_id",
+                f"track id '{track.track_id}' is used twice",
+                "Give every track its own track_id.",
+            )
+        track_ids.add(track.track_id)
+        if track.type == "overlay":
+            if track.layer in layers:
+                yield Problem(
+                    f"{track_path}.layer",
+                    f"layer {track.layer} is already used by track '{layers[track.layer]}'",
+                    "Give every overlay track its own layer (1 = bottom, higher = on top).",
+                )
+            layers.setdefault(track.layer, track.track_id)
+        for index, cue in enumerate(track.cues):
+            if cue.id in cue_ids:
+                yield Problem(
+                    f"{track_path}.cues[{index}].id",
+                    f"cue id '{cue.id}' is used twice",
+                    "Give every cue in the timeline its own id.",
+                )
+            cue_ids.add(cue.id)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+def _timing_problems(timeline: Timeline, track_path: str, track: Track) -> Iterator[Problem]:
+    end_frame = timeline.total_frames
+    ordered = sorted(enumerate(track.cues), key=lambda item: (item[1].start_time, item[0]))
+    previous: Cue | None = None
+    for index, cue in ordered:
+        path = f"{track_path}.cues[{index}]"
+        first, end = timeline.cue_frames(cue)
+        if first >= end_frame:
+            yield Problem(
+                f"{path}.start_time",
+                f"cue '{cue.id}' starts at {_seconds(cue.start_time)}, at or after the end of "
+                f"the timeline ({_seconds(timeline.duration)})",
+                "Move the cue earlier, or make the timeline's duration longer.",
+            )
+        elif end > end_frame:
+            yield Problem(
+                f"{path}.duration",
+                f"cue '{cue.id}' ends at {_seconds(cue.end_time)}, after the end of the "
+                f"timeline ({_seconds(timeline.duration)})",
+                f"Shorten the cue to at most {_seconds(timeline.duration - cue.start_time)}, "
+                "or make the timeline's duration longer.",
+            )
+        if end <= first:
+            yield Problem(
+                f"{path}.duration",
+                f"cue '{cue.id}' lasts less than one frame at {timeline.fps} fps",
+                f"Make it at least {_seconds(1 / timeline.fps)} long.",
+            )
+        if previous is not None and first < timeline.frame_of(previous.end_time):
+            yield Problem(
+                f"{path}.start_time",
+                f"cue '{cue.id}' starts at {_seconds(cue.start_time)}, before cue "
+                f"'{previous.id}' on the same track ends ({_seconds(previous.end_time)})",
+                f"Start it at {_seconds(previous.end_time)} or later, or shorten "
+                f"'{previous.id}'; cues on one track play one after another.",
+            )
+        if previous is None or cue.end_time > previous.end_time:
+            previous = cue
+
+
+def _cue_problems(timeline: Timeline, path: str, cue: Cue) -> Iterator[Problem]:
+    if isinstance(cue, CameraCue | MediaCue):
+        params = cue.params
+        explicit = params.transition_duration is not None
+        if params.transition == "cut" and params.transition_seconds > 0:
+            yield Problem(
+                f"{path}.params.transition_duration",
+                "a cut has no duration",
+                "Remove transition_duration, or use fade or dissolve.",
+            )
+        elif params.transition_seconds > cue.duration:
+            what = "is" if explicit else "is by default"
+            yield Problem(
+                f"{path}.params." + ("transition_duration" if explicit else "transition"),
+                f"the {params.transition} {what} {_seconds(params.transition_seconds)}, longer "
+                f"than cue '{cue.id}' ({_seconds(cue.duration)})",
+                f"Set transition_duration to at most {_seconds(cue.duration)}, "
+                "or lengthen the cue.",
+            )
+        return
+    overlay = cue.params
+    fades = overlay.fade_in + overlay.fade_out
+    if fades > cue.duration:
+        field = "fade_out" if "fade_out" in overlay.model_fields_set else "fade_in"
+        yield Problem(
+            f"{path}.params.{field}",
+            f"fade_in + fade_out is {_seconds(fades)}, longer than cue '{cue.id}' "
+            f"({_seconds(cue.duration)})",
+            "Shorten the fades so that together they fit in the cue, or lengthen the cue.",
+        )
+    if overlay.x is not None and overlay.x >= timeline.width:
+        yield Problem(
+            f"{path}.params.x",
+            f"x {overlay.x} is outside the {timeline.width} px wide picture",
+            f"Use an x from 0 to {timeline.width - 1}.",
+        )
+    if overlay.y is not None and overlay.y >= timeline.height:
+        yield Problem(
+            f"{path}.params.y",
+            f"y {overlay.y} is outside the {timeline.height} px high picture",
+            f"Use a y from 0 to {timeline.height - 1}.",
+        )
+
+
+def _camera_problem(config: ApplianceConfig, path: str, camera_id: int) -> Problem | None:
+    if config.find_camera(camera_id) is not None:
+        return None
+    known = ", ".join(str(i) for i in sorted(config.camera_ids)) or "none"
+    return Problem(
+        path,
+        f"camera {camera_id} is not configured",
+        f"Use one of the configured cameras ({known}), or add camera {camera_id} to the "
+        "configuration.",
+    )
+
+
+def _asset_problem(config: ApplianceConfig, path: str, reference: str) -> Problem | None:
+    assets_dir = config.paths.assets_dir
+    try:
+        file = resolve_asset(reference, assets_dir)
+    except AssetPathError as error:
+        return Problem(path, str(error), "Name a file inside the assets folder: /assets/NAME.")
+    if file is None or file.is_file():
+        return None
+    return Problem(
+        path,
+        f"the file '{reference}' does not exist (looked for {file})",
+        f"Upload it to the assets folder ({assets_dir}) or fix the name.",
+    )
+
+
+def _cue_config_problems(config: ApplianceConfig, path: str, cue: Cue) -> Iterator[Problem]:
+    found: Problem | None = None
+    if isinstance(cue, CameraCue):
+        found = _camera_problem(config, f"{path}.params.camera_id", cue.params.camera_id)
+        camera = config.find_camera(cue.params.camera_id)
+        preset = cue.params.preset_id
+        ptz = camera.ptz if camera is not None else None
+        if ptz is not None and preset is not None and preset not in ptz.presets:
+            names = ", ".join(sorted(ptz.presets)) or "none"
+            yield Problem(
+                f"{path}.params.preset_id",
+                f"camera {cue.params.camera_id} has no PTZ preset '{preset}'",
+                f"Use one of its presets ({names}), or add it under the camera's ptz.presets.",
+            )
+    elif isinstance(cue, MediaCue):
+        found = _asset_problem(config, f"{path}.params.media_url", cue.params.media_url)
+    elif isinstance(cue, OverlayCue):
+        params = cue.params
+        if isinstance(params, LogoOverlay | ImageOverlay | LowerThirdOverlay):
+            if params.image_url is not None:
+                found = _asset_problem(config, f"{path}.params.image_url", params.image_url)
+        elif isinstance(params, DynamicTextOverlay) and params.source and params.source.path:
+            try:
+                resolve_asset(params.source.path, config.paths.assets_dir)
+            except AssetPathError as error:
+                found = Problem(
+                    f"{path}.params.source.path",
+                    str(error),
+                    "Name a file inside the assets folder: /assets/NAME.json.",
+                )
+    if found is not None:
+        yield found
+
+
+def _fallback_problems(timeline: Timeline, config: ApplianceConfig) -> Iterator[Problem]:
+    fallback = timeline.fallback
+    if fallback is None:
+        return
+    if fallback.backup_camera_id is not None:
+        problem = _camera_problem(
+            config, "timeline.fallback.backup_camera_id", fallback.backup_camera_id
+        )
+        if problem is not None:
+            yield problem
+    if fallback.test_pattern is not None:
+        problem = _asset_problem(config, "timeline.fallback.test_pattern", fallback.test_pattern)
+        if problem is not None:
+            yield problem

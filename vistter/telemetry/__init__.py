@@ -1,0 +1,41 @@
+"""Telemetry: the ZeroMQ + msgpack bus, the system sampler and OpenTelemetry metrics.
+
+Actors publish through the :class:`TelemetryBus` (the process's ``EventSink``); the
+:class:`TelemetryPublisher` actor puts messages on a ZeroMQ PUB socket; the
+:class:`SystemSampler` actor publishes ``metrics.system``; :class:`Metrics` keeps the
+OpenTelemetry instruments the API exposes as JSON and Prometheus text.
+"""
+
+from vistter.telemetry.bus import Publish, TelemetryBus
+from vistter.telemetry.codec import TelemetryDecodeError, TelemetryMessage, decode, encode, to_wire
+from vistter.telemetry.metrics import Metrics, MetricsError
+from vistter.telemetry.publisher import DEFAULT_ENDPOINT, TelemetryBindError, TelemetryPublisher
+from vistter.telemetry.sampler import SystemProbe, SystemSample, SystemSampler
+from vistter.telemetry.subscriber import (
+    GapCounter,
+    TelemetryConnectError,
+    TelemetrySubscriber,
+    run_telemetry_cli,
+)
+
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "GapCounter",
+    "Metrics",
+    "MetricsError",
+    "Publish",
+    "SystemProbe",
+    "SystemSample",
+    "SystemSampler",
+    "TelemetryBindError",
+    "TelemetryBus",
+    "TelemetryConnectError",
+    "TelemetryDecodeError",
+    "TelemetryMessage",
+    "TelemetryPublisher",
+    "TelemetrySubscriber",
+    "decode",
+    "encode",
+    "run_telemetry_cli",
+    "to_wire",
+]
