@@ -48,3 +48,15 @@ def rtsp_camera_factory() -> Iterator[Callable[[Sequence[SimulatedCamera]], Rtsp
     yield start
     for server in reversed(servers):
         server.stop()
+
+
+# -- the spec's example timeline -------------------------------------------------------
+
+SPEC_EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "daily-marina.timeline.json"
+"""A verbatim copy of ../shared/spec/examples/daily-marina.timeline.json (checked by
+tests/test_spec_example.py), so the suite does not depend on where shared/ lies."""
+
+
+@pytest.fixture
+def spec_example_path() -> Path:
+    return SPEC_EXAMPLE

@@ -7,7 +7,6 @@ import functools
 import json
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
     from starlette.testclient import TestClient
 
-SPEC_EXAMPLE = Path("/work/shared/spec/examples/daily-marina.timeline.json")
+from conftest import SPEC_EXAMPLE
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 import psutil
 import pytest
+from conftest import SPEC_EXAMPLE as EXAMPLE
 
 from vistter.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLE = REPO.parent / "shared" / "spec" / "examples" / "daily-marina.timeline.json"
 
 
 def free_port() -> int:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SPEC_EXAMPLE as EXAMPLE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -29,8 +29,6 @@ from vistter.models.timeline import (
     parse_resolution,
 )
 from vistter.models.validation import validate_timeline
-
-EXAMPLE = Path("/work/shared/spec/examples/daily-marina.timeline.json")
 
 
 def example() -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SPEC_EXAMPLE as EXAMPLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +23,6 @@ from vistter.models.validation import (
     validate_timeline,
 )
 
-EXAMPLE = Path("/work/shared/spec/examples/daily-marina.timeline.json")
 VIDEO = "timeline.tracks.video.cues"
 OVERLAY_1 = "timeline.tracks.overlays[0].cues"
 
