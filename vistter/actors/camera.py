@@ -1,0 +1,84 @@
+"""Camera actors: one ingest ffmpeg per camera, its frames in ``camera:<id>``, its health.
+
+A :class:`CameraActor` is an :class:`~vistter.actors.ingest_source.IngestSourceActor`
+(states connecting / online / stalled / offline, watchdog, reconnect backoff; see there)
+for one configured camera. The camera's credentials only reach ffmpeg's command line;
+logs, status, events and errors show the redacted URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from vistter.actors.ingest_source import (
+    DEFAULT_RECONNECT,
+    IngestReaderDiedError,
+    IngestSourceActor,
+    ReconnectPolicy,
+)
+from vistter.actors.link import Link
+from vistter.media.ffmpeg import FfmpegBinary
+from vistter.media.frames import FrameFormat
+from vistter.media.ingest import DEFAULT_SOCKET_TIMEOUT, IngestCommand, camera_ingest_command
+from vistter.models.cameras import CameraConfig
+from vistter.program.sources import SourceTable, camera_source_id
+
+__all__ = [
+    "DEFAULT_RECONNECT",
+    "CameraActor",
+    "IngestReaderDiedError",
+    "IngestSourceActor",
+    "ReconnectPolicy",
+]
+
+
+class CameraActor(IngestSourceActor):
+    """One configured camera, published as ``camera:<id>`` in the source table.
+
+    ``reconnect`` paces reconnects (default 0.5 s doubling to 10 s); ``stall_restart_after``
+    is how long a stalled ingest is given before it is killed; ``connect_timeout`` how long
+    a started ingest may go without a first frame; ``socket_timeout`` is ffmpeg's own
+    network I/O timeout.
+    """
+
+    event_topic: ClassVar[str] = "event.camera"
+
+    def __init__(
+        self,
+        link: Link | None,
+        camera: CameraConfig,
+        fmt: FrameFormat,
+        sources: SourceTable,
+        ffmpeg: FfmpegBinary,
+        *,
+        reconnect: ReconnectPolicy = DEFAULT_RECONNECT,
+        stall_restart_after: float = 5.0,
+        connect_timeout: float = 15.0,
+        socket_timeout: float = DEFAULT_SOCKET_TIMEOUT,
+    ) -> None:
+        super().__init__(
+            link,
+            source_id=camera_source_id(camera.id),
+            label=camera.label,
+            fmt=fmt,
+            sources=sources,
+            ffmpeg=ffmpeg,
+            reconnect=reconnect,
+            stall_timeout=float(camera.stall_timeout),
+            stall_restart_after=stall_restart_after,
+            connect_timeout=connect_timeout,
+        )
+        self._camera = camera
+        self._socket_timeout = socket_timeout
+
+    def _ingest_command(self) -> IngestCommand:
+        return camera_ingest_command(
+            self._ffmpeg.path, self._camera, self._fmt, socket_timeout=self._socket_timeout
+        )
+
+    def _event_fields(self) -> dict[str, Any]:
+        return {"camera_id": self._camera.id, **super()._event_fields()}
+
+    def status(self) -> dict[str, Any]:
+        """The camera's status (see :meth:`IngestSourceActor.status`) with its ``id``."""
+        return {"id": self._camera.id, **super().status()}

@@ -1,0 +1,406 @@
+"""Live ingest sources: one ingest ffmpeg, its frames in the source's slot, its health.
+
+:class:`IngestSourceActor` keeps one ingest process running for a live source and says how
+it is doing, as a :class:`~vistter.program.sources.SourceState`:
+
+* ``connecting``: the process was started and no frame came yet;
+* ``online``: frames arrive;
+* ``stalled``: no frame for ``stall_timeout`` seconds while the process lives (a stopped
+  camera can leave ffmpeg alive with its sockets open: only a watchdog on frames arriving
+  notices). Stalled for ``stall_restart_after`` seconds, the process is killed by PID;
+* ``offline``: the process exited (with ANY code: an RTSP ingest whose camera died exits
+  0), could not be started, or was killed; a reconnect follows after a backoff delay
+  (0.5, 1, 2, 4, 8, 10, 10, ... s by default, from the start again once the source stayed
+  online for ``reconnect.reset_after`` seconds).
+
+These are states, not crashes: a camera down for six hours keeps its actor and its
+supervisor's restart intensity intact. Only the unexpected crashes the actor: a bug in a
+handler, or the frame reader thread dying with an exception.
+
+Subclasses: :class:`~vistter.actors.camera.CameraActor` and
+:class:`~vistter.actors.media_sources.VideoFileSource`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import subprocess
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, Protocol
+
+import pykka
+
+from vistter.actors.base import SupervisedActor
+from vistter.actors.link import Link
+from vistter.actors.processes import OwnedProcess
+from vistter.clock import Timer
+from vistter.media.ffmpeg import FfmpegBinary
+from vistter.media.frames import FrameFormat, FrameSlot
+from vistter.media.ingest import FrameReader, FrameStats, IngestCommand
+from vistter.media.stderr_tail import StderrTail
+from vistter.program.sources import SourceState, SourceTable
+from vistter.supervisors.spec import Backoff
+
+logger = logging.getLogger(__name__)
+
+
+class ReconnectPolicy(Protocol):
+    """How long to wait before reconnect number ``attempt`` (0-based); ``reset_after``:
+    seconds online after which the next failure starts from attempt 0 again."""
+
+    @property
+    def reset_after(self) -> float: ...
+
+    def delay(self, attempt: int) -> float: ...
+
+
+DEFAULT_RECONNECT = Backoff(initial=0.5, factor=2.0, maximum=10.0, reset_after=10.0)
+INGEST_GRACE = 1.0
+"""Seconds an ingest ffmpeg gets to exit (on its own, or after SIGTERM) before SIGKILL."""
+
+
+class IngestReaderDiedError(RuntimeError):
+    """The frame reader thread of an ingest died with an exception: a bug, so the actor
+    crashes and its supervisor restarts it."""
+
+
+_Ending = Literal["exited", "stop", "kill"]
+
+
+@dataclass(frozen=True)
+class _FramesFlowing:
+    generation: int
+
+
+@dataclass(frozen=True)
+class _IngestEnded:
+    generation: int
+
+
+@dataclass(frozen=True)
+class _ReaderDied:
+    generation: int
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class _WatchdogTick:
+    pass
+
+
+@dataclass(frozen=True)
+class _ReconnectDue:
+    token: int
+
+
+@dataclass
+class _IngestRun:
+    generation: int
+    process: OwnedProcess
+    reader: FrameReader
+    tail: StderrTail
+    started_at: float
+
+
+class IngestSourceActor(SupervisedActor):
+    """A source fed by an ingest ffmpeg, kept running with health states and backoff.
+
+    Subclasses implement :meth:`_ingest_command` and may extend :meth:`_event_fields` and
+    :meth:`setup`. Every handler runs in the actor's thread; the frame reader and stderr
+    threads only post messages to it.
+    """
+
+    event_topic: ClassVar[str] = "event.source"
+
+    def __init__(
+        self,
+        link: Link | None,
+        *,
+        source_id: str,
+        label: str,
+        fmt: FrameFormat,
+        sources: SourceTable,
+        ffmpeg: FfmpegBinary,
+        reconnect: ReconnectPolicy = DEFAULT_RECONNECT,
+        stall_timeout: float = 0.5,
+        stall_restart_after: float = 5.0,
+        connect_timeout: float = 15.0,
+    ) -> None:
+        super().__init__(link)
+        if stall_timeout <= 0 or stall_restart_after < 0 or connect_timeout <= 0:
+            raise ValueError(
+                "stall_timeout and connect_timeout must be > 0 and stall_restart_after >= 0"
+            )
+        self.source_id = source_id
+        self.label = label
+        self._fmt = fmt
+        self._sources = sources
+        self._ffmpeg = ffmpeg
+        self._reconnect = reconnect
+        self._stall_timeout = float(stall_timeout)
+        self._stall_restart_after = float(stall_restart_after)
+        self._connect_timeout = float(connect_timeout)
+        self._tick = min(0.25, self._stall_timeout / 2)
+        self._clock = self.link.clock
+        self._slot: FrameSlot | None = None
+        self._stats = FrameStats()
+        self._run: _IngestRun | None = None
+        self._generation = 0
+        self._starts = 0
+        self._state = SourceState.OFFLINE
+        self._detail = ""
+        self._since = self._clock.monotonic()
+        self._online_since: float | None = None
+        self._attempt = 0
+        self._reconnect_token = 0
+        self._reconnect_at: float | None = None
+        self._reconnect_timer: Timer | None = None
+        self._watchdog: Timer | None = None
+        self._last_error = ""
+        self._display_url = ""
+        self._stopping = False
+
+    # -- for subclasses ----------------------------------------------------------------
+
+    def _ingest_command(self) -> IngestCommand:
+        """The command line of the next ingest process. Runs in the actor's thread."""
+        raise NotImplementedError
+
+    def _event_fields(self) -> dict[str, Any]:
+        """Fields identifying this source in published events and in status."""
+        return {"source_id": self.source_id, "name": self.label}
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Runs in the actor's thread: starts the first ingest and the stall watchdog.
+
+        Raises only for bugs or a bad command; a source that cannot be reached is a state.
+        """
+        self._slot = self._sources.slot(self.source_id)
+        self._start_ingest()
+        self._arm_watchdog()
+
+    def teardown(self) -> None:
+        """Runs in the actor's thread: stops the timers, ends the ingest by PID, waits for
+        its threads, and marks the source offline."""
+        self._stopping = True
+        for timer in (self._watchdog, self._reconnect_timer):
+            if timer is not None:
+                timer.cancel()
+        self._end_ingest("stop")
+        self._set_state(SourceState.OFFLINE, f"{self.label} stopped")
+
+    # -- ask-able ------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """What the source is doing, safe to show (no credentials). Actor thread."""
+        now = self._clock.monotonic()
+        run = self._run
+        last_error = run.tail.last_line() if run is not None else ""
+        return {
+            **self._event_fields(),
+            "state": self._state.value,
+            "detail": self._detail,
+            "since": self._since,
+            "for_seconds": round(now - self._since, 3),
+            "frames_received": self._stats.count,
+            "fps": round(self._stats.fps(now), 2),
+            "url": self._display_url,
+            "pid": run.process.pid if run is not None and run.process.alive() else None,
+            "restarts": max(0, self._starts - 1),
+            "last_error": last_error or self._last_error,
+            "reconnect_in": (
+                None if self._reconnect_at is None else round(max(0.0, self._reconnect_at - now), 3)
+            ),
+        }
+
+    # -- messages ------------------------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        """Actor thread. Stale messages (from an ingest already replaced) are ignored.
+
+        Raises :class:`IngestReaderDiedError` when a frame reader died (and ``TypeError`` for
+        an unknown message): the actor crashes and its supervisor restarts it.
+        """
+        if isinstance(message, _FramesFlowing):
+            if self._current(message.generation) and self._state is not SourceState.ONLINE:
+                self._go_online()
+        elif isinstance(message, _WatchdogTick):
+            self._on_watchdog()
+        elif isinstance(message, _IngestEnded):
+            if self._current(message.generation):
+                self._on_ingest_ended()
+        elif isinstance(message, _ReconnectDue):
+            if message.token == self._reconnect_token and self._run is None:
+                self._reconnect_at = None
+                self._start_ingest()
+        elif isinstance(message, _ReaderDied):
+            raise IngestReaderDiedError(
+                f"the frame reader of {self.label} died: {type(message.error).__name__}: "
+                f"{message.error}"
+            ) from message.error
+        else:
+            raise TypeError(f"{type(self).__name__} got an unknown message {message!r}")
+        return None
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _tell(self, message: object) -> None:
+        """Any thread: post to this actor; a message to a stopped actor is dropped."""
+        with contextlib.suppress(pykka.ActorDeadError):
+            self.actor_ref.tell(message)
+
+    def _current(self, generation: int) -> bool:
+        return self._run is not None and self._run.generation == generation
+
+    def _start_ingest(self) -> None:
+        if self._stopping:
+            return
+        assert self._slot is not None
+        command = self._ingest_command()
+        self._display_url = command.display_url
+        self._generation += 1
+        generation = self._generation
+        try:
+            process = self.processes.spawn(
+                f"{self.source_id} ingest",
+                command.argv,
+                args_for_log=command.args_for_log,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                bufsize=0,
+            )
+        except OSError as exc:
+            self._last_error = f"cannot start ffmpeg: {exc.strerror or exc}"
+            self._fail(self._last_error)
+            return
+        self._starts += 1
+        assert process.popen.stdout is not None and process.popen.stderr is not None
+        thread_name = f"{self.source_id}-{process.pid}"
+        tail = StderrTail(
+            process.popen.stderr, 20, name=f"{thread_name}-stderr", redact=command.redactor()
+        )
+        reader = FrameReader(
+            process.popen.stdout,
+            self._fmt,
+            self._slot,
+            self._clock,
+            self._stats,
+            name=f"{thread_name}-reader",
+            resume_gap=self._stall_timeout,
+            on_flowing=lambda: self._tell(_FramesFlowing(generation)),
+            on_end=lambda: self._tell(_IngestEnded(generation)),
+            on_error=lambda exc: self._tell(_ReaderDied(generation, exc)),
+        )
+        self._run = _IngestRun(generation, process, reader, tail, self._clock.monotonic())
+        self._set_state(SourceState.CONNECTING, f"connecting to {command.display_url}")
+
+    def _end_ingest(self, how: _Ending) -> tuple[int | None, str]:
+        """End the current ingest; returns its exit code and last stderr line.
+
+        ``exited``: it is exiting on its own; let it finish writing stderr before the pipes
+        close. ``stop``: SIGTERM, then SIGKILL after the grace. ``kill``: a hung ingest
+        (stalled, never connected) is killed outright; its output is raw frames on a pipe to
+        us, there is nothing to flush, and a blocked ffmpeg can take seconds over SIGTERM.
+        """
+        run, self._run = self._run, None
+        if run is None:
+            return None, ""
+        run.reader.stop()
+        if how == "exited":
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                run.process.popen.wait(timeout=INGEST_GRACE)
+            run.tail.join(0.5)
+        elif how == "kill":
+            with contextlib.suppress(ProcessLookupError):
+                run.process.popen.kill()
+        code = self.processes.end(run.process, grace=INGEST_GRACE)
+        run.tail.join(0.5)
+        if not run.reader.join(2.0):
+            logger.warning("%s: frame reader of pid %d did not end", self.label, run.process.pid)
+        last = run.tail.last_line()
+        if last:
+            self._last_error = last
+        return code, last
+
+    def _on_ingest_ended(self) -> None:
+        code, last = self._end_ingest("exited")
+        detail = f"ingest exited with code {code}"
+        self._fail(f"{detail}: {last}" if last else detail)
+
+    def _fail(self, detail: str) -> None:
+        """Go offline and schedule a reconnect after the next backoff delay."""
+        now = self._clock.monotonic()
+        if self._online_since is not None and now - self._online_since >= float(
+            self._reconnect.reset_after
+        ):
+            self._attempt = 0
+        self._online_since = None
+        delay = float(self._reconnect.delay(self._attempt))
+        self._attempt += 1
+        if not self._stopping:
+            # Armed before the state is published: whoever sees "offline" can count on it.
+            self._reconnect_token += 1
+            token = self._reconnect_token
+            self._reconnect_at = now + delay
+            self._reconnect_timer = self._clock.call_later(
+                delay, lambda: self._tell(_ReconnectDue(token))
+            )
+        self._set_state(SourceState.OFFLINE, f"{detail}; reconnecting in {delay:g} s")
+
+    def _go_online(self) -> None:
+        if self._online_since is None:
+            self._online_since = self._clock.monotonic()
+        self._set_state(SourceState.ONLINE, "receiving frames")
+
+    def _arm_watchdog(self) -> None:
+        if not self._stopping:
+            self._watchdog = self._clock.call_later(
+                self._tick, lambda: self._tell(_WatchdogTick())
+            )
+
+    def _on_watchdog(self) -> None:
+        try:
+            self._check_progress()
+        finally:
+            self._arm_watchdog()
+
+    def _check_progress(self) -> None:
+        run = self._run
+        if run is None:
+            return
+        now = self._clock.monotonic()
+        last = self._stats.last_arrival()
+        if self._state is SourceState.CONNECTING:
+            if now - run.started_at >= self._connect_timeout:
+                self._end_ingest("kill")
+                self._fail(f"no frame within {self._connect_timeout:g} s of connecting")
+            return
+        age = now - (last if last is not None else run.started_at)
+        if self._state is SourceState.ONLINE and age > self._stall_timeout:
+            self._set_state(SourceState.STALLED, f"no frame for {self._stall_timeout:g} s")
+        elif self._state is SourceState.STALLED and now - self._since >= self._stall_restart_after:
+            self._end_ingest("kill")
+            self._fail(f"stalled: no frame for {age:.1f} s; ingest killed")
+
+    def _set_state(self, state: SourceState, detail: str) -> None:
+        if state is self._state and detail == self._detail:
+            return
+        previous = self._state
+        self._state, self._detail = state, detail
+        self._since = self._clock.monotonic()
+        self._sources.set_health(self.source_id, state, detail)
+        payload = {**self._event_fields(), "state": state.value, "detail": detail}
+        self.link.events.publish(self.event_topic, payload)
+        # A source down for hours retries every few seconds: log its first failures only.
+        retrying = self._attempt > 3 and state in (SourceState.OFFLINE, SourceState.CONNECTING)
+        if state is previous or retrying:
+            level = logging.DEBUG
+        elif state in (SourceState.OFFLINE, SourceState.STALLED):
+            level = logging.WARNING
+        else:
+            level = logging.INFO
+        logger.log(level, "%s is %s: %s", self.label, state, detail)
