@@ -1,0 +1,314 @@
+"""One ffmpeg fed with MPEG-TS chunks from a queue: the engine of destinations and recorders.
+
+A :class:`ChunkFeed` starts an ffmpeg (through its actor's :class:`ProcessSet`) that reads
+MPEG-TS on stdin, and runs three daemon threads for it:
+
+* the **writer** moves chunks from the :class:`ChunkSource` to ffmpeg's stdin;
+* the **progress reader** parses ffmpeg's ``-progress pipe:1`` blocks (``total_size``,
+  ``out_time_us``), so the owner can judge the output by bytes actually accepted, and
+  reports the process's exit when stdout closes;
+* the **stderr reader** keeps the last lines of ffmpeg's log (redacted) in a small ring, so
+  the pipe never fills up and the owner can say why ffmpeg stopped.
+
+Expected ends (ffmpeg exits, the pipe breaks) are reported through ``on_exit``; anything
+else that goes wrong in a thread (a bug, a broken chunk source) goes to ``on_error``, which
+must crash the owning actor: a dead thread must never go unnoticed.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import subprocess
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import IO, Protocol
+
+from vistter.actors.processes import OwnedProcess, ProcessSet
+from vistter.clock import Clock
+from vistter.errors import VistterError
+
+__all__ = ["ChunkFeed", "ChunkSource", "FeedProgress", "FeedThreadError"]
+
+logger = logging.getLogger(__name__)
+
+STDERR_LINES = 20
+_JOIN_SECONDS = 2.0
+_EXIT_WAIT_SECONDS = 10.0
+
+
+class ChunkSource(Protocol):
+    """Where a destination takes its MPEG-TS from (the fanout's per-destination queue).
+
+    ``get`` is called from the feed's writer thread only; ``resync`` from the owning actor's
+    thread before each (re)start of its ffmpeg.
+    """
+
+    def get(self, timeout: float) -> bytes | None:
+        """The next TS-aligned chunk, or None after ``timeout`` seconds without one."""
+
+    def resync(self) -> None:
+        """Make the next chunk start at a video keyframe, preceded by PAT and PMT."""
+
+
+class FeedThreadError(VistterError):
+    """A feed thread hit an unexpected error. A bug: the owning actor crashes and restarts."""
+
+
+@dataclass(frozen=True)
+class FeedProgress:
+    """What a feed has moved so far (times on the owner's clock).
+
+    ``output_bytes`` is ffmpeg's ``total_size`` (None when the muxer does not know it, as
+    for the segment muxer); ``last_output_at`` is when the output last moved forward (bytes,
+    or media time when there is no byte count); ``writing_since`` is set while the writer is
+    blocked handing a chunk to ffmpeg.
+    """
+
+    started_at: float
+    input_bytes: int
+    output_bytes: int | None
+    out_time_us: int | None
+    last_output_at: float
+    last_input_at: float | None
+    writing_since: float | None
+
+    def input_waiting(self, now: float, within: float) -> bool:
+        """True when input was there for ffmpeg in the last ``within`` seconds (or is being
+        written now): an output that does not move is then the output's fault."""
+        if self.writing_since is not None:
+            return True
+        return self.last_input_at is not None and now - self.last_input_at <= within
+
+
+class ChunkFeed:
+    """One ffmpeg process fed from a :class:`ChunkSource`. Used from its actor's thread.
+
+    ``on_exit(code)`` and ``on_error(exc)`` run in a feed thread and should only post a
+    message to the actor. ``redact`` is applied to every stderr line before it is stored
+    or logged (strip stream keys and credentials there).
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        argv: Sequence[str],
+        args_for_log: str,
+        source: ChunkSource,
+        processes: ProcessSet,
+        clock: Clock,
+        on_exit: Callable[[int | None], None],
+        on_error: Callable[[BaseException], None],
+        redact: Callable[[str], str] = lambda line: line,
+        read_timeout: float = 0.25,
+    ) -> None:
+        self.name = name
+        self._argv = list(argv)
+        self._args_for_log = args_for_log
+        self._source = source
+        self._processes = processes
+        self._clock = clock
+        self._on_exit = on_exit
+        self._on_error = on_error
+        self._redact = redact
+        self._read_timeout = read_timeout
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
+        self._process: OwnedProcess | None = None
+        self._threads: list[threading.Thread] = []
+        self._stderr_thread: threading.Thread | None = None
+        now = clock.monotonic()
+        self._started_at = now
+        self._input_bytes = 0
+        self._output_bytes: int | None = None
+        self._out_time_us: int | None = None
+        self._last_output_at = now
+        self._last_input_at: float | None = None
+        self._writing_since: float | None = None
+
+    # -- owner's thread ----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Spawn ffmpeg and its threads. Raises OSError if the process cannot be started."""
+        self._process = self._processes.spawn(
+            self.name,
+            self._argv,
+            args_for_log=self._args_for_log,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            bufsize=0,
+        )
+        self._started_at = self._last_output_at = self._clock.monotonic()
+        popen = self._process.popen
+        assert popen.stdin is not None and popen.stdout is not None and popen.stderr is not None
+        for role, target, stream in (
+            ("writer", self._write_loop, popen.stdin),
+            ("progress", self._progress_loop, popen.stdout),
+            ("stderr", self._stderr_loop, popen.stderr),
+        ):
+            thread = threading.Thread(
+                target=self._guarded, args=(role, target, stream),
+                name=f"vistter-{self.name}-{role}", daemon=True,
+            )  # fmt: skip
+            self._threads.append(thread)
+            if role == "stderr":
+                self._stderr_thread = thread
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, grace: float = 3.0) -> int | None:
+        """End ffmpeg and join the threads. Idempotent.
+
+        The writer stops first and ffmpeg's stdin is closed, so ffmpeg sees the end of its
+        input and finishes its output cleanly; then it is ended by PID (terminate, wait up
+        to ``grace`` s, kill) in case it hangs on a dead server.
+        """
+        self._stop.set()
+        current = threading.current_thread()
+        writer = self._threads[0] if self._threads else None
+        if writer is not None and writer is not current:
+            writer.join(self._read_timeout + 0.5)
+        code = None
+        if self._process is not None:
+            stdin = self._process.popen.stdin
+            if stdin is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    stdin.close()
+            code = self._processes.end(self._process, grace)
+        for thread in self._threads:
+            if thread is not current:
+                thread.join(_JOIN_SECONDS)
+        return code
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def progress(self) -> FeedProgress:
+        with self._lock:
+            return FeedProgress(
+                started_at=self._started_at,
+                input_bytes=self._input_bytes,
+                output_bytes=self._output_bytes,
+                out_time_us=self._out_time_us,
+                last_output_at=self._last_output_at,
+                last_input_at=self._last_input_at,
+                writing_since=self._writing_since,
+            )
+
+    def stderr_tail(self) -> list[str]:
+        """The last lines ffmpeg logged (already redacted)."""
+        with self._lock:
+            return list(self._stderr)
+
+    def last_error(self) -> str:
+        """The last line ffmpeg logged, or an empty string."""
+        with self._lock:
+            return self._stderr[-1] if self._stderr else ""
+
+    # -- feed threads ------------------------------------------------------------------
+
+    def _guarded(self, role: str, target: Callable[[IO[bytes]], None], stream: IO[bytes]) -> None:
+        try:
+            target(stream)
+        except Exception as exc:
+            if self._stop.is_set() and isinstance(exc, (OSError, ValueError)):
+                return  # the stream was closed under us by stop(): a normal end
+            logger.exception("%s: the %s thread died", self.name, role)
+            self._on_error(
+                FeedThreadError(
+                    f"the {role} thread of {self.name} died: {type(exc).__name__}: {exc}.",
+                    hint="This is a bug; the supervisor restarts the actor. Please report it.",
+                )
+            )
+
+    def _write_loop(self, stdin: IO[bytes]) -> None:
+        """Writer thread: source -> ffmpeg stdin, until stopped or the pipe breaks."""
+        while not self._stop.is_set():
+            chunk = self._source.get(self._read_timeout)
+            if not chunk:
+                continue
+            now = self._clock.monotonic()
+            with self._lock:
+                self._last_input_at = now
+                self._writing_since = now
+            try:
+                view = memoryview(chunk)
+                while view:
+                    written = stdin.write(view)
+                    if written is None:  # pragma: no cover - only for non-blocking pipes
+                        continue
+                    view = view[written:]
+            except (OSError, ValueError):
+                return  # ffmpeg is gone or stopping; the progress reader reports its exit
+            finally:
+                with self._lock:
+                    self._writing_since = None
+            with self._lock:
+                self._input_bytes += len(chunk)
+
+    def _progress_loop(self, stdout: IO[bytes]) -> None:
+        """Progress reader thread: parse ``key=value`` blocks; report the exit at EOF."""
+        block: dict[str, str] = {}
+        try:
+            for raw in stdout:
+                key, sep, value = raw.decode("ascii", "replace").strip().partition("=")
+                if not sep:
+                    continue
+                block[key] = value
+                if key == "progress":
+                    self._commit(block)
+                    block = {}
+        except (OSError, ValueError):
+            pass  # closed by stop(), or the process is gone: both end the feed
+        code: int | None = None
+        if self._process is not None:
+            try:
+                code = self._process.popen.wait(_EXIT_WAIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                code = None
+        if self._stderr_thread is not None:
+            self._stderr_thread.join(_JOIN_SECONDS)  # so that last_error() has the last words
+        if not self._stop.is_set():
+            self._on_exit(code)
+
+    def _commit(self, block: dict[str, str]) -> None:
+        size = _as_int(block.get("total_size"))
+        out_time = _as_int(block.get("out_time_us"))
+        now = self._clock.monotonic()
+        with self._lock:
+            if size is not None:
+                if self._output_bytes is None or size > self._output_bytes:
+                    self._last_output_at = now
+                self._output_bytes = max(size, self._output_bytes or 0)
+            elif out_time is not None and out_time > (self._out_time_us or -1):
+                self._last_output_at = now
+            if out_time is not None:
+                self._out_time_us = out_time
+
+    def _stderr_loop(self, stderr: IO[bytes]) -> None:
+        """Stderr reader thread: keep the last lines, redacted; never let the pipe fill."""
+        try:
+            for raw in stderr:
+                line = self._redact(raw.decode("utf-8", "replace").strip())
+                if not line:
+                    continue
+                with self._lock:
+                    self._stderr.append(line)
+                logger.debug("%s: %s", self.name, line)
+        except (OSError, ValueError):
+            return
+
+
+def _as_int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None  # "N/A"

@@ -1,0 +1,353 @@
+"""The state machine shared by destinations and recorders: keep one ffmpeg fed, retry it.
+
+A :class:`FeedActor` owns at most one :class:`~vistter.actors.chunk_feed.ChunkFeed` at a
+time. It judges the output by what ffmpeg reports it has written (bytes, or media time when
+the muxer does not count bytes), retries on the :class:`~vistter.program.retry.RetrySchedule`
+when the output stops, and publishes every state change. Failures of the world are states;
+only unexpected errors (a dead feed thread, a bug) crash the actor.
+
+States (:class:`FeedState`): ``connecting`` (started, nothing written yet), ``live`` (the
+output moves), ``retrying`` (retry ``attempt`` due in ``next_retry_in`` s), ``failed``
+(every scheduled retry failed, an ``alert`` said so, a slow retry continues), ``stopped``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pykka
+
+from vistter.actors.base import SupervisedActor
+from vistter.actors.chunk_feed import ChunkFeed, ChunkSource
+from vistter.actors.link import Link
+from vistter.clock import Timer
+from vistter.errors import OperatorError
+from vistter.program.retry import RetrySchedule, RetryTracker
+
+__all__ = ["ALERT_TOPIC", "FeedActor", "FeedState", "FeedUnavailableError"]
+
+logger = logging.getLogger(__name__)
+
+ALERT_TOPIC = "alert"
+
+
+class FeedState(enum.StrEnum):
+    CONNECTING = "connecting"
+    LIVE = "live"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+class FeedUnavailableError(OperatorError):
+    """The output cannot be started now (missing folder, full disk...); retried later."""
+
+
+@dataclass(frozen=True)
+class _Tick:
+    session: int
+
+
+@dataclass(frozen=True)
+class _FeedExited:
+    session: int
+    code: int | None
+
+
+@dataclass(frozen=True)
+class _RetryDue:
+    wait: int
+
+
+@dataclass(frozen=True)
+class _ThreadDied:
+    error: BaseException
+
+
+class FeedActor(SupervisedActor):
+    """Base of :class:`~vistter.actors.destination.DestinationActor` and
+    :class:`~vistter.actors.recorder.RecorderActor`.
+
+    Subclasses implement :meth:`_new_feed` and may override :meth:`_prepare`,
+    :meth:`_status_extra`, :meth:`_on_wait_started`, :meth:`_on_other` and :meth:`_redact`.
+    All of them run in the actor's thread. A :class:`FeedUnavailableError` from
+    :meth:`_prepare` is an expected failure (the output goes ``retrying``); any other
+    exception from a hook is a bug and crashes the actor (its supervisor restarts it).
+    """
+
+    kind: ClassVar[str] = "output"
+    event_topic: ClassVar[str] = "event.destination"
+
+    def __init__(
+        self,
+        link: Link,
+        *,
+        output_id: str,
+        source: ChunkSource,
+        schedule: RetrySchedule | None,
+        stall_timeout: float,
+        connect_timeout: float,
+        tick_interval: float,
+    ) -> None:
+        super().__init__(link)
+        self.output_id = output_id
+        self.source = source
+        self.schedule = schedule or RetrySchedule()
+        self.stall_timeout = stall_timeout
+        self.connect_timeout = connect_timeout
+        self.tick_interval = tick_interval
+        self._tracker = RetryTracker(self.schedule)
+        self._state = FeedState.CONNECTING
+        self._since = 0.0
+        self._feed: ChunkFeed | None = None
+        self._session = 0
+        self._wait = 0
+        self._tick_timer: Timer | None = None
+        self._retry_timer: Timer | None = None
+        self._next_retry_at: float | None = None
+        self._last_error = ""
+        self._output_done = 0
+        self._input_done = 0
+        self._samples: list[tuple[float, int]] = []
+        self._published: tuple[FeedState, int] | None = None
+
+    # -- hooks -------------------------------------------------------------------------
+
+    def _new_feed(
+        self, on_exit: Callable[[int | None], None], on_error: Callable[[BaseException], None]
+    ) -> ChunkFeed:
+        """A new (not started) feed; ``on_exit``/``on_error`` go to the ChunkFeed as is."""
+        raise NotImplementedError
+
+    def _prepare(self) -> None:
+        """Check the output can be started; raise :class:`FeedUnavailableError` if not."""
+
+    def _status_extra(self) -> dict[str, Any]:
+        return {}
+
+    def _on_wait_started(self) -> None:
+        """A retry wait began (``self._wait`` is its token)."""
+
+    def _on_other(self, message: Any) -> None:
+        """A message the base does not know."""
+
+    def _redact(self, text: str) -> str:
+        return text
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Actor thread: start the first ffmpeg. A start that fails is retried, not raised."""
+        self._since = self.link.clock.monotonic()
+        self._start_feed()
+
+    def teardown(self) -> None:
+        """Actor thread: cancel timers, end ffmpeg by PID and report ``stopped``."""
+        self._cancel_timers()
+        self._end_feed()
+        self._set_state(FeedState.STOPPED)
+
+    # -- public API (actor thread) -----------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """The output as the API and telemetry show it (no secrets)."""
+        now = self.link.clock.monotonic()
+        progress = self._feed.progress() if self._feed is not None else None
+        retry_in = None if self._next_retry_at is None else max(0.0, self._next_retry_at - now)
+        return {
+            "id": self.output_id,
+            "state": self._state.value,
+            "since": round(now - self._since, 3),
+            "attempt": self._tracker.attempt,
+            "max_attempts": self.schedule.max_attempts,
+            "next_retry_in": retry_in,
+            "bytes_sent": self._output_done + self._session_output(),
+            "input_bytes": self._input_done + (progress.input_bytes if progress else 0),
+            "bitrate_kbps": self._bitrate_kbps(),
+            "last_error": self._last_error,
+            "pid": self._feed.pid if self._feed is not None else None,
+            **self._status_extra(),
+        }
+
+    def retry_now(self) -> None:
+        """Retry at once if the output is waiting (an operator's "reconnect")."""
+        if self._state in (FeedState.RETRYING, FeedState.FAILED):
+            self._start_feed()
+
+    # -- messages (actor thread) -------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        """Actor thread. Messages of an older session or wait are stale and ignored.
+
+        A ``_ThreadDied`` re-raises the thread's error: the actor crashes and its
+        supervisor restarts it.
+        """
+        if isinstance(message, _ThreadDied):
+            raise message.error
+        if isinstance(message, _Tick):
+            if message.session == self._session:
+                self._on_tick()
+        elif isinstance(message, _FeedExited):
+            if message.session == self._session and self._feed is not None:
+                detail = self._feed.last_error() or "no message"
+                self._fail(f"ffmpeg exited (code {message.code}): {detail}")
+        elif isinstance(message, _RetryDue):
+            if message.wait == self._wait:
+                self._start_feed()
+        else:
+            self._on_other(message)
+        return None
+
+    # -- the state machine -------------------------------------------------------------
+
+    def _start_feed(self) -> None:
+        self._cancel_timers()
+        self._wait += 1  # every timer and probe of the previous wait is now stale
+        self._next_retry_at = None
+        self._session += 1
+        session = self._session
+        self._samples.clear()
+        self._set_state(FeedState.CONNECTING)
+        try:
+            self._prepare()
+        except FeedUnavailableError as exc:
+            self._fail(str(exc))
+            return
+        self.source.resync()
+        feed = self._new_feed(
+            lambda code: self._tell(_FeedExited(session, code)), self._thread_died
+        )
+        try:
+            feed.start()
+        except OSError as exc:
+            self._fail(f"cannot start ffmpeg: {exc.strerror or exc}")
+            return
+        self._feed = feed
+        self._schedule_tick()
+
+    def _on_tick(self) -> None:
+        feed = self._feed
+        if feed is None:
+            return
+        now = self.link.clock.monotonic()
+        progress = feed.progress()
+        self._samples.append((now, progress.output_bytes or 0))
+        while len(self._samples) > 2 and now - self._samples[0][0] > 5.0:
+            self._samples.pop(0)
+        live = self._state is FeedState.LIVE
+        moved = progress.last_output_at > progress.started_at or bool(progress.output_bytes)
+        if not live and moved:
+            self._go_live(now)
+        elif live and self._tracker.check_stable(now):
+            self._publish_event(force=True)
+        limit = self.stall_timeout if live else self.connect_timeout
+        quiet = now - progress.last_output_at
+        if quiet > limit and progress.input_waiting(now, limit):
+            what = "took no bytes" if live else "did not start"
+            self._fail(f"the output {what} for {quiet:.0f} s while the program was flowing")
+            return
+        self._schedule_tick()
+
+    def _go_live(self, now: float) -> None:
+        was_failed = self._tracker.failed
+        self._tracker.live(now)
+        self._set_state(FeedState.LIVE)
+        if was_failed:
+            self._alert("info", f"{self.kind.capitalize()} {self.output_id} is live again.", "")
+
+    def _fail(self, reason: str) -> None:
+        self._end_feed(grace=1.0)  # a failed ffmpeg owes us no clean ending
+        now = self.link.clock.monotonic()
+        decision = self._tracker.failure(now)
+        self._last_error = self._redact(reason)
+        logger.warning(
+            "%s %s: %s; retry %d in %g s",
+            self.kind, self.output_id, self._last_error, decision.attempt, decision.delay,
+        )  # fmt: skip
+        self._wait += 1
+        self._next_retry_at = now + decision.delay
+        self._retry_timer = self._later(decision.delay, _RetryDue(self._wait))
+        self._set_state(FeedState.FAILED if decision.failed else FeedState.RETRYING)
+        if decision.newly_failed:
+            self._alert(
+                "error",
+                f"{self.kind.capitalize()} {self.output_id} failed after "
+                f"{self.schedule.max_attempts} attempts: {self._last_error}; still retrying "
+                f"every {self.schedule.slow_interval:g} s",
+                self._failed_hint(),
+            )
+        self._on_wait_started()
+
+    def _failed_hint(self) -> str:
+        return "Fix the cause named in the message; the output restarts by itself."
+
+    def _end_feed(self, grace: float = 3.0) -> None:
+        if self._feed is not None:
+            self._feed.stop(grace)
+            self._output_done += self._session_output()
+            self._input_done += self._feed.progress().input_bytes
+            self._feed = None
+        self._samples.clear()
+
+    # -- helpers -----------------------------------------------------------------------
+
+    @property
+    def waiting(self) -> bool:
+        return self._state in (FeedState.RETRYING, FeedState.FAILED)
+
+    def _session_output(self) -> int:
+        if self._feed is None:
+            return 0
+        return self._feed.progress().output_bytes or 0
+
+    def _bitrate_kbps(self) -> float:
+        if len(self._samples) < 2:
+            return 0.0
+        (t0, b0), (t1, b1) = self._samples[0], self._samples[-1]
+        return round((b1 - b0) * 8 / 1000 / (t1 - t0), 1) if t1 > t0 else 0.0
+
+    def _set_state(self, state: FeedState) -> None:
+        if state is not self._state:
+            self._state = state
+            self._since = self.link.clock.monotonic()
+        self._publish_event()
+
+    def _publish_event(self, *, force: bool = False) -> None:
+        key = (self._state, self._tracker.attempt)
+        if key != self._published or force:
+            self._published = key
+            self.link.events.publish(self.event_topic, self.status())
+
+    def _alert(self, severity: str, message: str, hint: str) -> None:
+        message = self._redact(message)
+        logger.log(logging.ERROR if severity == "error" else logging.WARNING, "%s", message)
+        self.link.events.publish(ALERT_TOPIC, {
+            "severity": severity, "source": f"{self.kind}:{self.output_id}",
+            "message": message, "hint": hint,
+        })  # fmt: skip
+
+    def _schedule_tick(self) -> None:
+        self._tick_timer = self._later(self.tick_interval, _Tick(self._session))
+
+    def _later(self, delay: float, message: object) -> Timer:
+        return self.link.clock.call_later(delay, lambda: self._tell(message))
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._tick_timer, self._retry_timer):
+            if timer is not None:
+                timer.cancel()
+        self._tick_timer = self._retry_timer = None
+
+    def _tell(self, message: object) -> None:
+        """Any thread: post a message to this actor; nothing happens if it is gone."""
+        with contextlib.suppress(pykka.ActorDeadError):
+            self.actor_ref.tell(message)
+
+    def _thread_died(self, error: BaseException) -> None:
+        """Any thread: a feed or probe thread failed unexpectedly; crash the actor."""
+        self._tell(_ThreadDied(error))
