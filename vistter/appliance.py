@@ -3,12 +3,14 @@
 ```
 root (one_for_one)
 ├── telemetry  (one_for_one: publisher, system sampler)
+├── sources    (one_for_one: slate, cameras)
+├── program    (rest_for_one: mixer -> encoder -> fanout)
+├── outputs    (one_for_one, dynamic: destinations, recorders)
 └── api        (uvicorn serving the Starlette control app)
 ```
 
-Later subtrees (sources, program, outputs, show) join the root in that order. The
-:class:`Appliance` object lives in the thread that starts it (the CLI's main thread); the
-tree runs in actor threads.
+The :class:`Appliance` object lives in the thread that starts it (the CLI's main thread);
+the tree runs in actor threads.
 """
 
 from __future__ import annotations
@@ -26,13 +28,23 @@ from vistter.actors.link import Exit, Link
 from vistter.api.app import ApiDeps, create_app
 from vistter.api.server import ApiServer, check_bind
 from vistter.clock import Clock, MonotonicClock
-from vistter.errors import SupervisionError
-from vistter.models.config import ApplianceConfig
+from vistter.errors import ConfigError, SupervisionError, UnknownChildError
+from vistter.models.config import ApplianceConfig, check_destination_bitrate
+from vistter.models.destinations import RtmpDestination
 from vistter.models.validation import validate_timeline
+from vistter.program.bus import ProgramBus
+from vistter.program.sources import SLATE_SOURCE_ID
+from vistter.program.tree import (
+    CRASH_BACKOFF,
+    HEARTBEAT,
+    Destination,
+    output_spec,
+    outputs_spec,
+    program_spec,
+    sources_spec,
+)
 from vistter.supervisors import (
-    Backoff,
     ChildSpec,
-    HeartbeatSpec,
     RootSupervisor,
     Strategy,
     Supervisor,
@@ -44,8 +56,6 @@ from vistter.telemetry import Metrics, SystemSampler, TelemetryBus, TelemetryPub
 logger = logging.getLogger(__name__)
 
 ROOT_FLAGS = SupervisorFlags(Strategy.ONE_FOR_ONE, intensity=5, period=30)
-SERVICE_BACKOFF = Backoff(initial=1, factor=2, maximum=30, reset_after=60)
-HEARTBEAT = HeartbeatSpec(interval=5, timeout=15)
 
 
 class Appliance:
@@ -57,6 +67,7 @@ class Appliance:
         self.bus = TelemetryBus()
         self.metrics = Metrics()
         self._root: RootSupervisor | None = None
+        self._bus: ProgramBus | None = None
         self._started_at = self.clock.monotonic()
         self._remove_listener = self.bus.add_listener(self._count_restarts)
 
@@ -64,10 +75,13 @@ class Appliance:
 
     def start(self) -> None:
         """Start the tree. Raises :class:`~vistter.errors.ConfigError` before starting
-        anything when the API would listen beyond loopback without a token, and
-        :class:`~vistter.errors.UnknownChildError` when a child fails to start."""
+        anything when the API would listen beyond loopback without a token or ffmpeg cannot
+        be used, and :class:`~vistter.errors.UnknownChildError` when a child fails to start."""
         token = self._api_token()
         check_bind(self.config.api.host, token)
+        self._bus = ProgramBus.build(self.config, self.clock, self.bus)
+        logger.info("encoder: %s", self._bus.encoder.describe())
+        self._bus.state.take(SLATE_SOURCE_ID)
         self._started_at = self.clock.monotonic()
         self._root = RootSupervisor(
             ROOT_FLAGS, self.child_specs(), clock=self.clock, events=self.bus
@@ -79,6 +93,12 @@ class Appliance:
         if self._root is None:
             raise RuntimeError("the appliance has not been started")
         return self._root
+
+    @property
+    def program(self) -> ProgramBus:
+        if self._bus is None:
+            raise RuntimeError("the appliance has not been started")
+        return self._bus
 
     @property
     def exited(self) -> threading.Event:
@@ -121,7 +141,44 @@ class Appliance:
 
     def child_specs(self) -> list[ChildSpec]:
         """The root's children, in start order."""
-        return [self._telemetry_spec(), self._api_spec()]
+        bus = self.program
+        return [
+            self._telemetry_spec(),
+            sources_spec(self.config, bus),
+            program_spec(self.config, bus),
+            outputs_spec(self.config, bus),
+            self._api_spec(),
+        ]
+
+    # -- destinations, live (caller's thread) ------------------------------------------
+
+    def add_destination(self, destination: Destination) -> str:
+        """Start feeding a new destination while live; returns its child id.
+
+        Raises :class:`~vistter.errors.SupervisionError` when one with that id exists.
+        """
+        if isinstance(destination, RtmpDestination):
+            problem = check_destination_bitrate(destination, self.config.encoding)
+            if problem is not None:
+                raise ConfigError(problem.message, hint=problem.hint)
+        outputs = self.root.handle.supervisor("outputs")
+        return outputs.start_child(output_spec(destination, self.config, self.program))
+
+    def remove_destination(self, destination_id: str) -> None:
+        """Stop feeding a destination and forget it."""
+        outputs = self.root.handle.supervisor("outputs")
+        child_id = next(
+            (c.id for c in outputs.which_children() if c.id.split("-", 1)[1] == destination_id),
+            None,
+        )
+        if child_id is None:
+            raise UnknownChildError(
+                f"there is no destination {destination_id!r}",
+                hint="GET /api/supervision lists the outputs",
+            )
+        outputs.terminate_child(child_id)
+        outputs.delete_child(child_id)
+        self.program.fanout.detach(destination_id)
 
     def _telemetry_spec(self) -> ChildSpec:
         telemetry = self.config.telemetry
@@ -129,14 +186,14 @@ class Appliance:
             ChildSpec(
                 "publisher",
                 start_function_for(TelemetryPublisher, self.bus, telemetry.endpoint),
-                restart_delay=SERVICE_BACKOFF,
+                restart_delay=CRASH_BACKOFF,
                 heartbeat=HEARTBEAT,
             ),
             ChildSpec(
                 "system",
                 _start_sampler(self.bus, telemetry.system_interval, self.metrics,
                                self.config.paths.data_dir),
-                restart_delay=SERVICE_BACKOFF,
+                restart_delay=CRASH_BACKOFF,
                 heartbeat=HEARTBEAT,
             ),
         ]
@@ -161,7 +218,7 @@ class Appliance:
         return ChildSpec(
             "api",
             start_function_for(ApiServer, create_app(deps), api.host, api.port, token),
-            restart_delay=SERVICE_BACKOFF,
+            restart_delay=CRASH_BACKOFF,
         )
 
     def _api_token(self) -> str | None:

@@ -1,0 +1,74 @@
+"""The program bus: every object of the media path that outlives the actors using it.
+
+Built once per appliance from the configuration, in the thread that builds the tree. The
+actors (cameras, mixer, encoder, fanout, destinations) are restarted by their supervisors;
+the slots, queues and armed program changes here carry on across those restarts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from vistter.actors.link import EventSink
+from vistter.clock import Clock
+from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
+from vistter.media.frames import FrameFormat
+from vistter.media.hwaccel import EncoderChoice, detect_encoder
+from vistter.models.config import ApplianceConfig
+from vistter.program.fallback import FallbackPolicy
+from vistter.program.fanout_table import FanoutTable
+from vistter.program.frame_queue import FrameQueue
+from vistter.program.sources import SLATE_SOURCE_ID, SourceTable, camera_source_id
+from vistter.program.state import ProgramEpoch, ProgramState
+from vistter.program.ts_pipe import TsPipe
+
+SLATE_IMAGE = "technical_difficulties.png"
+
+
+@dataclass
+class ProgramBus:
+    """Shared, thread-safe objects of one program."""
+
+    fmt: FrameFormat
+    ffmpeg: FfmpegBinary
+    encoder: EncoderChoice
+    sources: SourceTable
+    epoch: ProgramEpoch
+    state: ProgramState
+    fallback: FallbackPolicy
+    frames: FrameQueue
+    ts: TsPipe
+    fanout: FanoutTable
+    slate_image: Path
+
+    @classmethod
+    def build(cls, config: ApplianceConfig, clock: Clock, events: EventSink) -> ProgramBus:
+        """Find ffmpeg, choose the encoder (a short trial encode per candidate) and make the
+        shared objects. Raises :class:`~vistter.errors.ConfigError` when ffmpeg or the
+        configured encoder cannot be used."""
+        encoding = config.encoding
+        ffmpeg = find_ffmpeg(str(encoding.ffmpeg_path) if encoding.ffmpeg_path else None)
+        fmt = FrameFormat(encoding.width, encoding.height, encoding.fps)
+        sources = SourceTable(fmt, clock)
+        epoch = ProgramEpoch(fmt.fps)
+        backups = {
+            camera_source_id(camera.id): [camera_source_id(camera.backup_camera_id)]
+            for camera in config.cameras
+            if camera.backup_camera_id is not None
+        }
+        return cls(
+            fmt=fmt,
+            ffmpeg=ffmpeg,
+            encoder=detect_encoder(ffmpeg, encoding.encoder),
+            sources=sources,
+            epoch=epoch,
+            state=ProgramState(fmt, epoch=epoch),
+            fallback=FallbackPolicy(
+                sources, backups=backups, slate_id=SLATE_SOURCE_ID, events=events, clock=clock
+            ),
+            frames=FrameQueue(),
+            ts=TsPipe(),
+            fanout=FanoutTable(),
+            slate_image=config.paths.assets_dir / SLATE_IMAGE,
+        )
