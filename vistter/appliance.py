@@ -164,6 +164,20 @@ class Appliance:
         outputs = self.root.handle.supervisor("outputs")
         return outputs.start_child(output_spec(destination, self.config, self.program))
 
+    def list_destinations(self) -> list[dict[str, Any]]:
+        """Every output's status (keys masked). A child that is restarting shows its state."""
+        outputs = self.root.handle.supervisor("outputs")
+        listing: list[dict[str, Any]] = []
+        for child in outputs.which_children():
+            entry: dict[str, Any] = {"child": child.id, "state": child.state}
+            if child.ref is not None and child.state == "running":
+                try:
+                    entry.update(child.ref.proxy().status().get(timeout=outputs.timeout))
+                except (pykka.ActorDeadError, pykka.Timeout):
+                    entry["state"] = "unresponsive"
+            listing.append(entry)
+        return listing
+
     def remove_destination(self, destination_id: str) -> None:
         """Stop feeding a destination and forget it."""
         outputs = self.root.handle.supervisor("outputs")
@@ -214,6 +228,7 @@ class Appliance:
             max_body_bytes=api.max_body_bytes,
             clock=self.clock,
             restart_child=self.restart_child,
+            destinations=self,
         )
         return ChildSpec(
             "api",

@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="start the appliance (supervision tree and API)")
     run.add_argument("--config", type=Path, help="configuration file (default: the demo)")
+    run.add_argument(
+        "--to", action="append", default=[], metavar="URL",
+        help="also publish to rtmp[s]://HOST/APP/KEY (repeatable)",
+    )
 
     validate = commands.add_parser("validate", help="check a timeline file")
     validate.add_argument("timeline", type=Path, help="timeline JSON in the spec's format")
@@ -62,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         if args.command == "run":
-            return cmd_run(args.config)
+            return cmd_run(args.config, args.to)
         if args.command == "validate":
             return cmd_validate(args.timeline, args.config, args.no_config, sys.stdout)
         return cmd_telemetry(args)
@@ -104,13 +108,14 @@ def cmd_telemetry(args: argparse.Namespace) -> int:
     )
 
 
-def cmd_run(config_path: Path | None) -> int:
+def cmd_run(config_path: Path | None, to: Sequence[str] = ()) -> int:
     """Run until SIGINT/SIGTERM (exit 0) or until the tree gives up (exit 1)."""
     from vistter.appliance import Appliance
     from vistter.models.config import load_config
+    from vistter.models.quick import with_quick_destinations
     from vistter.processes_guard import end_stray_children
 
-    config = load_config(config_path)
+    config = with_quick_destinations(load_config(config_path), list(to))
     for warning in config.warnings():
         logger.warning("%s", warning)
     stop = threading.Event()

@@ -11,7 +11,10 @@ Routes:
 * ``GET /api/supervision`` -- the live supervision tree;
 * ``POST /api/timelines/validate`` -- check a timeline document, list every problem;
 * ``POST /api/supervision/restart`` -- restart one actor by its path (``{"path": "..."}``),
-  for an operator who wants a stuck part started afresh.
+  for an operator who wants a stuck part started afresh;
+* ``GET /api/destinations`` -- every output's status (stream keys masked);
+* ``POST /api/destinations`` -- start an RTMP(S) destination while live;
+* ``DELETE /api/destinations/{id}`` -- stop one and forget it.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from vistter.api.errors import (
 )
 from vistter.clock import Clock, MonotonicClock
 from vistter.errors import OperatorError
+from vistter.models.destinations import RtmpDestination
+from vistter.models.quick import parse_destination
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 TREE_RETRY_AFTER_SECONDS = 5
@@ -62,6 +67,16 @@ class ProblemLike(Protocol):
 TreeSnapshot = Callable[[], dict[str, Any]]
 TimelineValidator = Callable[[object], Sequence[ProblemLike]]
 ChildRestarter = Callable[[str], None]
+
+
+class DestinationControl(Protocol):
+    """What the API needs to manage outputs while live (blocking calls, any thread)."""
+
+    def list_destinations(self) -> list[dict[str, Any]]: ...
+
+    def add_destination(self, destination: RtmpDestination) -> str: ...
+
+    def remove_destination(self, destination_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -87,6 +102,7 @@ class ApiDeps:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     clock: Clock = field(default_factory=MonotonicClock)
     restart_child: ChildRestarter | None = None
+    destinations: DestinationControl | None = None
     """Restarts the actor at a tree path such as ``telemetry/system``; raises
     :class:`~vistter.errors.UnknownChildError` (404) or a
     :class:`~vistter.errors.SupervisionError` (409)."""
@@ -176,6 +192,45 @@ class _Routes:
         return JSONResponse({"restarted": path.strip("/")}, headers=NO_STORE)
 
 
+    def _destinations(self) -> DestinationControl:
+        if self._deps.destinations is None:
+            raise BadRequestError(
+                "Destinations cannot be managed here.", hint="Use the appliance's control API."
+            )
+        return self._deps.destinations
+
+    async def list_destinations(self, request: Request) -> JSONResponse:
+        control = self._destinations()
+        return JSONResponse(
+            {"destinations": await run_in_threadpool(control.list_destinations)},
+            headers=NO_STORE,
+        )
+
+    async def add_destination(self, request: Request) -> JSONResponse:
+        control = self._destinations()
+        destination, problems = parse_destination(await read_json(request))
+        if destination is None:
+            return JSONResponse(
+                {
+                    "error": "InvalidDestinationError",
+                    "problem": "The destination is not valid.",
+                    "hint": "Fix the fields listed in problems.",
+                    "problems": [p.to_dict() for p in problems],
+                },
+                status_code=422,
+                headers=NO_STORE,
+            )
+        child = await run_in_threadpool(control.add_destination, destination)
+        body = {"id": destination.id, "child": child, "url": destination.display_url}
+        return JSONResponse(body, status_code=201, headers=NO_STORE)
+
+    async def remove_destination(self, request: Request) -> JSONResponse:
+        control = self._destinations()
+        destination_id = str(request.path_params["destination_id"])
+        await run_in_threadpool(control.remove_destination, destination_id)
+        return JSONResponse({"removed": destination_id}, headers=NO_STORE)
+
+
 def create_app(deps: ApiDeps) -> Starlette:
     """Build the control API app.
 
@@ -189,6 +244,13 @@ def create_app(deps: ApiDeps) -> Starlette:
         Route("/api/supervision", endpoints.supervision, methods=["GET"]),
         Route("/api/timelines/validate", endpoints.validate_timeline, methods=["POST"]),
         Route("/api/supervision/restart", endpoints.restart, methods=["POST"]),
+        Route("/api/destinations", endpoints.list_destinations, methods=["GET"]),
+        Route("/api/destinations", endpoints.add_destination, methods=["POST"]),
+        Route(
+            "/api/destinations/{destination_id}",
+            endpoints.remove_destination,
+            methods=["DELETE"],
+        ),
     ]
     known = ", ".join(
         f"{method} {route.path}"

@@ -1,0 +1,31 @@
+"""``vistter run --to URL``: quick RTMP destinations with the key kept secret."""
+
+from __future__ import annotations
+
+import pytest
+
+from vistter.errors import ConfigError
+from vistter.models.config import load_config
+from vistter.models.quick import destination_from_url, with_quick_destinations
+
+
+def test_url_is_split_into_server_and_secret_key() -> None:
+    destination = destination_from_url("rtmp://127.0.0.1:1935/live/abc123", "to-1")
+    assert destination.rtmp_url == "rtmp://127.0.0.1:1935/live"
+    assert destination.publish_url() == "rtmp://127.0.0.1:1935/live/abc123"
+    assert "abc123" not in destination.display_url
+    assert "abc123" not in repr(destination)
+
+
+@pytest.mark.parametrize("url", ["http://x/live/k", "rtmp://host/onlyapp", "rtmp:///live/k"])
+def test_bad_urls_are_refused_with_the_expected_form(url: str) -> None:
+    with pytest.raises(ConfigError, match="rtmp://HOST"):
+        destination_from_url(url, "to-1")
+
+
+def test_quick_destinations_are_added_to_the_configured_ones() -> None:
+    config = with_quick_destinations(
+        load_config(), ["rtmp://127.0.0.1/live/a", "rtmps://127.0.0.1/app/b"]
+    )
+    assert [d.id for d in config.destinations] == ["recorder", "to-1", "to-2"]
+    assert [d.id for d in config.enabled_destinations][-1] == "to-2"
