@@ -3,13 +3,15 @@ start timeouts. Time is a FakeClock, so every delay is exact."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import psutil
 import pykka
 import pytest
-from supervision_workers import Script, crash, states, tree, wait_until, worker
+from supervision_workers import Script, Worker, crash, states, tree, wait_until, worker
 
+from vistter.actors import ExitReason, Link
 from vistter.clock import FakeClock
 from vistter.errors import ChildStartError
 from vistter.supervisors import Backoff, HeartbeatSpec, Strategy
@@ -135,3 +137,17 @@ def test_start_timeout_kills_a_child_that_never_gets_ready(script: Script) -> No
     with pytest.raises(ChildStartError, match=r"not ready within 0\.3 s"):
         root.handle.start_child(worker("b", script, start_timeout=0.3))
     assert list(states(root)) == ["a"]
+
+
+def test_an_idle_actor_declared_hung_lets_its_thread_exit(script: Script) -> None:
+    """A kill from outside wakes an idle actor's loop, so no thread is left behind."""
+    link = Link("test/idle")
+    before = set(threading.enumerate())
+    Worker.start(link, script)
+    assert link.settled.wait(5)
+    (thread,) = set(threading.enumerate()) - before
+    link.kill(ExitReason.HANG, "declared hung while idle")
+    thread.join(5)
+    assert not thread.is_alive(), "the idle actor's thread must exit"
+    assert link.exit is not None
+    assert link.exit.reason is ExitReason.HANG

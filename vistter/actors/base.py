@@ -19,6 +19,7 @@ from typing import Any, final
 
 import pykka
 from pykka import ActorRegistry
+from pykka._envelope import Envelope  # private: needed to wake an idle loop
 
 from vistter.actors.link import Exit, ExitReason, Link
 from vistter.actors.processes import ProcessSet
@@ -135,6 +136,9 @@ class SupervisedActor(pykka.ThreadingActor):
         if not already_dying:
             ActorRegistry.unregister(self.actor_ref)
             self.actor_stopped.set()
+            # An idle actor's thread waits on its inbox: wake it so it sees it is stopped
+            # and exits (a non-daemon thread left waiting would keep the process alive).
+            self.actor_inbox.put(Envelope(Heartbeat()))
         self.processes.end_all(grace=0.5)
         self.link.report_exit(exit_)
 

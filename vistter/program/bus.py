@@ -19,7 +19,7 @@ from vistter.models.config import ApplianceConfig
 from vistter.program.fallback import FallbackPolicy
 from vistter.program.fanout_table import FanoutTable
 from vistter.program.frame_queue import FrameQueue
-from vistter.program.sources import SLATE_SOURCE_ID, SourceTable, camera_source_id
+from vistter.program.sources import SLATE_SOURCE_ID, SourceTable
 from vistter.program.state import ProgramEpoch, ProgramState
 from vistter.program.ts_pipe import TsPipe
 
@@ -52,11 +52,6 @@ class ProgramBus:
         fmt = FrameFormat(encoding.width, encoding.height, encoding.fps)
         sources = SourceTable(fmt, clock)
         epoch = ProgramEpoch(fmt.fps)
-        backups = {
-            camera_source_id(camera.id): [camera_source_id(camera.backup_camera_id)]
-            for camera in config.cameras
-            if camera.backup_camera_id is not None
-        }
         return cls(
             fmt=fmt,
             ffmpeg=ffmpeg,
@@ -64,8 +59,8 @@ class ProgramBus:
             sources=sources,
             epoch=epoch,
             state=ProgramState(fmt, epoch=epoch),
-            fallback=FallbackPolicy(
-                sources, backups=backups, slate_id=SLATE_SOURCE_ID, events=events, clock=clock
+            fallback=FallbackPolicy.from_cameras(
+                sources, config.cameras, slate_id=SLATE_SOURCE_ID, events=events, clock=clock
             ),
             frames=FrameQueue(),
             ts=TsPipe(),

@@ -130,7 +130,11 @@ class TsAligner:
     even inside a packet: the rest is kept for the next chunk. When a packet does not start
     with the sync byte (bytes lost or garbage), the aligner looks for the next offset whose
     sync byte is confirmed by the following packets' and skips what lies between; skipped
-    bytes and resyncs are counted.
+    bytes and resyncs are counted. A packet cut short is only noticed at the next sync
+    byte, so it passes glued to the head of the following packet, which is lost (the
+    destination's demuxer drops the corrupt packet by its continuity counter). In Vistter
+    this is a safety net only: every loss in the :class:`~vistter.program.ts_pipe.TsPipe`
+    is flagged, and the fanout resets the aligner there.
     """
 
     def __init__(self) -> None:
@@ -212,8 +216,9 @@ class TsBatch:
     """Whole TS packets read from the encoder in one go, as the fanout hands them on.
 
     ``keyframes`` are the byte offsets (multiples of 188) of the packets that start a video
-    keyframe; ``psi`` is the latest PAT packet followed by the latest PMT packet (empty until
-    both were seen), which a destination that resumes gets before its first keyframe.
+    keyframe; ``psi`` is the PAT packet followed by the PMT packet in force at the first of
+    them (or at the end of the batch when it holds no keyframe; empty until both were
+    seen): what a destination that resumes at that keyframe gets first.
     """
 
     data: bytes
@@ -263,6 +268,7 @@ class TsScanner:
         count = len(data) // PACKET_SIZE
         self.packets += count
         keyframes: list[int] = []
+        psi_at_keyframe = b""
         flags = data[1::PACKET_SIZE]
         lows = data[2::PACKET_SIZE]
         for index in range(count):
@@ -273,13 +279,15 @@ class TsScanner:
             offset = index * PACKET_SIZE
             if pid == self.video_pid:
                 if random_access(data, offset):
+                    if not keyframes:
+                        psi_at_keyframe = self.psi
                     keyframes.append(offset)
             elif pid == PAT_PID:
                 self._on_pat(data, offset)
             elif pid == self.pmt_pid:
                 self._on_pmt(data, offset)
         self.keyframes += len(keyframes)
-        return TsBatch(data, tuple(keyframes), self.psi)
+        return TsBatch(data, tuple(keyframes), psi_at_keyframe if keyframes else self.psi)
 
     def _on_pat(self, data: bytes, offset: int) -> None:
         section = psi_section(data, offset)

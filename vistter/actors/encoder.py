@@ -1,0 +1,462 @@
+"""The encoder actor: program frames in, one MPEG-TS stream out.
+
+It owns one ffmpeg (see :mod:`vistter.media.encoder_args`) and four daemon threads:
+
+* ``writer``: takes frames from the :class:`~vistter.program.frame_queue.FrameQueue` and
+  writes them to ffmpeg's stdin (the queue keeps dropping the oldest while it waits);
+* ``reader``: reads ffmpeg's stdout in chunks into the :class:`~vistter.program.ts_pipe.TsPipe`;
+* ``stderr``: keeps the last lines of ffmpeg's stderr for error reports;
+* ``progress``: parses ffmpeg's ``-progress`` blocks (fps, bitrate, speed...).
+
+While the actor runs, ffmpeg never has a reason to exit. Any exit (even code 0), a broken
+stdin pipe, a writer blocked for ``stall_timeout`` seconds, an ffmpeg that takes frames but
+writes nothing for ``stall_timeout`` seconds (a hardware encoder that failed to open leaves
+ffmpeg running, silent), or a thread dying of an unexpected error crashes the actor, so
+that its supervisor restarts it (in the program's ``rest_for_one`` subtree, the fanout
+after it restarts too; the mixer does not).
+
+A restarted encoder continues the program timeline: its output timestamps are offset by
+the number of frames the mixer has produced so far (``FrameQueue.frames_put``), so a
+destination sees time move forward across the restart, never backward.
+
+On a normal stop the encode is drained: stdin is closed, ffmpeg flushes what its encoder
+still holds and exits, and the reader passes the tail on before the process is ended.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import os
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import pykka
+
+from vistter.actors.base import SupervisedActor
+from vistter.actors.link import Link
+from vistter.actors.processes import OwnedProcess
+from vistter.clock import Timer
+from vistter.errors import VistterError
+from vistter.media.encoder_args import encoder_command
+from vistter.media.ffmpeg import FfmpegBinary
+from vistter.media.frames import FrameFormat
+from vistter.media.hwaccel import EncoderChoice, summarize_stderr
+from vistter.media.progress import EncoderProgress, ProgressParser
+from vistter.models.settings import EncodingConfig
+from vistter.program.frame_queue import FrameQueue
+from vistter.program.ts_pipe import TsPipe
+
+logger = logging.getLogger(__name__)
+
+READ_CHUNK_BYTES = 65536
+STDERR_LINES = 20
+DRAIN_TIMEOUT = 3.0
+"""Seconds a stopping encoder waits for ffmpeg to flush and exit after stdin closes."""
+JOIN_TIMEOUT = 2.0
+
+
+class EncoderFailedError(VistterError):
+    """The encoder's ffmpeg exited, stalled, or one of its threads died.
+
+    Not an :class:`~vistter.errors.OperatorError`: raised in the actor, it crashes it, so
+    the supervisor restarts the encode.
+    """
+
+
+@dataclass(frozen=True)
+class _EncoderExited:
+    """From the reader or writer thread: ffmpeg is gone (stdout EOF or stdin broken)."""
+
+    where: str
+    code: int | None
+
+
+@dataclass(frozen=True)
+class _ThreadDied:
+    thread: str
+    error: BaseException
+
+
+class _Tick:
+    """Time to publish metrics and check for a stalled writer."""
+
+
+class EncoderActor(SupervisedActor):
+    """One ffmpeg encode from the program's frame queue to the TS pipe.
+
+    ``status()`` (through the proxy) says which encoder runs and why it was chosen, with
+    the latest progress. Metrics go on the bus as ``metrics.stream`` every
+    ``metrics_interval`` seconds of the link's clock.
+    """
+
+    def __init__(  # noqa: PLR0917 - the positional order is the media path's contract
+        self,
+        link: Link,
+        fmt: FrameFormat,
+        encoding: EncodingConfig,
+        choice: EncoderChoice,
+        ffmpeg: FfmpegBinary,
+        frames: FrameQueue,
+        output: TsPipe,
+        *,
+        audio_bed: Path | None = None,
+        metrics_interval: float = 1.0,
+        stall_timeout: float = 10.0,
+    ) -> None:
+        super().__init__(link)
+        self.fmt = fmt
+        self.encoding = encoding
+        self.choice = choice
+        self.ffmpeg = ffmpeg
+        self.frames = frames
+        self.output = output
+        self.audio_bed = audio_bed
+        self.metrics_interval = metrics_interval
+        self.stall_timeout = stall_timeout
+        self._stopping = threading.Event()
+        self._stream_ended = threading.Event()
+        self._stderr_ended = threading.Event()
+        self._lock = threading.Lock()
+        self._process: OwnedProcess | None = None
+        self._progress_file: IO[str] | None = None
+        self._threads: list[threading.Thread] = []
+        self._timer: Timer | None = None
+        self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
+        self._progress: EncoderProgress | None = None
+        self._frames_written = 0
+        self._bytes_out = 0
+        self._write_since: float | None = None
+        self._last_output = 0.0
+        self._written_at_last_output = 0
+        self._ts_offset = 0.0
+        self._command_for_log = ""
+
+    # -- lifecycle (actor thread) ------------------------------------------------------
+
+    def setup(self) -> None:
+        """Start ffmpeg and the threads. Runs in the actor thread; if it raises (ffmpeg
+        cannot be started), the actor fails to start and its supervisor is told."""
+        self._ts_offset = max(0, self.frames.frames_put - len(self.frames)) / self.fmt.fps
+        self._last_output = self.link.clock.monotonic()
+        progress_read, progress_write = os.pipe()
+        try:
+            command = encoder_command(
+                self.ffmpeg,
+                self.fmt,
+                self.encoding,
+                self.choice,
+                audio_bed=self.audio_bed,
+                progress_fd=progress_write,
+                ts_offset=self._ts_offset,
+            )
+            self._command_for_log = command.for_log
+            self.output.begin_stream()
+            self._process = self.processes.spawn(
+                "encoder",
+                command.argv,
+                args_for_log=command.for_log,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                bufsize=0,
+                pass_fds=(progress_write,),
+            )
+        except BaseException:
+            os.close(progress_read)
+            raise
+        finally:
+            os.close(progress_write)
+        self._progress_file = open(  # noqa: SIM115 - closed in teardown
+            progress_read, encoding="utf-8", errors="replace"
+        )
+        logger.info(
+            "%s: encoding with %s (timestamps from %.3f s)",
+            self.link.path,
+            self.choice.describe(),
+            self._ts_offset,
+        )
+        for name, target in (
+            ("writer", self._write_frames),
+            ("reader", self._read_stream),
+            ("stderr", self._read_stderr),
+            ("progress", self._read_progress),
+        ):
+            thread = threading.Thread(
+                target=self._guarded,
+                args=(name, target),
+                name=f"vistter-encoder-{name}",
+                daemon=True,
+            )
+            self._threads.append(thread)
+            thread.start()
+        self._arm_tick()
+
+    def teardown(self) -> None:
+        """Drain and end ffmpeg, stop the threads. Runs in the actor thread; bounded by
+        :data:`DRAIN_TIMEOUT` plus the process grace period."""
+        self._stopping.set()
+        if self._timer is not None:
+            self._timer.cancel()
+        writer = self._threads[0] if self._threads else None  # started first, see setup
+        process = self._process
+        if writer is not None and process is not None:
+            writer.join(JOIN_TIMEOUT)  # on its way out it closes stdin: ffmpeg drains
+            if writer.is_alive():  # stuck in a write: ffmpeg is hung and will not drain
+                self.processes.end(process, grace=1.0)
+            else:
+                self._stream_ended.wait(DRAIN_TIMEOUT)
+                self.processes.end(process)
+        for thread in self._threads:
+            thread.join(JOIN_TIMEOUT)
+        if self._progress_file is not None:
+            with contextlib.suppress(OSError):
+                self._progress_file.close()
+
+    # -- messages (actor thread) -------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        """Handles thread reports and ticks. Raising here crashes the actor (on purpose)."""
+        if isinstance(message, _Tick):
+            self._on_tick()
+        elif isinstance(message, _EncoderExited):
+            raise self._exited_error(message)
+        elif isinstance(message, _ThreadDied):
+            raise EncoderFailedError(
+                f"the encoder's {message.thread} thread died: "
+                f"{type(message.error).__name__}: {message.error}",
+                hint="This is a bug; the supervisor restarts the encoder. Please report it "
+                "with the log above.",
+            ) from message.error
+        return None
+
+    def status(self) -> dict[str, Any]:
+        """Which encoder runs, why, and how it is doing. Actor thread (proxy call)."""
+        process = self._process
+        with self._lock:
+            progress = self._progress
+            stderr = list(self._stderr)
+            frames_written = self._frames_written
+            bytes_out = self._bytes_out
+        return {
+            "state": "running",
+            "encoder": self.choice.encoder,
+            "hardware": self.choice.hardware,
+            "encoder_reason": self.choice.describe(),
+            "command": self._command_for_log,
+            "pid": process.pid if process is not None else None,
+            "ts_offset": self._ts_offset,
+            "frames_written": frames_written,
+            "frames_dropped": self.frames.dropped,
+            "bytes_out": bytes_out,
+            "progress": progress.to_dict() if progress is not None else None,
+            "stderr_tail": stderr,
+        }
+
+    def _on_tick(self) -> None:
+        now = self.link.clock.monotonic()
+        with self._lock:
+            write_since = self._write_since
+            silent_for = now - self._last_output
+            unanswered = self._frames_written - self._written_at_last_output
+        if write_since is not None and now - write_since > self.stall_timeout:
+            raise self._stalled(f"has not taken a frame for {now - write_since:.1f} s")
+        if unanswered > 0 and silent_for > self.stall_timeout:
+            raise self._stalled(
+                f"has written nothing for {silent_for:.1f} s although it was given "
+                f"{unanswered} frames"
+            )
+        self.link.events.publish("metrics.stream", self._metrics())
+        self._arm_tick()
+
+    def _stalled(self, what: str) -> EncoderFailedError:
+        process = self._process
+        with self._lock:
+            tail = "\n".join(self._stderr)
+        pid = process.pid if process is not None else "?"
+        said = f" (ffmpeg said: {summarize_stderr(tail)})" if tail else ""
+        return EncoderFailedError(
+            f"the encoder ffmpeg (pid {pid}) {what}{said}.",
+            hint="It is restarted. If this repeats, check the [encoding] settings (a hardware "
+            "encoder that does not work here: set encoder = \"libx264\") or use a faster "
+            "preset or a lower resolution.",
+        )
+
+    def _metrics(self) -> dict[str, Any]:
+        with self._lock:
+            progress = self._progress
+            frames_written = self._frames_written
+            bytes_out = self._bytes_out
+        payload: dict[str, Any] = {
+            "component": "encoder",
+            "encoder": self.choice.encoder,
+            "hardware": self.choice.hardware,
+            "frames_written": frames_written,
+            "frames_dropped": self.frames.dropped,
+            "bytes_out": bytes_out,
+            "pipe_dropped_bytes": self.output.stats().dropped_bytes,
+        }
+        if progress is not None:
+            payload.update(progress.to_dict())
+        return payload
+
+    def _arm_tick(self) -> None:
+        ref = self.actor_ref
+
+        def tick() -> None:
+            with contextlib.suppress(pykka.ActorDeadError):
+                ref.tell(_Tick())
+
+        self._timer = self.link.clock.call_later(self.metrics_interval, tick)
+
+    def _exited_error(self, message: _EncoderExited) -> EncoderFailedError:
+        process = self._process
+        code = message.code
+        if code is None and process is not None:
+            code = process.popen.poll()
+        with self._lock:
+            tail = "\n".join(self._stderr)
+        pid = process.pid if process is not None else "?"
+        return EncoderFailedError(
+            f"the encoder ffmpeg (pid {pid}) exited with code {code} while on air "
+            f"({message.where}): {summarize_stderr(tail, code)}.",
+            hint="The supervisor restarts it. If it keeps failing, check the [encoding] "
+            "settings and the ffmpeg lines in the log.",
+        )
+
+    # -- threads -----------------------------------------------------------------------
+
+    def _guarded(self, name: str, target: Any) -> None:
+        """Run a thread body; an unexpected error is reported to the actor, which crashes."""
+        try:
+            target()
+        except Exception as exc:
+            if not self._stopping.is_set():
+                logger.exception("%s: encoder %s thread died", self.link.path, name)
+                self._tell(_ThreadDied(name, exc))
+
+    def _tell(self, message: object) -> None:
+        with contextlib.suppress(pykka.ActorDeadError):
+            self.actor_ref.tell(message)
+
+    def _write_frames(self) -> None:
+        """Writer thread: frames -> ffmpeg stdin, until stopping or the pipe breaks."""
+        process = self._require_process()
+        stdin = process.popen.stdin
+        assert stdin is not None
+        clock = self.link.clock
+        try:
+            while not self._stopping.is_set():
+                item = self.frames.get(0.2)
+                if item is None:
+                    continue
+                if item.frame.nbytes != self.fmt.frame_bytes:
+                    raise ValueError(
+                        f"program frame {item.index} has {item.frame.nbytes} bytes, "
+                        f"not the {self.fmt.frame_bytes} of a {self.fmt.size} yuv420p frame"
+                    )
+                view = item.frame.data.cast("B")
+                with self._lock:
+                    self._write_since = clock.monotonic()
+                written = 0
+                while written < view.nbytes:
+                    count = stdin.write(view[written:])
+                    written += count if count is not None else 0
+                with self._lock:
+                    self._write_since = None
+                    self._frames_written += 1
+        except (BrokenPipeError, ValueError, OSError):
+            if not self._stopping.is_set():
+                self._tell(_EncoderExited("its stdin closed", process.popen.poll()))
+            return
+        finally:
+            with self._lock:
+                self._write_since = None
+        self._close_stdin(process)
+
+    def _read_stream(self) -> None:
+        """Reader thread: ffmpeg stdout -> TS pipe, until EOF (ffmpeg exited)."""
+        process = self._require_process()
+        stdout = process.popen.stdout
+        assert stdout is not None
+        clock = self.link.clock
+        try:
+            while True:
+                chunk = stdout.read(READ_CHUNK_BYTES)
+                if not chunk:
+                    break
+                self.output.put(chunk)
+                now = clock.monotonic()
+                with self._lock:
+                    self._bytes_out += len(chunk)
+                    self._last_output = now
+                    self._written_at_last_output = self._frames_written
+        except (OSError, ValueError):
+            if self._stopping.is_set():
+                return  # closed under us by teardown
+            raise
+        finally:
+            self._stream_ended.set()
+        if not self._stopping.is_set():
+            try:
+                code: int | None = process.popen.wait(timeout=JOIN_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                code = None
+            self._stderr_ended.wait(JOIN_TIMEOUT)  # so the report has ffmpeg's last words
+            self._tell(_EncoderExited("its output ended", code))
+
+    def _read_stderr(self) -> None:
+        """Stderr thread: keep the last lines (never let the pipe fill up)."""
+        stderr = self._require_process().popen.stderr
+        assert stderr is not None
+        partial = b""
+        try:
+            with contextlib.suppress(OSError, ValueError):
+                while True:
+                    data = stderr.read(4096)
+                    if not data:
+                        break
+                    *lines, partial = (partial + data).split(b"\n")
+                    for raw in lines:
+                        self._note_stderr(raw)
+            self._note_stderr(partial)
+        finally:
+            self._stderr_ended.set()
+
+    def _note_stderr(self, raw: bytes) -> None:
+        line = raw.decode("utf-8", "replace").rstrip()
+        if not line:
+            return
+        with self._lock:
+            self._stderr.append(line)
+        logger.info("%s: ffmpeg: %s", self.link.path, line)
+
+    def _read_progress(self) -> None:
+        """Progress thread: parse ``-progress`` blocks until ffmpeg closes the descriptor."""
+        source = self._progress_file
+        assert source is not None
+        parser = ProgressParser()
+        with contextlib.suppress(OSError, ValueError):
+            for line in source:
+                block = parser.feed(line)
+                if block is not None:
+                    with self._lock:
+                        self._progress = block
+
+    def _require_process(self) -> OwnedProcess:
+        process = self._process
+        if process is None:
+            raise RuntimeError("the encoder process is not running")
+        return process
+
+    @staticmethod
+    def _close_stdin(process: OwnedProcess) -> None:
+        stdin = process.popen.stdin
+        if stdin is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stdin.close()
+

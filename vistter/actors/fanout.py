@@ -1,0 +1,181 @@
+"""The fanout actor: one encoded stream in, one bounded queue per destination out.
+
+A daemon thread takes chunks from the encoder's :class:`~vistter.program.ts_pipe.TsPipe`,
+re-aligns them to 188-byte TS packets, follows the PAT/PMT to the video PID, marks the
+packets that start a keyframe (:class:`~vistter.program.ts.TsScanner`) and offers every
+batch to every :class:`~vistter.program.fanout_table.DestinationQueue`. Offering never
+blocks: a slow, stuck or dead destination loses data (counted) and resumes at a keyframe;
+the others and the encoder do not notice.
+
+The queues belong to the :class:`~vistter.program.fanout_table.FanoutTable`, which
+outlives this actor. When the actor (re)starts, or the pipe reports a discontinuity (a
+new encoder, dropped chunks), every queue waits for the next keyframe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import pykka
+
+from vistter.actors.base import SupervisedActor
+from vistter.actors.link import Link
+from vistter.clock import Timer
+from vistter.errors import VistterError
+from vistter.program.fanout_table import FanoutTable
+from vistter.program.ts import TsScanner
+from vistter.program.ts_pipe import TsPipe
+
+logger = logging.getLogger(__name__)
+
+POLL_TIMEOUT = 0.2
+JOIN_TIMEOUT = 2.0
+
+
+class FanoutFailedError(VistterError):
+    """The fanout's thread died of an unexpected error; crashes the actor (a bug)."""
+
+
+@dataclass(frozen=True)
+class _ThreadDied:
+    error: BaseException
+
+
+class _Tick:
+    """Time to publish the fanout's metrics."""
+
+
+class FanoutActor(SupervisedActor):
+    """Feeds every destination queue from the encoder's TS pipe.
+
+    ``status()`` (through the proxy) reports the stream (video PID, packets, keyframes,
+    re-alignments) and every destination queue's counters; the same goes on the bus as
+    ``metrics.stream`` (``component: fanout``) every ``metrics_interval`` seconds.
+    """
+
+    def __init__(
+        self,
+        link: Link,
+        source: TsPipe,
+        table: FanoutTable,
+        *,
+        metrics_interval: float = 1.0,
+    ) -> None:
+        super().__init__(link)
+        self.source = source
+        self.table = table
+        self.metrics_interval = metrics_interval
+        self.scanner = TsScanner()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._timer: Timer | None = None
+        self._discontinuities = 0
+
+    # -- lifecycle (actor thread) ------------------------------------------------------
+
+    def setup(self) -> None:
+        """Start the fanout thread. Runs in the actor thread; does not raise in practice."""
+        self.table.mark_discontinuity()  # what a previous incarnation left half-sent
+        self._thread = threading.Thread(
+            target=self._run, name="vistter-fanout", daemon=True
+        )
+        self._thread.start()
+        self._arm_tick()
+
+    def teardown(self) -> None:
+        """Stop the thread (it notices within :data:`POLL_TIMEOUT`). Actor thread."""
+        self._stopping.set()
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._thread is not None:
+            self._thread.join(JOIN_TIMEOUT)
+
+    # -- messages (actor thread) -------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        """Ticks and thread reports. A dead thread crashes the actor, on purpose."""
+        if isinstance(message, _Tick):
+            self.link.events.publish("metrics.stream", self._metrics())
+            self._arm_tick()
+        elif isinstance(message, _ThreadDied):
+            raise FanoutFailedError(
+                f"the fanout thread died: {type(message.error).__name__}: {message.error}",
+                hint="This is a bug; the supervisor restarts the fanout and every "
+                "destination resumes at the next keyframe. Please report it with the log.",
+            ) from message.error
+        return None
+
+    def status(self) -> dict[str, Any]:
+        """The stream as the fanout sees it and every destination queue. Actor thread."""
+        return {
+            "state": "running",
+            **self._stream_stats(),
+            "pipe": self.source.stats().to_dict(),
+            "destinations": {
+                destination_id: stats.to_dict()
+                for destination_id, stats in self.table.stats().items()
+            },
+        }
+
+    def _stream_stats(self) -> dict[str, Any]:
+        scanner = self.scanner
+        return {
+            "video_pid": scanner.video_pid,
+            "pmt_pid": scanner.pmt_pid,
+            "packets": scanner.packets,
+            "keyframes": scanner.keyframes,
+            "skipped_bytes": scanner.aligner.skipped_bytes,
+            "realignments": scanner.aligner.resyncs,
+            "discontinuities": self._discontinuities,
+            "batches": self.table.batches,
+        }
+
+    def _metrics(self) -> dict[str, Any]:
+        return {
+            "component": "fanout",
+            **self._stream_stats(),
+            "pipe_dropped_bytes": self.source.stats().dropped_bytes,
+            "destinations": {
+                destination_id: {
+                    "queued_bytes": stats.queued_bytes,
+                    "bytes_out": stats.bytes_out,
+                    "dropped_bytes": stats.dropped_bytes,
+                    "resyncs": stats.resyncs,
+                    "waiting_for_keyframe": stats.waiting_for_keyframe,
+                }
+                for destination_id, stats in self.table.stats().items()
+            },
+        }
+
+    def _arm_tick(self) -> None:
+        ref = self.actor_ref
+
+        def tick() -> None:
+            with contextlib.suppress(pykka.ActorDeadError):
+                ref.tell(_Tick())
+
+        self._timer = self.link.clock.call_later(self.metrics_interval, tick)
+
+    # -- the fanout thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                chunk = self.source.get(POLL_TIMEOUT)
+                if chunk is None:
+                    continue
+                if chunk.discontinuity:
+                    self._discontinuities += 1
+                    self.scanner.reset()
+                    self.table.mark_discontinuity()
+                batch = self.scanner.feed(chunk.data)
+                if batch is not None:
+                    self.table.publish(batch)
+        except Exception as exc:
+            logger.exception("%s: the fanout thread died", self.link.path)
+            with contextlib.suppress(pykka.ActorDeadError):
+                self.actor_ref.tell(_ThreadDied(exc))

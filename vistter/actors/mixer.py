@@ -1,0 +1,430 @@
+"""The program mixer: one frame per tick of the program clock, whatever the sources do.
+
+:class:`ProgramMixer` owns a *mixer thread* that runs a :class:`~vistter.media.program_clock.
+ProgramClock` (frame ``n`` due at ``t0 + n / fps``, drift-free). For every tick it asks the
+:class:`~vistter.program.state.ProgramState` what frame ``n`` shows, reads the source slots
+with ``latest()`` (never waits: a source without a fresh frame gives its last good frame, one
+that never produced a frame gives black), lets the optional
+:class:`~vistter.program.fallback.FallbackPolicy` substitute failed sources, blends a
+transition (fade = through black, dissolve = cross), composites the overlay layers in z order
+and puts the result in the :class:`~vistter.program.frame_queue.FrameQueue` (drop-oldest, never
+blocks). When the clock says the mixer is too far behind, it repeats its previous output for
+the late indices (counted as dropped), so frame indices and timestamps stay right.
+
+Frames handed to the queue: an unchanged source frame goes as is (read-only, never written
+again, no copy); a composed frame is written into a buffer of a small ring of ``capacity + 2``
+buffers. A ring buffer is only reused when nothing else refers to it any more (CPython
+reference count), so a frame the queue or the encoder still holds is never overwritten; if
+every buffer is held (a stuck encoder) a fresh one is allocated and counted. Consumers must
+treat program frames as read-only.
+
+The mixer survives its own restart: the state (what is on air), the slots (last good frames)
+and the :class:`~vistter.program.state.ProgramEpoch` (time line and last index) are shared
+objects; a new incarnation continues with the next index (see ``ProgramEpoch.resume_index``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pykka
+
+from vistter.actors.base import SupervisedActor
+from vistter.actors.link import Link
+from vistter.errors import ConfigError
+from vistter.media.blend import Blender
+from vistter.media.frames import Frame, FrameFormat, new_frame, planes
+from vistter.media.program_clock import ProgramClock, Tick
+from vistter.program.fallback import FallbackPolicy
+from vistter.program.frame_queue import FrameQueue, ProgramFrame
+from vistter.program.sources import SourceTable
+from vistter.program.state import FramePlan, ProgramEpoch, ProgramState
+
+logger = logging.getLogger(__name__)
+
+METRICS_TOPIC = "metrics.program"
+
+SourceBarrier = Callable[[int], None]
+"""Called by the mixer thread with ``n`` before it composes frame ``n`` (offline render reads
+its sources in lock-step here). It should return within a second or so, so that a stopping
+mixer is not held up; if it raises, the mixer crashes."""
+
+
+class MixerThreadError(RuntimeError):
+    """The mixer thread died of an unexpected error; the actor crashes so it is restarted."""
+
+
+@dataclass(frozen=True)
+class _ThreadDied:
+    error: BaseException
+
+
+_FREE_REFCOUNT = 2
+"""``sys.getrefcount(ring[i])`` of a buffer only the ring holds: the list slot and the call.
+
+Any other holder (a :class:`ProgramFrame` in the queue, the encoder's local variable, a numpy
+view or a memoryview of the buffer) adds to the count, so the buffer is not reused. This relies
+on CPython's reference counting, which Vistter targets."""
+
+
+class FrameRing:
+    """Output buffers of the mixer, reused only once nobody else holds them.
+
+    Owned by the mixer thread (not thread-safe). Grows lazily up to ``size`` buffers; when
+    every buffer is still held it allocates a fresh one in place of the oldest (counted in
+    :attr:`allocated` beyond ``size``).
+    """
+
+    def __init__(self, fmt: FrameFormat, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"a frame ring needs at least one buffer, got {size}")
+        self.fmt = fmt
+        self.size = size
+        self.allocated = 0
+        self._buffers: list[Frame] = []
+        self._next = 0
+
+    def __len__(self) -> int:
+        return len(self._buffers)
+
+    def acquire(self) -> Frame:
+        """A writable buffer that nobody but the ring refers to."""
+        buffers = self._buffers
+        count = len(buffers)
+        for step in range(count):
+            index = (self._next + step) % count
+            if sys.getrefcount(buffers[index]) <= _FREE_REFCOUNT:
+                self._next = (index + 1) % count
+                return buffers[index]
+        fresh = new_frame(self.fmt)
+        self.allocated += 1
+        if count < self.size:
+            buffers.append(fresh)
+            self._next = 0
+        else:
+            buffers[self._next] = fresh
+            self._next = (self._next + 1) % count
+        return fresh
+
+
+class _Stats:
+    """Counters written by the mixer thread, read by any thread under a small lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.frames = 0
+        self.composed = 0
+        self.repeated = 0
+        self.stale_source_frames = 0
+        self.compose_total = 0.0
+        self.compose_max = 0.0
+        self.window_frames = 0
+        self.window_composed = 0
+        self.window_compose_total = 0.0
+        self.window_compose_max = 0.0
+        self.last_index: int | None = None
+        self.on_air: str | None = None
+        self.wanted: str | None = None
+
+    def composed_one(self, seconds: float) -> None:
+        with self.lock:
+            self.composed += 1
+            self.window_composed += 1
+            self.compose_total += seconds
+            self.compose_max = max(self.compose_max, seconds)
+            self.window_compose_total += seconds
+            self.window_compose_max = max(self.window_compose_max, seconds)
+
+    def emitted(self, index: int, *, repeated: bool) -> None:
+        with self.lock:
+            self.frames += 1
+            self.window_frames += 1
+            self.last_index = index
+            if repeated:
+                self.repeated += 1
+
+
+class ProgramMixer(SupervisedActor):
+    """Composes the program, one frame per program clock tick, in its own thread.
+
+    Messages (actor thread): ``status()`` through a proxy; an internal message that crashes
+    the actor when the mixer thread dies unexpectedly (the supervisor restarts it).
+    """
+
+    def __init__(
+        self,
+        link: Link,
+        fmt: FrameFormat,
+        sources: SourceTable,
+        state: ProgramState,
+        output: FrameQueue,
+        *,
+        virtual: bool = False,
+        fallback: FallbackPolicy | None = None,
+        source_barrier: SourceBarrier | None = None,
+        epoch: ProgramEpoch | None = None,
+        start_index: int | None = None,
+        max_behind: float = 1.0,
+        metrics_interval: float = 1.0,
+        join_timeout: float = 2.0,
+    ) -> None:
+        super().__init__(link)
+        self.fmt = fmt
+        self._sources = sources
+        self._state = state
+        self._output = output
+        self.virtual = virtual
+        self._fallback = fallback
+        self._barrier = source_barrier
+        self._epoch = epoch if epoch is not None else state.epoch
+        self._start_index = start_index
+        self._max_behind = max_behind
+        self._metrics_interval = metrics_interval
+        self._join_timeout = join_timeout
+        self._stopping = threading.Event()
+        self._stats = _Stats()
+        self._clock: ProgramClock | None = None
+        self._thread: threading.Thread | None = None
+        self._blender: Blender | None = None
+        self._ring = FrameRing(fmt, output.capacity + 2)
+        self._last_output: Frame | None = None
+        self._last_seq: dict[str, int] = {}
+        self._first_index = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Check the formats, anchor the program clock and start the mixer thread.
+
+        Runs in the actor's thread. Raises :class:`~vistter.errors.ConfigError` when the
+        sources or the state have another picture format than the mixer (the actor then dies
+        with reason ``start_failed``).
+        """
+        for name, other in (("source table", self._sources.fmt), ("program state",
+                                                                  self._state.fmt)):
+            if other != self.fmt:
+                raise ConfigError(
+                    f"the mixer is {self.fmt.size}@{self.fmt.fps} but the {name} is "
+                    f"{other.size}@{other.fps}.",
+                    hint="Build the sources, the program state and the mixer from one "
+                    "FrameFormat (the program's encoding settings).",
+                )
+        if self._epoch.fps != self.fmt.fps:
+            raise ConfigError(
+                f"the program epoch runs at {self._epoch.fps} fps, the mixer at {self.fmt.fps}.",
+                hint="Create the ProgramEpoch with the program's frame rate.",
+            )
+        self._blender = Blender(self.fmt)
+        clock = ProgramClock(
+            self.fmt.fps,
+            self.link.clock,
+            virtual=self.virtual,
+            max_behind=self._max_behind,
+            stop_event=self._stopping,
+        )
+        now = self.link.clock.monotonic()
+        first = self._start_index
+        if first is None:
+            first = self._epoch.resume_index(now, max_behind=self._max_behind,
+                                             virtual=self.virtual)
+        t0 = self._epoch.anchor(now - first / self.fmt.fps)
+        clock.start(at=t0 + first / self.fmt.fps, first_index=first)
+        self._clock = clock
+        self._first_index = first
+        self._thread = threading.Thread(
+            target=self._run, name=f"vistter-mixer-{self.link.incarnation}", daemon=True
+        )
+        self._thread.start()
+        logger.info("%s: program mixer started at frame %d (%s, %s)", self.link.path, first,
+                    f"{self.fmt.size}@{self.fmt.fps}", "virtual" if self.virtual else "live")
+
+    def teardown(self) -> None:
+        """Stop the mixer thread and wait for it (up to ``join_timeout``). Runs in the actor's
+        thread; a thread that does not stop in time (stuck in a source barrier) is logged and
+        left to exit by itself at its next check."""
+        self._stopping.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(self._join_timeout)
+            if thread.is_alive():
+                logger.warning("%s: mixer thread did not stop within %.1f s", self.link.path,
+                               self._join_timeout)
+
+    def on_receive(self, message: Any) -> Any:
+        """Actor thread. A dead mixer thread raises here, which crashes the actor."""
+        if isinstance(message, _ThreadDied):
+            raise MixerThreadError(
+                f"the program mixer thread died: {type(message.error).__name__}: "
+                f"{message.error}"
+            ) from message.error
+        return None
+
+    # -- queries (actor thread, via a proxy) -----------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """Counters and what is on air."""
+        stats = self._stats
+        clock = self._clock
+        with stats.lock:
+            composed = stats.composed
+            payload: dict[str, Any] = {
+                "running": self._thread is not None and self._thread.is_alive(),
+                "virtual": self.virtual,
+                "format": f"{self.fmt.size}@{self.fmt.fps}",
+                "first_index": self._first_index,
+                "index": stats.last_index,
+                "frames": stats.frames,
+                "composed": composed,
+                "repeated": stats.repeated,
+                "stale_source_frames": stats.stale_source_frames,
+                "compose_ms_mean": 1000.0 * stats.compose_total / composed if composed else 0.0,
+                "compose_ms_max": 1000.0 * stats.compose_max,
+                "on_air": stats.on_air,
+                "wanted": stats.wanted,
+            }
+        payload["late_ticks"] = clock.late_ticks if clock is not None else 0
+        payload["dropped"] = clock.dropped if clock is not None else 0
+        payload["queue_dropped"] = self._output.dropped
+        payload["buffers_allocated"] = self._ring.allocated
+        if self._fallback is not None:
+            payload["fallback"] = self._fallback.status()
+        return payload
+
+    # -- the mixer thread ------------------------------------------------------------------
+
+    def _run(self) -> None:
+        """Body of the mixer thread. Any unexpected error is handed to the actor, which
+        crashes (and its supervisor restarts the mixer)."""
+        try:
+            self._loop()
+        except BaseException as exc:
+            logger.exception("%s: mixer thread died", self.link.path)
+            with contextlib.suppress(pykka.ActorDeadError):
+                self.actor_ref.tell(_ThreadDied(exc))
+
+    def _loop(self) -> None:
+        clock = self._clock
+        assert clock is not None
+        next_metrics = self.link.clock.monotonic() + self._metrics_interval
+        window_started = self.link.clock.monotonic()
+        while True:
+            tick = clock.wait_next()
+            if tick is None or self.actor_stopped.is_set():
+                return  # stopped, or declared dead from outside (teardown skipped)
+            if tick.catch_up and self._last_output is not None:
+                self._emit(tick, self._last_output, repeated=True)
+            else:
+                if self._barrier is not None:
+                    self._barrier(tick.index)
+                    if self._stopping.is_set() or self.actor_stopped.is_set():
+                        return
+                started = time.perf_counter()
+                frame = self._compose(tick.index)
+                self._stats.composed_one(time.perf_counter() - started)
+                self._emit(tick, frame, repeated=False)
+                del frame
+            now = self.link.clock.monotonic()
+            if now >= next_metrics:
+                self._publish_metrics(now - window_started)
+                window_started = now
+                next_metrics = now + self._metrics_interval
+
+    def _emit(self, tick: Tick, frame: Frame, *, repeated: bool) -> None:
+        self._last_output = frame
+        self._output.put(ProgramFrame(tick.index, frame))
+        self._epoch.record(tick.index)
+        self._stats.emitted(tick.index, repeated=repeated)
+
+    def _compose(self, index: int) -> Frame:
+        """Frame ``index`` as the plan says. Mixer thread."""
+        plan = self._state.frame_plan(index)
+        now = self.link.clock.monotonic()
+        current = self._source_frame(plan.source, now, on_air=True)
+        out: Frame | None = None
+        if plan.blending:
+            out = self._blend(plan, self._source_frame(plan.previous, now, on_air=False),
+                              current)
+        if plan.layers:
+            if out is None:
+                out = self._ring.acquire()
+                np.copyto(out, current)
+            frame_planes = planes(out, self.fmt)
+            for planned in plan.layers:
+                planned.layer.composite(frame_planes, planned.opacity)
+        return current if out is None else out
+
+    def _blend(self, plan: FramePlan, previous: Frame, current: Frame) -> Frame:
+        blender = self._blender
+        assert blender is not None
+        out = self._ring.acquire()
+        if plan.transition == "dissolve":
+            return blender.dissolve(previous, current, plan.progress, out)
+        return blender.fade_through_black(previous, current, plan.progress, out)
+
+    def _source_frame(self, wanted: str | None, now: float, *, on_air: bool) -> Frame:
+        """The frame a wanted source contributes: its (or its substitute's) latest frame,
+        black if it never had one. Never waits."""
+        blender = self._blender
+        assert blender is not None
+        if wanted is None:
+            if on_air:
+                self._set_on_air(None, None)
+            return blender.black
+        source = wanted
+        if self._fallback is not None:
+            source = self._fallback.resolve(wanted, now).source
+        if on_air:
+            self._set_on_air(wanted, source)
+        latest = self._sources.slot(source).latest()
+        if latest is None:
+            return blender.black
+        if on_air:
+            if self._last_seq.get(source) == latest.seq:
+                with self._stats.lock:
+                    self._stats.stale_source_frames += 1
+            self._last_seq[source] = latest.seq
+        return latest.frame
+
+    def _set_on_air(self, wanted: str | None, source: str | None) -> None:
+        stats = self._stats
+        if stats.on_air != source or stats.wanted != wanted:
+            with stats.lock:
+                stats.on_air, stats.wanted = source, wanted
+
+    def _publish_metrics(self, window: float) -> None:
+        stats = self._stats
+        clock = self._clock
+        with stats.lock:
+            frames = stats.window_frames
+            composed = stats.window_composed
+            mean = stats.window_compose_total / composed if composed else 0.0
+            payload: dict[str, Any] = {
+                "index": stats.last_index,
+                "frames": stats.frames,
+                "fps": frames / window if window > 0 else 0.0,
+                "composed": stats.composed,
+                "repeated": stats.repeated,
+                "stale_source_frames": stats.stale_source_frames,
+                "compose_ms_mean": 1000.0 * mean,
+                "compose_ms_max": 1000.0 * stats.window_compose_max,
+                "on_air": stats.on_air,
+                "wanted": stats.wanted,
+            }
+            stats.window_frames = 0
+            stats.window_composed = 0
+            stats.window_compose_total = 0.0
+            stats.window_compose_max = 0.0
+        if clock is not None:
+            payload["late_ticks"] = clock.late_ticks
+            payload["dropped"] = clock.dropped
+        payload["queue_dropped"] = self._output.dropped
+        payload["buffers_allocated"] = self._ring.allocated
+        self.link.events.publish(METRICS_TOPIC, payload)

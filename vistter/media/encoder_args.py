@@ -1,0 +1,129 @@
+"""The ffmpeg command line of the one program encode.
+
+Input 0 is raw yuv420p program frames on stdin; input 1 is the audio: silence
+(``anullsrc``, platforms expect an audio track) or a looped audio bed file. Output is
+MPEG-TS on stdout with minimal muxing delay (``-shortest``: once stdin closes, ffmpeg flushes
+the encoder and exits rather than encoding silence on), and ``-progress`` key=value blocks on a
+separate file descriptor so stderr stays for warnings and errors.
+
+Rate control follows the spec's profiles (see :class:`~vistter.models.settings.EncodingConfig`):
+``reliability`` is CBR (``b:v = minrate = maxrate``, HRD signalled by x264) with a keyframe
+every 2 s, ``quality`` is capped VBR with a keyframe every 4 s. The GOP is fixed
+(``-g = -keyint_min``, no scene-cut keyframes) so every destination can resume on a
+predictable keyframe. The output size and rate are the program's :class:`FrameFormat`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from vistter.media.ffmpeg import FfmpegBinary
+from vistter.media.frames import FrameFormat
+from vistter.media.hwaccel import EncoderChoice
+from vistter.models.settings import EncodingConfig
+
+AUDIO_RATE = 48_000
+AUDIO_BITRATE = "128k"
+SILENCE = f"anullsrc=r={AUDIO_RATE}:cl=stereo"
+STATS_PERIOD = 1.0
+SHORTEST_BUFFER = 0.1
+"""Seconds of frames ``-shortest`` may hold back (measured: +2 frames of latency at 30 fps)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EncodeCommand:
+    """The argv to run, and a shorter line for logs and status (no secrets involved)."""
+
+    argv: list[str]
+    for_log: str
+
+
+def video_rate_args(encoding: EncodingConfig, encoder: str, fps: int) -> list[str]:
+    """Rate control, GOP, preset and profile for ``encoder`` at ``fps`` frames per second."""
+    bitrate = f"{encoding.bitrate_kbps}k"
+    bufsize = f"{encoding.bufsize_kbps}k"
+    gop = str(max(1, round(encoding.keyframe_interval * fps)))
+    cbr = encoding.bitrate_mode == "cbr"
+    args = ["-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bufsize, "-g", gop]
+    if encoder == "libx264":
+        if cbr:
+            args[2:2] = ["-minrate", bitrate]
+        args += [
+            "-keyint_min", gop,
+            "-sc_threshold", "0",
+            "-preset", encoding.preset,
+            "-profile:v", encoding.h264_profile,
+            "-level:v", encoding.level,
+        ]
+        if cbr:
+            args += ["-x264-params", "nal-hrd=cbr"]
+        return args
+    # Hardware encoders: each names its rate-control switch differently.
+    if encoder == "h264_nvenc":
+        args += ["-rc", "cbr" if cbr else "vbr", "-profile:v", encoding.h264_profile]
+    elif encoder == "h264_vaapi":
+        args += ["-rc_mode", "CBR" if cbr else "VBR", "-profile:v", encoding.h264_profile]
+    elif encoder == "h264_qsv":
+        args += ["-profile:v", encoding.h264_profile]
+        if cbr:
+            args[2:2] = ["-minrate", bitrate]
+    return args
+
+
+def audio_input_args(audio_bed: Path | None) -> list[str]:
+    """Input 1: the looped audio bed, or generated silence."""
+    if audio_bed is None:
+        return ["-f", "lavfi", "-i", SILENCE]
+    return ["-stream_loop", "-1", "-i", str(audio_bed)]
+
+
+def encoder_command(
+    ffmpeg: FfmpegBinary,
+    fmt: FrameFormat,
+    encoding: EncodingConfig,
+    choice: EncoderChoice,
+    *,
+    audio_bed: Path | None = None,
+    progress_fd: int | None = None,
+    ts_offset: float = 0.0,
+) -> EncodeCommand:
+    """The encoder's ffmpeg command line.
+
+    ``progress_fd`` is a descriptor inherited by ffmpeg (``pass_fds``) for ``-progress``;
+    ``ts_offset`` (seconds) shifts the output timestamps, so that a restarted encoder
+    continues the program's timeline instead of starting again at zero.
+    """
+    candidate = choice.candidate
+    argv = [ffmpeg.path, "-hide_banner", "-loglevel", "warning", "-nostats"]
+    if progress_fd is not None:
+        argv += ["-progress", f"pipe:{progress_fd}", "-stats_period", f"{STATS_PERIOD:g}"]
+    argv += list(candidate.global_args)
+    argv += [
+        "-f", "rawvideo",
+        "-pix_fmt", "yuv420p",
+        "-s", fmt.size,
+        "-r", str(fmt.fps),
+        "-i", "pipe:0",
+    ]
+    argv += audio_input_args(audio_bed)
+    argv += ["-map", "0:v:0", "-map", "1:a:0"]
+    argv += candidate.output_args()
+    argv += ["-r", str(fmt.fps)]
+    argv += video_rate_args(encoding, candidate.encoder, fmt.fps)
+    argv += ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2"]
+    # End with the video: when stdin closes, flush and exit instead of encoding silence on.
+    # -shortest holds frames in a sync queue; its default 10 s buffer stalls the output
+    # whenever frames come faster than real time (a burst, an offline render): keep it short.
+    argv += ["-shortest", "-shortest_buf_duration", f"{SHORTEST_BUFFER:g}"]
+    if ts_offset > 0:
+        argv += ["-output_ts_offset", f"{ts_offset:.6f}"]
+    argv += ["-f", "mpegts", "-muxdelay", "0", "-muxpreload", "0", "-flush_packets", "1"]
+    argv += ["pipe:1"]
+    audio = "audio bed " + audio_bed.name if audio_bed is not None else "silence"
+    for_log = (
+        f"ffmpeg encode {fmt.size}@{fmt.fps} {candidate.encoder} "
+        f"{encoding.bitrate_mode} {encoding.bitrate_kbps}k gop {encoding.keyframe_interval}s"
+        f" + {audio} -> mpegts"
+    )
+    return EncodeCommand(argv, for_log)
