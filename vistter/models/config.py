@@ -22,7 +22,13 @@ from vistter.models.destinations import Destination, RecorderDestination, RtmpDe
 from vistter.models.env import apply_env_overrides, env_token
 from vistter.models.problems import Problem, custom_error, problems_from_validation_error
 from vistter.models.redact import redact_url
-from vistter.models.settings import ApiConfig, EncodingConfig, PathsConfig, TelemetryConfig
+from vistter.models.settings import (
+    ApiConfig,
+    EncodingConfig,
+    PathsConfig,
+    ShowConfig,
+    TelemetryConfig,
+)
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -84,6 +90,7 @@ class ApplianceConfig(StrictModel):
     api: ApiConfig = Field(default_factory=ApiConfig)
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
+    show: ShowConfig = Field(default_factory=ShowConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> ApplianceConfig:
@@ -200,7 +207,7 @@ def _ids(ids: set[int]) -> str:
 def _field_names() -> frozenset[str]:
     models: list[type[StrictModel]] = [
         ApplianceConfig, CameraConfig, PtzConfig, RtmpDestination, RecorderDestination,
-        EncodingConfig, ApiConfig, TelemetryConfig, PathsConfig,
+        EncodingConfig, ApiConfig, TelemetryConfig, PathsConfig, ShowConfig,
     ]  # fmt: skip
     return frozenset(name for model in models for name in model.model_fields)
 

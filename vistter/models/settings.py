@@ -19,7 +19,7 @@ from vistter.models._types import (
 from vistter.models.presets import ENCODING_PROFILES, X264_PRESETS
 from vistter.models.problems import custom_error
 
-__all__ = ["ApiConfig", "EncodingConfig", "PathsConfig", "TelemetryConfig"]
+__all__ = ["ApiConfig", "EncodingConfig", "PathsConfig", "ShowConfig", "TelemetryConfig"]
 
 _MIB = 1024 * 1024
 
@@ -155,3 +155,21 @@ class PathsConfig(StrictModel):
     @classmethod
     def _absolute(cls, value: Path, info: ValidationInfo) -> Path:
         return resolve_config_path(value, info)
+
+
+class ShowConfig(StrictModel):
+    """What plays when the appliance starts.
+
+    ``timeline`` is a timeline file in the spec's JSON format (relative to the configuration
+    file); with ``autostart`` the show goes live on it as soon as the appliance is up, and
+    with ``loop`` it starts over at its end (the spec's looping timeline).
+    """
+
+    timeline: Path | None = None
+    autostart: bool = False
+    loop: bool = True
+
+    @field_validator("timeline")
+    @classmethod
+    def _absolute(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return None if value is None else resolve_config_path(value, info)
