@@ -42,6 +42,7 @@ from vistter.api.errors import (
     TreeUnavailableError,
     handle_operator_error,
 )
+from vistter.api.library import LibraryDeps, library_body_limits, library_routes
 from vistter.clock import Clock, MonotonicClock
 from vistter.errors import OperatorError
 from vistter.models.destinations import RtmpDestination
@@ -106,6 +107,8 @@ class ApiDeps:
     """Restarts the actor at a tree path such as ``telemetry/system``; raises
     :class:`~vistter.errors.UnknownChildError` (404) or a
     :class:`~vistter.errors.SupervisionError` (409)."""
+    library: LibraryDeps | None = None
+    """The timeline library, execution log and assets (routes in :mod:`vistter.api.library`)."""
 
 
 def iter_nodes(tree: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -252,6 +255,7 @@ def create_app(deps: ApiDeps) -> Starlette:
             methods=["DELETE"],
         ),
     ]
+    routes.extend(library_routes(deps.library))
     known = ", ".join(
         f"{method} {route.path}"
         for route in routes
@@ -264,7 +268,8 @@ def create_app(deps: ApiDeps) -> Starlette:
         middleware=[
             Middleware(ErrorGuard),
             Middleware(BearerAuth, token=deps.token),
-            Middleware(BodyLimit, max_body_bytes=deps.max_body_bytes),
+            Middleware(BodyLimit, max_body_bytes=deps.max_body_bytes,
+                       path_limits=library_body_limits(deps.library)),
         ],
         exception_handlers={
             HTTPException: HttpExceptionHandler(known),

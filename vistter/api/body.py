@@ -4,11 +4,17 @@ The size limit is enforced while the body streams in, on what actually arrives: 
 ``Content-Length`` above the limit is refused before anything is read, and a body without one
 (chunked) is refused as soon as the bytes received pass the limit, so no more than the limit
 is ever buffered by the API.
+
+One route may need a different limit than the rest: asset uploads stream files far larger than
+any JSON document straight to disk. :class:`PathLimit` gives the requests under a path their
+own limit (and hint) instead of the general one.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import NoReturn
 
 from starlette.requests import Request
@@ -27,10 +33,32 @@ _JSON_HINT = (
 )
 
 
-def _too_large(limit: int) -> PayloadTooLargeError:
+_GENERAL_HINT = "Send a smaller document, or raise [api] max_body_bytes in the appliance config."
+
+
+@dataclass(frozen=True, slots=True)
+class PathLimit:
+    """Requests whose path is ``prefix`` or lies under it (``prefix + "/..."``) may carry up
+    to ``max_bytes`` instead of the general limit; ``hint`` says how to fix a 413 there."""
+
+    prefix: str
+    max_bytes: int
+    hint: str
+
+    def __post_init__(self) -> None:
+        if not self.prefix.startswith("/") or self.prefix.endswith("/"):
+            raise ValueError(f"a path limit prefix looks like '/api/assets', got {self.prefix!r}")
+        if self.max_bytes < 0:
+            raise ValueError(f"max_bytes must be >= 0, got {self.max_bytes}")
+
+    def covers(self, path: str) -> bool:
+        """Whether ``path`` is the prefix or below it (``/api/assetsX`` is not)."""
+        return path == self.prefix or path.startswith(self.prefix + "/")
+
+
+def _too_large(limit: int, hint: str = _GENERAL_HINT) -> PayloadTooLargeError:
     return PayloadTooLargeError(
-        f"The request body is larger than the limit of {limit} bytes.",
-        hint="Send a smaller document, or raise [api] max_body_bytes in the appliance config.",
+        f"The request body is larger than the limit of {limit} bytes.", hint=hint
     )
 
 
@@ -47,26 +75,39 @@ def _declared_length(scope: Scope) -> int | None:
 class BodyLimit:
     """ASGI middleware: request bodies may not exceed ``max_body_bytes``.
 
+    ``path_limits`` replace that limit for the paths they cover (the longest matching prefix
+    wins), e.g. the asset upload route, whose limit is ``[api] max_upload_bytes``.
+
     Runs in the event loop thread. A declared length above the limit is answered 413 without
     calling the app. Otherwise the app's ``receive`` raises :class:`PayloadTooLargeError`
     (answered 413 by the exception handlers) on the first chunk that takes the total past
     the limit; the chunk is dropped, not handed on.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, path_limits: Iterable[PathLimit] = ()
+    ) -> None:
         if max_body_bytes < 0:
             raise ValueError(f"max_body_bytes must be >= 0, got {max_body_bytes}")
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.path_limits = sorted(path_limits, key=lambda rule: len(rule.prefix), reverse=True)
+
+    def limit_for(self, path: str) -> tuple[int, str]:
+        """The body limit for a request path, and the hint a 413 there carries."""
+        for rule in self.path_limits:
+            if rule.covers(path):
+                return rule.max_bytes, rule.hint
+        return self.max_body_bytes, _GENERAL_HINT
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_body_bytes
+        limit, hint = self.limit_for(scope["path"])
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
-            await error_response(_too_large(limit))(scope, receive, send)
+            await error_response(_too_large(limit, hint))(scope, receive, send)
             return
         received = 0
 
@@ -76,7 +117,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _too_large(limit)
+                    raise _too_large(limit, hint)
             return message
 
         await self.app(scope, limited_receive, send)

@@ -105,9 +105,16 @@ def error_response(error: VistterError, status_code: int | None = None) -> JSONR
 
 
 def status_for(error: OperatorError) -> int:
-    """The HTTP status for an expected error raised while handling a request."""
+    """The HTTP status for an expected error raised while handling a request.
+
+    An error class that suggests its own status in an ``http_status`` class attribute (the
+    store's errors, :mod:`vistter.store.errors`) gets that status.
+    """
     if isinstance(error, ApiError):
         return error.status_code
+    http_status = getattr(error, "http_status", None)
+    if isinstance(http_status, int) and 400 <= http_status <= 599:
+        return http_status
     if isinstance(error, TimelineError):
         return 422
     if isinstance(error, UnknownChildError):
