@@ -205,6 +205,20 @@ def test_supervision_events_reach_the_telemetry_command(running: Running) -> Non
 
 
 @pytest.mark.timeout(60)
+def test_the_running_appliance_keeps_a_timeline_library(running: Running) -> None:
+    running.wait_healthy()
+    document = json.loads(EXAMPLE.read_text())
+    document["timeline"]["fallback"].pop("backup_camera_id")  # this config has no cameras
+    for cue in document["timeline"]["tracks"]["video"]["cues"]:
+        cue["action"] = "show_media"
+        cue["params"] = {"media_url": "/assets/transition_slide.png", "transition": "cut"}
+    created = httpx.post(running.base + "/api/timelines", json=document, timeout=10)
+    assert created.status_code == 201, created.text
+    listing = httpx.get(running.base + "/api/timelines", timeout=10).json()
+    assert [t["name"] for t in listing["timelines"]] == ["Daily Marina Stream"]
+
+
+@pytest.mark.timeout(60)
 def test_restart_endpoint_rejects_unknown_and_self(running: Running) -> None:
     running.wait_healthy()
     missing = httpx.post(running.base + "/api/supervision/restart",

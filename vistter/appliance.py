@@ -19,6 +19,7 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pykka
@@ -26,6 +27,7 @@ import pykka
 from vistter import __version__
 from vistter.actors.link import Exit, Link
 from vistter.api.app import ApiDeps, create_app
+from vistter.api.library import LibraryDeps
 from vistter.api.server import ApiServer, check_bind
 from vistter.clock import Clock, MonotonicClock
 from vistter.errors import ConfigError, SupervisionError, UnknownChildError
@@ -43,6 +45,7 @@ from vistter.program.tree import (
     program_spec,
     sources_spec,
 )
+from vistter.store import AssetStore, Database, ExecutionLog, TimelineLibrary
 from vistter.supervisors import (
     ChildSpec,
     RootSupervisor,
@@ -68,6 +71,7 @@ class Appliance:
         self.metrics = Metrics()
         self._root: RootSupervisor | None = None
         self._bus: ProgramBus | None = None
+        self._store: Store | None = None
         self._started_at = self.clock.monotonic()
         self._remove_listener = self.bus.add_listener(self._count_restarts)
 
@@ -79,6 +83,7 @@ class Appliance:
         be used, and :class:`~vistter.errors.UnknownChildError` when a child fails to start."""
         token = self._api_token()
         check_bind(self.config.api.host, token)
+        self._store = self._open_store()
         self._bus = ProgramBus.build(self.config, self.clock, self.bus)
         logger.info("encoder: %s", self._bus.encoder.describe())
         self._bus.state.take(SLATE_SOURCE_ID)
@@ -93,6 +98,28 @@ class Appliance:
         if self._root is None:
             raise RuntimeError("the appliance has not been started")
         return self._root
+
+    def _open_store(self) -> Store:
+        """The database under the data folder; runs left "running" by a crash are closed."""
+        data_dir = self.config.paths.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(data_dir / "vistter.db")
+        store = Store(
+            db=db,
+            timelines=TimelineLibrary(db),
+            executions=ExecutionLog(db),
+            assets=AssetStore(db, self.config.paths.assets_dir, self.config.api.max_upload_bytes),
+        )
+        recovered = store.executions.recover()
+        if recovered:
+            logger.warning("closed %d run(s) left open by a crash: %s", len(recovered), recovered)
+        return store
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the appliance has not been started")
+        return self._store
 
     @property
     def program(self) -> ProgramBus:
@@ -112,6 +139,8 @@ class Appliance:
         """Stop every actor (children in reverse start order) and every process they own."""
         if self._root is not None:
             self._root.stop()
+        if self._store is not None:
+            self._store.db.close()
         self._remove_listener()
         self.metrics.shutdown()
 
@@ -229,6 +258,13 @@ class Appliance:
             clock=self.clock,
             restart_child=self.restart_child,
             destinations=self,
+            library=LibraryDeps(
+                timelines=self.store.timelines,
+                executions=self.store.executions,
+                assets=self.store.assets,
+                config=self.config,
+                max_upload_bytes=api.max_upload_bytes,
+            ),
         )
         return ChildSpec(
             "api",
@@ -244,6 +280,16 @@ class Appliance:
         """Bus listener (runs in the publishing thread): supervision restarts -> metrics."""
         if topic == "event.supervision" and payload.get("event") == "child_restarted":
             self.metrics.record_restart(str(payload["supervisor"]), str(payload["child"]))
+
+
+@dataclass(frozen=True)
+class Store:
+    """The appliance's database and what is kept in it."""
+
+    db: Database
+    timelines: TimelineLibrary
+    executions: ExecutionLog
+    assets: AssetStore
 
 
 def _start_sampler(
