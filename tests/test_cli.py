@@ -254,3 +254,14 @@ def test_run_with_a_broken_config_says_what_to_fix(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "api.port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.timeout(60)
+def test_status_shows_the_encoder_and_why(running: Running) -> None:
+    running.wait_healthy()
+    status = httpx.get(running.base + "/api/status", timeout=10).json()
+    assert status["encoder"]["name"] == "libx264"
+    assert "h264_v4l2m2m" in status["encoder"]["why"]
+    assert status["program"]["encoder"]["encoder"] == "libx264"
+    assert status["on_air"]
+    assert status["sources"]["slate"]["state"] == "online"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from vistter.errors import ConfigError
@@ -29,3 +31,13 @@ def test_quick_destinations_are_added_to_the_configured_ones() -> None:
     )
     assert [d.id for d in config.destinations] == ["recorder", "to-1", "to-2"]
     assert [d.id for d in config.enabled_destinations][-1] == "to-2"
+
+
+def test_audio_bed_must_exist(tmp_path: Path) -> None:
+    from vistter.models.config import parse_config
+
+    with pytest.raises(ConfigError, match="audio bed"):
+        parse_config({"encoding": {"audio_bed": "missing.mp3"}}, base_dir=tmp_path, env={})
+    (tmp_path / "bed.mp3").write_bytes(b"ID3")
+    config = parse_config({"encoding": {"audio_bed": "bed.mp3"}}, base_dir=tmp_path, env={})
+    assert config.encoding.audio_bed == tmp_path / "bed.mp3"

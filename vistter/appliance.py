@@ -193,6 +193,38 @@ class Appliance:
         outputs = self.root.handle.supervisor("outputs")
         return outputs.start_child(output_spec(destination, self.config, self.program))
 
+    def status(self) -> dict[str, Any]:
+        """What is on air and how every part of the program is doing (keys masked).
+
+        Runs in the caller's thread; a part that does not answer in time shows as
+        ``unresponsive`` instead of failing the whole answer.
+        """
+        program = self.program
+        parts: dict[str, Any] = {}
+        for name in ("mixer", "encoder", "fanout"):
+            parts[name] = self._child_status(f"program/{name}")
+        return {
+            "on_air": program.state.on_air(),
+            "format": f"{program.fmt.size}@{program.fmt.fps}",
+            "encoder": {"name": program.encoder.encoder, "why": program.encoder.describe()},
+            "program": parts,
+            "sources": {
+                source: {"state": health.state.value, "detail": health.detail}
+                for source, health in program.sources.snapshot().items()
+            },
+            "fallback": program.fallback.status(),
+            "destinations": self.list_destinations(),
+        }
+
+    def _child_status(self, path: str) -> dict[str, Any]:
+        try:
+            answer: dict[str, Any] = self.root.handle.child(path).proxy().status().get(
+                timeout=self.root.handle.timeout
+            )
+        except (pykka.ActorDeadError, pykka.Timeout, UnknownChildError):
+            return {"state": "unresponsive"}
+        return answer
+
     def list_destinations(self) -> list[dict[str, Any]]:
         """Every output's status (keys masked). A child that is restarting shows its state."""
         outputs = self.root.handle.supervisor("outputs")
@@ -258,6 +290,7 @@ class Appliance:
             clock=self.clock,
             restart_child=self.restart_child,
             destinations=self,
+            status=self.status,
             library=LibraryDeps(
                 timelines=self.store.timelines,
                 executions=self.store.executions,

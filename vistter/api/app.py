@@ -9,6 +9,7 @@ Routes:
 
 * ``GET /api/health`` -- liveness and a summary of the tree (public even with a token);
 * ``GET /api/supervision`` -- the live supervision tree;
+* ``GET /api/status`` -- what is on air, the encoder and why, sources, destinations;
 * ``POST /api/timelines/validate`` -- check a timeline document, list every problem;
 * ``POST /api/supervision/restart`` -- restart one actor by its path (``{"path": "..."}``),
   for an operator who wants a stuck part started afresh;
@@ -104,6 +105,8 @@ class ApiDeps:
     clock: Clock = field(default_factory=MonotonicClock)
     restart_child: ChildRestarter | None = None
     destinations: DestinationControl | None = None
+    status: Callable[[], dict[str, Any]] | None = None
+    """What is on air, the encoder and why it was chosen, sources, destinations."""
     """Restarts the actor at a tree path such as ``telemetry/system``; raises
     :class:`~vistter.errors.UnknownChildError` (404) or a
     :class:`~vistter.errors.SupervisionError` (409)."""
@@ -195,6 +198,11 @@ class _Routes:
         return JSONResponse({"restarted": path.strip("/")}, headers=NO_STORE)
 
 
+    async def status(self, request: Request) -> JSONResponse:
+        if self._deps.status is None:
+            raise BadRequestError("Status is not available here.", hint="Use the appliance's API.")
+        return JSONResponse(await run_in_threadpool(self._deps.status), headers=NO_STORE)
+
     def _destinations(self) -> DestinationControl:
         if self._deps.destinations is None:
             raise BadRequestError(
@@ -245,6 +253,7 @@ def create_app(deps: ApiDeps) -> Starlette:
     routes = [
         Route("/api/health", endpoints.health, methods=["GET"]),
         Route("/api/supervision", endpoints.supervision, methods=["GET"]),
+        Route("/api/status", endpoints.status, methods=["GET"]),
         Route("/api/timelines/validate", endpoints.validate_timeline, methods=["POST"]),
         Route("/api/supervision/restart", endpoints.restart, methods=["POST"]),
         Route("/api/destinations", endpoints.list_destinations, methods=["GET"]),

@@ -98,13 +98,18 @@ def _scheme(url: str) -> str:
 
 
 def url_input_args(
-    url: str, *, transport: str = "tcp", socket_timeout: float = DEFAULT_SOCKET_TIMEOUT
+    url: str,
+    *,
+    transport: str = "tcp",
+    socket_timeout: float = DEFAULT_SOCKET_TIMEOUT,
+    realtime: bool = True,
 ) -> list[str]:
     """Input options for an ffmpeg URL (which may contain credentials) and the ``-i``.
 
     RTSP gets ``-rtsp_transport`` and ``-timeout`` (socket I/O, microseconds); other network
     protocols get ``-rw_timeout``, so a camera that stops sending makes ffmpeg exit instead
-    of waiting forever. A local file (not a live source) is played in real time (``-re``).
+    of waiting forever. A local file (not a live source) is played in real time (``-re``)
+    unless ``realtime`` is False (the offline render reads it as fast as it is consumed).
     """
     micros = str(max(1, round(socket_timeout * 1_000_000)))
     scheme = _scheme(url)
@@ -112,7 +117,11 @@ def url_input_args(
         return ["-rtsp_transport", transport, "-timeout", micros, "-i", url]
     if scheme in _NETWORK_SCHEMES:
         return ["-rw_timeout", micros, "-i", url]
-    return ["-re", "-i", url]
+    return [*_realtime(realtime), "-i", url]
+
+
+def _realtime(realtime: bool) -> list[str]:
+    return ["-re"] if realtime else []
 
 
 def camera_ingest_command(
@@ -122,19 +131,25 @@ def camera_ingest_command(
     *,
     socket_timeout: float = DEFAULT_SOCKET_TIMEOUT,
     loglevel: str = "error",
+    realtime: bool = True,
 ) -> IngestCommand:
     """The ingest command line of ``camera``, scaled to ``fmt``.
 
     ``lavfi:<graph>`` becomes ``-re -f lavfi -i <graph>`` (a simulated camera, in real
     time). Any other URL is pulled as :func:`url_input_args` says, with the camera's
-    ``username``/``password`` inserted (:meth:`CameraConfig.authenticated_url`).
+    ``username``/``password`` inserted (:meth:`CameraConfig.authenticated_url`). With
+    ``realtime=False`` (the offline render) no ``-re`` is added: a lavfi source or a file is
+    produced as fast as its reader consumes it (a live network camera stays live).
     """
     if camera.is_lavfi:
-        inputs = ["-re", "-f", "lavfi", "-i", camera.lavfi_graph]
+        inputs = [*_realtime(realtime), "-f", "lavfi", "-i", camera.lavfi_graph]
         secrets: tuple[str, ...] = ()
     else:
         inputs = url_input_args(
-            camera.authenticated_url(), transport=camera.transport, socket_timeout=socket_timeout
+            camera.authenticated_url(),
+            transport=camera.transport,
+            socket_timeout=socket_timeout,
+            realtime=realtime,
         )
         secrets = (camera.password.get_secret_value(),) if camera.password is not None else ()
     argv = [*_head(ffmpeg_path, loglevel), *inputs, *raw_output_args(fmt)]
@@ -154,10 +169,15 @@ def file_ingest_command(
     *,
     loop: bool = True,
     loglevel: str = "error",
+    realtime: bool = True,
 ) -> IngestCommand:
-    """A video file played in real time (``-re``), looped forever unless ``loop`` is False."""
+    """A video file played in real time (``-re``), looped forever unless ``loop`` is False.
+
+    With ``realtime=False`` (the offline render) the file is decoded as fast as its reader
+    consumes the frames.
+    """
     location = os.fspath(path)
-    inputs = ["-re"]
+    inputs = _realtime(realtime)
     if loop:
         inputs += ["-stream_loop", "-1"]
     inputs += ["-i", location]

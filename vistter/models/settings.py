@@ -44,6 +44,8 @@ class EncodingConfig(StrictModel):
     level: Annotated[str, Field(pattern=r"^[1-6](\.[0-9])?$")] = "4.1"
     encoder: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")] = "auto"
     ffmpeg_path: Path | None = None
+    audio_bed: Path | None = None
+    """An audio file looped under the program instead of silence (relative to the config)."""
     width: Annotated[Int, Field(ge=160, le=3840)] = 1280
     height: Annotated[Int, Field(ge=90, le=2160)] = 720
     fps: Annotated[Int, Field(ge=1, le=60)] = 30
@@ -87,6 +89,20 @@ class EncodingConfig(StrictModel):
         if value is None or len(value.parts) == 1:
             return value  # a bare name is looked up on PATH
         return resolve_config_path(value, info)
+
+    @field_validator("audio_bed")
+    @classmethod
+    def _audio_bed_exists(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None:
+            return None
+        path = resolve_config_path(value, info)
+        if not path.is_file():
+            raise custom_error(
+                f"the audio bed {path} does not exist",
+                "Point encoding.audio_bed at an audio file (MP3, AAC, WAV), or remove it for "
+                "a silent track.",
+            )
+        return path
 
     @property
     def resolution(self) -> str:

@@ -17,6 +17,11 @@ frame ``s + i`` and full from ``s + f``; one that ends at ``u`` (its first frame
 fade-out frames is at ``(u - n) / (g + 1)`` on the last ``g`` frames before ``u``. When a fade
 out starts during a fade in, the smaller factor wins, so opacity never jumps up.
 
+Armed changes can be withdrawn: :meth:`ProgramState.cancel_from` drops what is armed from a
+frame on (a paused or re-positioned show), keeping what is on air. Every take, overlay start
+and image replacement is stamped, once it reaches the program, with the frame it really took
+effect on (:meth:`ProgramState.effects`), so cue latency can be measured on a live run.
+
 The :class:`ProgramEpoch` is the program's time line (the clock time of frame 0 and the last
 frame emitted); it outlives mixer restarts so frame indices stay continuous.
 """
@@ -27,6 +32,7 @@ import bisect
 import itertools
 import math
 import threading
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -97,10 +103,38 @@ class FramePlan:
         return self.transition != "cut" and self.progress < 1.0
 
 
+EffectKind = Literal["take", "overlay", "image"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeEffect:
+    """When one armed change really reached the program.
+
+    ``kind``: ``take`` (a source), ``overlay`` (an overlay showing starts) or ``image`` (new
+    pixels for a showing); ``target``: the source id or layer id; ``tag``: the caller's label
+    (e.g. the cue); ``requested``: the frame asked for (None: "the next frame");
+    ``armed``: the frame it was armed for (``requested`` moved up to the first unplanned frame
+    when armed too late); ``effective``: the first planned frame that showed it.
+    """
+
+    kind: EffectKind
+    target: str
+    tag: str | None
+    requested: int | None
+    armed: int
+    effective: int
+
+    @property
+    def late_frames(self) -> int:
+        """Frames between the frame asked for (or armed, for "next frame") and the effect."""
+        return self.effective - (self.armed if self.requested is None else self.requested)
+
+
 class _Appearance:
     """One armed showing of an overlay: from ``start`` until ``end`` (exclusive; None: ever)."""
 
-    __slots__ = ("end", "fade_in", "fade_out", "layer", "layer_id", "opacity", "seq", "start", "z")
+    __slots__ = ("end", "fade_in", "fade_out", "layer", "layer_id", "opacity", "pending",
+                 "requested", "seq", "start", "tag", "z")
 
     def __init__(
         self,
@@ -114,7 +148,13 @@ class _Appearance:
         fade_out: int,
         opacity: float,
         seq: int,
+        tag: str | None = None,
+        requested: int | None = None,
     ) -> None:
+        self.tag = tag
+        self.requested = requested
+        self.pending: EffectKind | None = "overlay"
+        """The change not seen on a planned frame yet (reported by ``frame_plan``)."""
         self.layer_id = layer_id
         self.z = z
         self.layer = layer
@@ -161,15 +201,23 @@ class ProgramState:
     :class:`ProgramStateError` for malformed changes; nothing else raises.
     """
 
-    def __init__(self, fmt: FrameFormat, *, epoch: ProgramEpoch | None = None) -> None:
+    def __init__(
+        self,
+        fmt: FrameFormat,
+        *,
+        epoch: ProgramEpoch | None = None,
+        effect_log_size: int = 4096,
+    ) -> None:
         self.fmt = fmt
         self.epoch = epoch if epoch is not None else ProgramEpoch(fmt.fps)
         self._lock = threading.Lock()
         self._takes: list[Take] = []
         self._take_frames: list[int] = []
+        self._take_pending: dict[int, tuple[int | None, str | None]] = {}
         self._appearances: list[_Appearance] = []
         self._horizon = 0
         self._seq = itertools.count()
+        self._effects: deque[ChangeEffect] = deque(maxlen=max(1, effect_log_size))
 
     # -- arming (any thread) ---------------------------------------------------------------
 
@@ -185,11 +233,13 @@ class ProgramState:
         at_frame: int | None = None,
         transition: TransitionKind = "cut",
         duration_frames: int = 0,
+        *,
+        tag: str | None = None,
     ) -> Take:
         """Put ``source_id`` on air from frame ``at_frame`` (None or past: the next frame).
 
         A take armed for the same frame as an earlier one replaces it. Returns the take as
-        armed (with its effective frame).
+        armed (with its effective frame). ``tag`` labels the change in :meth:`effects`.
         """
         if transition not in TRANSITIONS:
             raise ProgramStateError(
@@ -211,6 +261,7 @@ class ProgramState:
             else:
                 self._takes.insert(index, armed)
                 self._take_frames.insert(index, at)
+            self._take_pending[at] = (requested, tag)
         return armed
 
     def show_overlay(
@@ -224,12 +275,15 @@ class ProgramState:
         fade_out_frames: int = 0,
         until_frame: int | None = None,
         opacity: float = 1.0,
+        tag: str | None = None,
     ) -> bool:
         """Show ``layer`` as ``layer_id`` at z-order ``z`` from ``at_frame`` until ``until_frame``
         (its first frame gone; None: until hidden), fading in and out over the given frames.
 
         An earlier showing of the same ``layer_id`` is cut at ``at_frame``; a later armed one
-        is replaced. Returns False when the showing is already over (``until_frame`` passed).
+        is replaced. ``tag`` labels the showing (e.g. its cue) for
+        :meth:`replace_overlay_image` and :meth:`effects`. Returns False when the showing is
+        already over (``until_frame`` passed).
         """
         fade_in = _check_frames("fade-in", fade_in_frames)
         fade_out = _check_frames("fade-out", fade_out_frames)
@@ -258,6 +312,7 @@ class ProgramState:
                 _Appearance(
                     layer_id=layer_id, z=z, layer=layer, start=start, fade_in=fade_in,
                     end=until, fade_out=fade_out, opacity=float(opacity), seq=next(self._seq),
+                    tag=tag, requested=requested,
                 )
             )
             kept.sort(key=_Appearance.sort_key)
@@ -288,20 +343,26 @@ class ProgramState:
                     changed = True
         return changed
 
-    def replace_overlay_image(self, layer_id: str, layer: OverlayLayer) -> bool:
+    def replace_overlay_image(
+        self, layer_id: str, layer: OverlayLayer, *, tag: str | None = None
+    ) -> bool:
         """New pixels for ``layer_id`` (a live text change), same timing; from the next frame.
 
-        Applies to every showing of the layer that is not over. Returns whether one was found.
+        Applies to every showing of the layer that is not over (with ``tag``: only to the
+        showings armed with that tag). Returns whether one was found.
         """
         self._check_layer(layer_id, layer)
         found = False
         with self._lock:
             for appearance in self._appearances:
-                if appearance.layer_id == layer_id and (
-                    appearance.end is None or appearance.end > self._horizon
-                ):
+                if appearance.layer_id != layer_id or (tag is not None and appearance.tag != tag):
+                    continue
+                if appearance.end is None or appearance.end > self._horizon:
                     appearance.layer = layer
                     found = True
+                    if appearance.start < self._horizon:
+                        appearance.pending = "image"
+                        appearance.requested = None
         return found
 
     def clear_overlays(self, at_frame: int | None = None) -> None:
@@ -319,6 +380,57 @@ class ProgramState:
                     appearance.fade_out = 0
                 kept.append(appearance)
             self._appearances = kept
+
+    def cancel_from(
+        self, at_frame: int | None = None, *, takes: bool = True, overlays: bool = True
+    ) -> tuple[int, int]:
+        """Withdraw what is armed to happen from ``at_frame`` on (None or past: the next frame);
+        what is on air then stays on air.
+
+        Takes armed for ``at_frame`` or later are dropped (the source on air stays, a
+        transition in progress completes). Overlay showings armed to start then or later are
+        dropped; a showing on air at ``at_frame`` loses its armed end and stays until hidden,
+        unless it is already fading out. Returns ``(takes dropped, overlays dropped or held)``.
+        """
+        requested = _check_frame_index("cancel frame", at_frame)
+        dropped_takes = changed_overlays = 0
+        with self._lock:
+            at = self._effective(requested)
+            if takes:
+                index = bisect.bisect_left(self._take_frames, at)
+                dropped_takes = len(self._takes) - index
+                for frame in self._take_frames[index:]:
+                    self._take_pending.pop(frame, None)
+                del self._takes[index:]
+                del self._take_frames[index:]
+            if overlays:
+                kept: list[_Appearance] = []
+                for appearance in self._appearances:
+                    if appearance.start >= at:
+                        changed_overlays += 1
+                        continue
+                    end = appearance.end
+                    if end is not None and end > at and end - appearance.fade_out > at:
+                        appearance.end = None
+                        appearance.fade_out = 0
+                        changed_overlays += 1
+                    kept.append(appearance)
+                self._appearances = kept
+        return dropped_takes, changed_overlays
+
+    def source_at(self, n: int) -> str | None:
+        """The source taken for frame ``n`` (armed takes included; None: nothing taken)."""
+        with self._lock:
+            current = bisect.bisect_right(self._take_frames, n) - 1
+            return self._takes[current].source_id if current >= 0 else None
+
+    def effects(self, *, clear: bool = False) -> list[ChangeEffect]:
+        """The changes that reached the program (oldest first, bounded); any thread."""
+        with self._lock:
+            listing = list(self._effects)
+            if clear:
+                self._effects.clear()
+        return listing
 
     # -- reading (mixer thread) ------------------------------------------------------------
 
@@ -339,6 +451,8 @@ class ProgramState:
             if current >= 0:
                 take = self._takes[current]
                 source = take.source_id
+                if self._take_pending:
+                    self._take_effects(take, n)
                 step = n - take.at_frame
                 if take.transition != "cut" and step < take.duration_frames:
                     transition = take.transition
@@ -353,6 +467,12 @@ class ProgramState:
                 if appearance.end is not None and appearance.end <= n:
                     expired = True
                     continue
+                if appearance.pending is not None and appearance.start <= n:
+                    self._effects.append(ChangeEffect(
+                        appearance.pending, appearance.layer_id, appearance.tag,
+                        appearance.requested, appearance.start, n,
+                    ))
+                    appearance.pending = None
                 level = appearance.opacity_at(n)
                 if level > 0.0:
                     layers.append(
@@ -373,12 +493,21 @@ class ProgramState:
             pending = len(self._takes) - current - 1
             overlays = [
                 {"layer_id": a.layer_id, "z": a.z, "start": a.start, "end": a.end,
-                 "opacity": a.opacity}
+                 "opacity": a.opacity, "tag": a.tag}
                 for a in self._appearances
             ]
         return {"frame": n, "source": source, "pending_takes": pending, "overlays": overlays}
 
     # -- internals -------------------------------------------------------------------------
+
+    def _take_effects(self, take: Take, n: int) -> None:
+        """Stamp the take on air at ``n`` with its effect; forget superseded ones. Lock held."""
+        for frame in [f for f in self._take_pending if f <= n]:
+            requested, tag = self._take_pending.pop(frame)
+            if frame == take.at_frame:
+                self._effects.append(
+                    ChangeEffect("take", take.source_id, tag, requested, frame, n)
+                )
 
     def _effective(self, at_frame: int | None) -> int:
         """The frame a change armed for ``at_frame`` takes effect at. Caller holds the lock."""

@@ -82,7 +82,8 @@ def program_spec(config: ApplianceConfig, bus: ProgramBus) -> ChildSpec:
         ChildSpec(
             "encoder",
             start_function_for(
-                EncoderActor, bus.fmt, config.encoding, bus.encoder, bus.ffmpeg, bus.frames, bus.ts
+                EncoderActor, bus.fmt, config.encoding, bus.encoder, bus.ffmpeg, bus.frames, bus.ts,
+                audio_bed=config.encoding.audio_bed,
             ),
             restart_delay=CRASH_BACKOFF,
             heartbeat=HEARTBEAT,

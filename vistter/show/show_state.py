@@ -1,0 +1,432 @@
+"""The show state: the loaded timeline and where it stands on the program. Shared, thread-safe.
+
+One :class:`ShowState` lives as long as the appliance; the orchestrator and the track
+executors are restarted around it and re-derive everything from it:
+
+- the loaded timeline, compiled as a :class:`~vistter.show.plan.ShowPlan`, and whether it
+  loops (the spec's "30-minute looping timeline": loop by default; a timeline that says
+  ``"loop": false`` ends);
+- the **segment**: how show frames map to program frames from a program frame on
+  (``program frame = anchor + show frame``), with a *generation* number that changes on
+  every go-live, pause, resume and jump; a paused segment holds one show frame;
+- the manual **overrides** (slate, forced camera, pinned source, overlays cleared) and the
+  operator's live texts;
+- which cue occurrences each track has armed in this generation (so arming is idempotent
+  across executor restarts) and how far each track has armed ("armed through"), whose
+  minimum is the offline render's barrier;
+- the media sources the video track has asked for.
+
+Locking: one re-entrant lock. Arming goes through :meth:`ShowState.arm`, which checks the
+generation and the overrides and calls ``ProgramState`` under that lock, so an override or a
+segment change and a concurrent arming never interleave. Lock order is always ShowState, then
+ProgramState (the mixer takes only the latter). Listeners run outside the lock, in the thread
+that made the change; they must only post a message (an actor ``tell``) and never raise.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+from vistter.models.timeline import TimelineDocument
+from vistter.program.state import ProgramState
+from vistter.show.plan import ShowPlan
+
+__all__ = [
+    "NO_LIMIT",
+    "ArmOutcome",
+    "Overrides",
+    "Position",
+    "Segment",
+    "ShowPhase",
+    "ShowState",
+]
+
+logger = logging.getLogger(__name__)
+
+NO_LIMIT = 2**62
+"""``armed_through`` when nothing needs arming (no show running, or paused)."""
+
+ChangeListener = Callable[[str], None]
+
+
+class ShowPhase(enum.StrEnum):
+    """The orchestrator's states."""
+
+    IDLE = "idle"
+    PREFLIGHT = "preflight"
+    STARTING = "starting"
+    LIVE = "live"
+    PAUSED = "paused"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    ERROR = "error"
+
+
+class ArmOutcome(enum.StrEnum):
+    """What :meth:`ShowState.arm` did."""
+
+    ARMED = "armed"
+    ALREADY = "already"
+    """Armed before in this generation: nothing done."""
+    STALE = "stale"
+    """The segment changed since the caller placed the cue: nothing done, place it again."""
+    HELD = "held"
+    """An override (or a pause) holds this track: nothing done, try again later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Show frames on the program from program frame ``start`` on.
+
+    ``anchor`` is the program frame of show frame 0; ``held_at`` is the show frame a paused
+    show stands still at (None while running).
+    """
+
+    generation: int
+    start: int
+    anchor: int
+    held_at: int | None = None
+
+    @property
+    def paused(self) -> bool:
+        return self.held_at is not None
+
+    def show_frame(self, frame: int) -> int:
+        """The show frame at program ``frame`` (the held one while paused)."""
+        if self.held_at is not None:
+            return self.held_at
+        return max(frame, self.start) - self.anchor
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """Manual overrides; they win over the timeline until released."""
+
+    slate: bool = False
+    forced_camera: int | None = None
+    pinned_source: str | None = None
+    overlays_cleared: bool = False
+
+    @property
+    def holds_video(self) -> bool:
+        """Whether video cues are ignored now."""
+        return self.slate or self.forced_camera is not None or self.pinned_source is not None
+
+    @property
+    def active(self) -> bool:
+        return self.holds_video or self.overlays_cleared
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "slate": self.slate,
+            "forced_camera": self.forced_camera,
+            "pinned_source": self.pinned_source,
+            "overlays_cleared": self.overlays_cleared,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where the show stands: show frame, loop iteration and timeline frame and seconds."""
+
+    show_frame: int
+    iteration: int
+    frame: int
+    seconds: float
+    ended: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "show_frame": self.show_frame,
+            "iteration": self.iteration,
+            "frame": self.frame,
+            "seconds": self.seconds,
+            "ended": self.ended,
+        }
+
+
+class ShowState:
+    """The show's shared state (see the module doc). Every method: any thread."""
+
+    def __init__(self, program: ProgramState) -> None:
+        self.program = program
+        self.fps = program.fmt.fps
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._plan: ShowPlan | None = None
+        self._timeline_db_id: int | None = None
+        self._phase = ShowPhase.IDLE
+        self._segment: Segment | None = None
+        self._generation = 0
+        self._overrides = Overrides()
+        self._texts: dict[str, str] = {}
+        self._armed: dict[str, dict[tuple[str, int], int]] = {}
+        self._marks: dict[str, int] = {}
+        self._wanted = -1
+        self._media: dict[str, str] = {}
+        self._listeners: list[ChangeListener] = []
+        self.execution_id: int | None = None
+        self.last_error: str | None = None
+
+    # -- guarding ---------------------------------------------------------------------------
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Hold the show lock, to change overrides and the program state atomically."""
+        with self._lock:
+            yield
+
+    def add_listener(self, listener: ChangeListener) -> Callable[[], None]:
+        """Call ``listener(reason)`` after every change; returns the function that removes it."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def remove() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return remove
+
+    def notify(self, reason: str) -> None:
+        """Tell the listeners that something changed (``reason``: what). Outside the lock."""
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(reason)
+            except Exception:
+                logger.exception("show listener %r raised on %s", listener, reason)
+
+    # -- the timeline -----------------------------------------------------------------------
+
+    def load(self, document: TimelineDocument, timeline_db_id: int | None, *, loop: bool) -> None:
+        """Make ``document`` the show (no segment: nothing plays until a segment starts)."""
+        with self._lock:
+            self._plan = ShowPlan(document, self.fps, loop=loop)
+            self._timeline_db_id = timeline_db_id
+            self._segment = None
+            self._generation += 1
+            self._texts.clear()
+            self._armed = {track: {} for track in self._plan.track_ids}
+            self._marks = dict.fromkeys(self._plan.track_ids, -1)
+            self.execution_id = None
+            self.last_error = None
+        self.notify("load")
+
+    @property
+    def plan(self) -> ShowPlan | None:
+        with self._lock:
+            return self._plan
+
+    @property
+    def timeline_db_id(self) -> int | None:
+        with self._lock:
+            return self._timeline_db_id
+
+    @property
+    def phase(self) -> ShowPhase:
+        with self._lock:
+            return self._phase
+
+    def set_phase(self, phase: ShowPhase) -> None:
+        with self._lock:
+            self._phase = phase
+        self.notify("phase")
+
+    # -- segments ---------------------------------------------------------------------------
+
+    @property
+    def segment(self) -> Segment | None:
+        with self._lock:
+            return self._segment
+
+    def start_segment(self, at_frame: int, show_frame: int, *, paused: bool = False) -> Segment:
+        """Show frame ``show_frame`` plays at program frame ``at_frame`` from now on (held
+        there when ``paused``). A new generation: every track arms again from ``at_frame``."""
+        with self._lock:
+            self._generation += 1
+            segment = Segment(
+                self._generation, at_frame, at_frame - show_frame,
+                show_frame if paused else None,
+            )
+            self._segment = segment
+            for track in self._armed:
+                self._armed[track] = {}
+            for track, mark in self._marks.items():
+                self._marks[track] = min(mark, at_frame - 1)
+            self._changed.notify_all()
+        self.notify("segment")
+        return segment
+
+    def end_segment(self) -> None:
+        """Nothing plays any more (stopped, or a new timeline)."""
+        with self._lock:
+            self._segment = None
+            self._generation += 1
+            self._changed.notify_all()
+        self.notify("segment")
+
+    def position(self, frame: int | None = None) -> Position | None:
+        """Where the show is at program ``frame`` (default: the last planned frame)."""
+        with self._lock:
+            plan, segment = self._plan, self._segment
+        if plan is None or segment is None:
+            return None
+        if frame is None:
+            frame = max(0, self.program.horizon - 1)
+        show_frame = segment.show_frame(frame)
+        ended = plan.ended(show_frame)
+        if ended:
+            show_frame = plan.length
+        iteration, timeline_frame = plan.iteration_of(show_frame)
+        return Position(show_frame, iteration, timeline_frame, timeline_frame / self.fps, ended)
+
+    # -- overrides and live texts -----------------------------------------------------------
+
+    @property
+    def overrides(self) -> Overrides:
+        with self._lock:
+            return self._overrides
+
+    def set_overrides(self, **changes: Any) -> Overrides:
+        """Change overrides (keyword = field). Hold :meth:`guard` to change the program in
+        the same step. Listeners are told."""
+        with self._lock:
+            self._overrides = replace(self._overrides, **changes)
+            overrides = self._overrides
+        self.notify("overrides")
+        return overrides
+
+    def text_for(self, cue_id: str) -> str | None:
+        """The operator's live text for an overlay cue (None: the cue's own)."""
+        with self._lock:
+            return self._texts.get(cue_id)
+
+    def set_text(self, cue_id: str, text: str | None) -> None:
+        with self._lock:
+            if text is None:
+                self._texts.pop(cue_id, None)
+            else:
+                self._texts[cue_id] = text
+
+    # -- arming -----------------------------------------------------------------------------
+
+    def arm(
+        self,
+        track_id: str,
+        generation: int,
+        key: tuple[str, int],
+        end: int,
+        action: Callable[[], object],
+        *,
+        video: bool,
+        text: str | None = None,
+    ) -> ArmOutcome:
+        """Run ``action`` (a ``ProgramState`` call) once per ``key`` in ``generation``.
+
+        Refused (nothing run) when the segment changed (STALE), the show is paused or an
+        override holds the track (HELD), or for an overlay rendered with another live text
+        than the current one (STALE: render again). ``end`` is the program frame after which
+        the key can be forgotten. An exception from ``action`` propagates (a bug).
+        """
+        with self._lock:
+            segment = self._segment
+            if segment is None or segment.generation != generation:
+                return ArmOutcome.STALE
+            armed = self._armed.setdefault(track_id, {})
+            if key in armed:
+                return ArmOutcome.ALREADY
+            if segment.paused:
+                return ArmOutcome.HELD
+            if video and self._overrides.holds_video:
+                return ArmOutcome.HELD
+            if not video:
+                if self._overrides.overlays_cleared:
+                    return ArmOutcome.HELD
+                if self._texts.get(key[0]) != text:
+                    return ArmOutcome.STALE
+            action()
+            armed[key] = end
+            return ArmOutcome.ARMED
+
+    def is_armed(self, track_id: str, generation: int, key: tuple[str, int]) -> bool:
+        with self._lock:
+            segment = self._segment
+            if segment is None or segment.generation != generation:
+                return False
+            return key in self._armed.get(track_id, {})
+
+    def armed_keys(self, track_id: str) -> dict[tuple[str, int], int]:
+        """The keys ``track_id`` armed in the current generation, with their end frames."""
+        with self._lock:
+            return dict(self._armed.get(track_id, {}))
+
+    def mark_armed_through(self, track_id: str, generation: int, frame: int) -> None:
+        """``track_id`` has armed everything up to program ``frame`` in ``generation``; keys of
+        occurrences over before the program's horizon are forgotten."""
+        horizon = self.program.horizon
+        with self._lock:
+            segment = self._segment
+            if segment is None or segment.generation != generation:
+                return
+            if self._marks.get(track_id, -1) < frame:
+                self._marks[track_id] = frame
+            armed = self._armed.get(track_id)
+            if armed:
+                for key in [k for k, end in armed.items() if end < horizon]:
+                    del armed[key]
+            self._changed.notify_all()
+
+    def armed_through(self) -> int:
+        """The last program frame every track has armed (:data:`NO_LIMIT` when nothing
+        plays or the show is paused). Frames up to it are final unless an operator acts."""
+        with self._lock:
+            return self._armed_through()
+
+    def _armed_through(self) -> int:
+        segment = self._segment
+        if segment is None or segment.paused or not self._marks:
+            return NO_LIMIT
+        return min(self._marks.values())
+
+    def wanted_frame(self) -> int:
+        """The furthest frame someone waits to see armed (see :meth:`wait_armed_through`)."""
+        with self._lock:
+            return self._wanted
+
+    def wait_armed_through(self, frame: int, timeout: float) -> bool:
+        """Block until every track has armed program ``frame`` (True) or ``timeout`` real
+        seconds pass (False). Asks the executors to arm that far at once. For the offline
+        render's frame hook; runs in the caller's thread."""
+        with self._lock:
+            if self._armed_through() >= frame:
+                return True
+            self._wanted = max(self._wanted, frame)
+        self.notify("arm_request")
+        with self._lock:
+            return self._changed.wait_for(lambda: self._armed_through() >= frame, timeout)
+
+    # -- media ------------------------------------------------------------------------------
+
+    def media_source(self, location: str) -> str | None:
+        with self._lock:
+            return self._media.get(location)
+
+    def note_media(self, location: str, source_id: str | None) -> None:
+        """Remember (or, with None, forget) the source running for ``location``."""
+        with self._lock:
+            if source_id is None:
+                self._media.pop(location, None)
+            else:
+                self._media[location] = source_id
+
+    def media(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._media)
