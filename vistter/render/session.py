@@ -79,7 +79,8 @@ def render_program(
     ``state`` must be armed for the whole render before the call, or armed frame by frame from
     a lock-step hook (:meth:`LockStep.add_hook`), which runs in the mixer thread before frame
     ``n`` is composed. ``sources`` is the table the lock-step's sources publish to. Runs in
-    the calling thread; ``progress(frames_written)`` is called there after every frame. The
+    the calling thread; ``progress(frames_written)`` is called there after every frame (if it
+    raises, the render stops and the error propagates, like Ctrl-C does). The
     encoder is started in ``processes`` (a new set by default), ended by PID in every case.
     Raises the first error that stopped the render; the output file then does not exist.
     """
