@@ -133,8 +133,8 @@ class ChangeEffect:
 class _Appearance:
     """One armed showing of an overlay: from ``start`` until ``end`` (exclusive; None: ever)."""
 
-    __slots__ = ("end", "fade_in", "fade_out", "layer", "layer_id", "opacity", "pending",
-                 "requested", "seq", "start", "tag", "z")
+    __slots__ = ("armed", "end", "fade_in", "fade_out", "layer", "layer_id", "opacity",
+                 "pending", "requested", "seq", "start", "tag", "z")
 
     def __init__(
         self,
@@ -155,6 +155,7 @@ class _Appearance:
         self.requested = requested
         self.pending: EffectKind | None = "overlay"
         """The change not seen on a planned frame yet (reported by ``frame_plan``)."""
+        self.armed = start
         self.layer_id = layer_id
         self.z = z
         self.layer = layer
@@ -363,6 +364,7 @@ class ProgramState:
                     if appearance.start < self._horizon:
                         appearance.pending = "image"
                         appearance.requested = None
+                        appearance.armed = self._horizon
         return found
 
     def clear_overlays(self, at_frame: int | None = None) -> None:
@@ -470,7 +472,7 @@ class ProgramState:
                 if appearance.pending is not None and appearance.start <= n:
                     self._effects.append(ChangeEffect(
                         appearance.pending, appearance.layer_id, appearance.tag,
-                        appearance.requested, appearance.start, n,
+                        appearance.requested, appearance.armed, n,
                     ))
                     appearance.pending = None
                 level = appearance.opacity_at(n)

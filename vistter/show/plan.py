@@ -16,7 +16,7 @@ import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from vistter.models.timeline import CameraCue, Cue, MediaCue, OverlayCue, TimelineDocument
+from vistter.models.timeline import Cue, TimelineDocument
 
 __all__ = ["CueSpan", "Occurrence", "ShowPlan"]
 
@@ -178,9 +178,3 @@ class ShowPlan:
         return Occurrence(span, iteration, base + span.start, base + span.end)
 
 
-def is_video_cue(cue: Cue) -> bool:
-    return isinstance(cue, CameraCue | MediaCue)
-
-
-def is_overlay_cue(cue: Cue) -> bool:
-    return isinstance(cue, OverlayCue)

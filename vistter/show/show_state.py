@@ -25,17 +25,25 @@ that made the change; they must only post a message (an actor ``tell``) and neve
 
 from __future__ import annotations
 
-import enum
 import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from vistter.models.timeline import TimelineDocument
 from vistter.program.state import ProgramState
+from vistter.show.errors import ShowError
 from vistter.show.plan import ShowPlan
+from vistter.show.values import (
+    NO_LIMIT,
+    ArmOutcome,
+    Overrides,
+    Position,
+    Segment,
+    ShowPhase,
+)
 
 __all__ = [
     "NO_LIMIT",
@@ -49,106 +57,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-NO_LIMIT = 2**62
-"""``armed_through`` when nothing needs arming (no show running, or paused)."""
-
 ChangeListener = Callable[[str], None]
-
-
-class ShowPhase(enum.StrEnum):
-    """The orchestrator's states."""
-
-    IDLE = "idle"
-    PREFLIGHT = "preflight"
-    STARTING = "starting"
-    LIVE = "live"
-    PAUSED = "paused"
-    STOPPING = "stopping"
-    STOPPED = "stopped"
-    ERROR = "error"
-
-
-class ArmOutcome(enum.StrEnum):
-    """What :meth:`ShowState.arm` did."""
-
-    ARMED = "armed"
-    ALREADY = "already"
-    """Armed before in this generation: nothing done."""
-    STALE = "stale"
-    """The segment changed since the caller placed the cue: nothing done, place it again."""
-    HELD = "held"
-    """An override (or a pause) holds this track: nothing done, try again later."""
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """Show frames on the program from program frame ``start`` on.
-
-    ``anchor`` is the program frame of show frame 0; ``held_at`` is the show frame a paused
-    show stands still at (None while running).
-    """
-
-    generation: int
-    start: int
-    anchor: int
-    held_at: int | None = None
-
-    @property
-    def paused(self) -> bool:
-        return self.held_at is not None
-
-    def show_frame(self, frame: int) -> int:
-        """The show frame at program ``frame`` (the held one while paused)."""
-        if self.held_at is not None:
-            return self.held_at
-        return max(frame, self.start) - self.anchor
-
-
-@dataclass(frozen=True, slots=True)
-class Overrides:
-    """Manual overrides; they win over the timeline until released."""
-
-    slate: bool = False
-    forced_camera: int | None = None
-    pinned_source: str | None = None
-    overlays_cleared: bool = False
-
-    @property
-    def holds_video(self) -> bool:
-        """Whether video cues are ignored now."""
-        return self.slate or self.forced_camera is not None or self.pinned_source is not None
-
-    @property
-    def active(self) -> bool:
-        return self.holds_video or self.overlays_cleared
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "slate": self.slate,
-            "forced_camera": self.forced_camera,
-            "pinned_source": self.pinned_source,
-            "overlays_cleared": self.overlays_cleared,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Position:
-    """Where the show stands: show frame, loop iteration and timeline frame and seconds."""
-
-    show_frame: int
-    iteration: int
-    frame: int
-    seconds: float
-    ended: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "show_frame": self.show_frame,
-            "iteration": self.iteration,
-            "frame": self.frame,
-            "seconds": self.seconds,
-            "ended": self.ended,
-        }
 
 
 class ShowState:
@@ -171,8 +80,11 @@ class ShowState:
         self._wanted = -1
         self._media: dict[str, str] = {}
         self._listeners: list[ChangeListener] = []
+        self._counters: dict[str, int] = {}
         self.execution_id: int | None = None
         self.last_error: str | None = None
+        self.live_since: int | None = None
+        """Program frame the current run went live at (None when no run)."""
 
     # -- guarding ---------------------------------------------------------------------------
 
@@ -218,6 +130,8 @@ class ShowState:
             self._marks = dict.fromkeys(self._plan.track_ids, -1)
             self.execution_id = None
             self.last_error = None
+            self.live_since = None
+            self._counters.clear()
         self.notify("load")
 
     @property
@@ -327,14 +241,15 @@ class ShowState:
         action: Callable[[], object],
         *,
         video: bool,
-        text: str | None = None,
+        cue_text: tuple[str, str | None] | None = None,
     ) -> ArmOutcome:
         """Run ``action`` (a ``ProgramState`` call) once per ``key`` in ``generation``.
 
         Refused (nothing run) when the segment changed (STALE), the show is paused or an
-        override holds the track (HELD), or for an overlay rendered with another live text
-        than the current one (STALE: render again). ``end`` is the program frame after which
-        the key can be forgotten. An exception from ``action`` propagates (a bug).
+        override holds the track (HELD), or, with ``cue_text=(cue id, live text rendered)``,
+        when the cue's live text has changed since (STALE: render again). ``end`` is the
+        program frame after which the key can be forgotten. An exception from ``action``
+        propagates (a bug).
         """
         with self._lock:
             segment = self._segment
@@ -347,14 +262,31 @@ class ShowState:
                 return ArmOutcome.HELD
             if video and self._overrides.holds_video:
                 return ArmOutcome.HELD
-            if not video:
-                if self._overrides.overlays_cleared:
-                    return ArmOutcome.HELD
-                if self._texts.get(key[0]) != text:
-                    return ArmOutcome.STALE
+            if not video and self._overrides.overlays_cleared:
+                return ArmOutcome.HELD
+            if cue_text is not None and self._texts.get(cue_text[0]) != cue_text[1]:
+                return ArmOutcome.STALE
             action()
             armed[key] = end
             return ArmOutcome.ARMED
+
+    def withdraw(self, at_frame: int | None, *, video: bool, overlays: bool) -> tuple[int, int]:
+        """Cancel what is armed on the program from ``at_frame`` on (None: the next frame;
+        see ``ProgramState.cancel_from``) for the video track and/or the overlay tracks, and
+        forget what those tracks armed, so they arm again what the timeline still wants."""
+        with self._lock:
+            result = self.program.cancel_from(at_frame, takes=video, overlays=overlays)
+            plan = self._plan
+            if plan is not None:
+                for track in self._armed:
+                    if (track == plan.video_track_id and video) or (
+                        track != plan.video_track_id and overlays
+                    ):
+                        self._armed[track] = {}
+                        frame = self.program.horizon if at_frame is None else at_frame
+                        self._marks[track] = min(self._marks.get(track, -1), frame - 1)
+        self.notify("withdraw")
+        return result
 
     def is_armed(self, track_id: str, generation: int, key: tuple[str, int]) -> bool:
         with self._lock:
@@ -412,6 +344,41 @@ class ShowState:
         self.notify("arm_request")
         with self._lock:
             return self._changed.wait_for(lambda: self._armed_through() >= frame, timeout)
+
+    # -- counters of a run ------------------------------------------------------------------
+
+    def count(self, name: str) -> None:
+        """Add one to a run counter (pauses, jumps, overrides...)."""
+        with self._lock:
+            self._counters[name] = self._counters.get(name, 0) + 1
+
+    def counters(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counters)
+
+    def reset_counters(self) -> None:
+        with self._lock:
+            self._counters.clear()
+
+    def frame_hook(self, timeout: float = 10.0) -> Callable[[int], None]:
+        """A hook for the offline render's lock-step (``LockStep.add_hook``): before frame
+        ``n`` is composed, wait until every track has armed it. Runs in the mixer thread;
+        raises :class:`~vistter.show.errors.ShowError` naming the slowest track when that
+        takes more than ``timeout`` real seconds (the render then fails with it)."""
+
+        def hook(n: int) -> None:
+            if self.wait_armed_through(n, timeout):
+                return
+            with self._lock:
+                behind = sorted((mark, track) for track, mark in self._marks.items())
+            slowest = ", ".join(f"{track} (armed to frame {mark})" for mark, track in behind[:3])
+            raise ShowError(
+                f"the show did not arm program frame {n} within {timeout:g} s; behind: "
+                f"{slowest or 'no track'}.",
+                hint="A track executor is down or stuck: see the log and the supervision tree.",
+            )
+
+        return hook
 
     # -- media ------------------------------------------------------------------------------
 
