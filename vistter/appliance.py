@@ -6,6 +6,7 @@ root (one_for_one)
 ├── sources    (one_for_one: slate, cameras)
 ├── program    (rest_for_one: mixer -> encoder -> fanout)
 ├── outputs    (one_for_one, dynamic: destinations, recorders)
+├── show       (one_for_all: tracks, orchestrator)
 └── api        (uvicorn serving the Starlette control app)
 ```
 
@@ -29,11 +30,13 @@ from vistter.actors.link import Exit, Link
 from vistter.api.app import ApiDeps, create_app
 from vistter.api.library import LibraryDeps
 from vistter.api.server import ApiServer, check_bind
+from vistter.api.show import ShowDeps
 from vistter.clock import Clock, MonotonicClock
 from vistter.errors import ConfigError, SupervisionError, UnknownChildError
 from vistter.models.config import ApplianceConfig, check_destination_bitrate
 from vistter.models.destinations import RtmpDestination
-from vistter.models.validation import validate_timeline
+from vistter.models.timeline import TimelineDocument
+from vistter.models.validation import load_timeline_file, validate_timeline
 from vistter.program.bus import ProgramBus
 from vistter.program.sources import SLATE_SOURCE_ID
 from vistter.program.tree import (
@@ -45,6 +48,15 @@ from vistter.program.tree import (
     program_spec,
     sources_spec,
 )
+from vistter.show import (
+    PreflightChecks,
+    PtzControllers,
+    ShowContext,
+    ShowSettings,
+    assets_in,
+    show_spec,
+)
+from vistter.show.media import SupervisedMedia
 from vistter.store import AssetStore, Database, ExecutionLog, TimelineLibrary
 from vistter.supervisors import (
     ChildSpec,
@@ -72,6 +84,8 @@ class Appliance:
         self._root: RootSupervisor | None = None
         self._bus: ProgramBus | None = None
         self._store: Store | None = None
+        self._show: ShowContext | None = None
+        self._ptz: PtzControllers | None = None
         self._started_at = self.clock.monotonic()
         self._remove_listener = self.bus.add_listener(self._count_restarts)
 
@@ -87,11 +101,18 @@ class Appliance:
         self._bus = ProgramBus.build(self.config, self.clock, self.bus)
         logger.info("encoder: %s", self._bus.encoder.describe())
         self._bus.state.take(SLATE_SOURCE_ID)
+        self._show = self._show_context(self._bus)
+        autostart = self._autostart_timeline()
         self._started_at = self.clock.monotonic()
         self._root = RootSupervisor(
             ROOT_FLAGS, self.child_specs(), clock=self.clock, events=self.bus
         )
         logger.info("appliance started (version %s)", __version__)
+        if autostart is not None:
+            orchestrator = self.orchestrator()
+            orchestrator.load(autostart).get(timeout=30)
+            orchestrator.go_live().get(timeout=30)
+            logger.info("the show is live: %s", autostart.timeline.name)
 
     @property
     def root(self) -> RootSupervisor:
@@ -139,6 +160,8 @@ class Appliance:
         """Stop every actor (children in reverse start order) and every process they own."""
         if self._root is not None:
             self._root.stop()
+        if self._ptz is not None:
+            self._ptz.close()
         if self._store is not None:
             self._store.db.close()
         self._remove_listener()
@@ -176,8 +199,47 @@ class Appliance:
             sources_spec(self.config, bus),
             program_spec(self.config, bus),
             outputs_spec(self.config, bus),
+            self._show_spec(),
             self._api_spec(),
         ]
+
+    # -- the show ----------------------------------------------------------------------
+
+    def _show_context(self, bus: ProgramBus) -> ShowContext:
+        config = self.config
+        self._ptz = PtzControllers.from_cameras(config.cameras, clock=self.clock, events=self.bus)
+        media = SupervisedMedia(
+            lambda: self.root.handle.supervisor("sources"),
+            bus.fmt, bus.sources, config.paths.assets_dir, bus.ffmpeg,
+        )
+        return ShowContext.build(
+            bus.state, config.paths.assets_dir, clock=self.clock,
+            settings=ShowSettings(loop=config.show.loop), sources=media, ptz=self._ptz,
+        )
+
+    def _show_spec(self) -> ChildSpec:
+        assert self._show is not None
+        config = self.config
+        checks = PreflightChecks(
+            cameras=lambda: [camera.id for camera in config.cameras],
+            source_health=self.program.sources.health,
+            asset_exists=assets_in(config.paths.assets_dir),
+            destinations=lambda: [d.id for d in config.enabled_destinations],
+        )
+        return show_spec(self._show, recorder=self.store.executions, preflight=checks)
+
+    def _autostart_timeline(self) -> TimelineDocument | None:
+        """The ``[show] timeline`` to go live on at start, validated against the config.
+        Raises :class:`~vistter.errors.TimelineError` with every problem before anything
+        starts, so a broken timeline never takes a running appliance down."""
+        show = self.config.show
+        if show.timeline is None or not show.autostart:
+            return None
+        return load_timeline_file(show.timeline, self.config)
+
+    def orchestrator(self) -> Any:
+        """The orchestrator's proxy, resolved now (any thread)."""
+        return self.root.handle.child("show/orchestrator").proxy()
 
     # -- destinations, live (caller's thread) ------------------------------------------
 
@@ -291,6 +353,9 @@ class Appliance:
             restart_child=self.restart_child,
             destinations=self,
             status=self.status,
+            show=ShowDeps(
+                orchestrator=self.orchestrator, timelines=self.store.timelines, config=self.config
+            ),
             library=LibraryDeps(
                 timelines=self.store.timelines,
                 executions=self.store.executions,

@@ -44,6 +44,7 @@ from vistter.api.errors import (
     handle_operator_error,
 )
 from vistter.api.library import LibraryDeps, library_body_limits, library_routes
+from vistter.api.show import ShowDeps, show_routes
 from vistter.clock import Clock, MonotonicClock
 from vistter.errors import OperatorError
 from vistter.models.destinations import RtmpDestination
@@ -106,6 +107,8 @@ class ApiDeps:
     restart_child: ChildRestarter | None = None
     destinations: DestinationControl | None = None
     status: Callable[[], dict[str, Any]] | None = None
+    show: ShowDeps | None = None
+    """The orchestrator to drive (GO LIVE, pause, overrides): see :mod:`vistter.api.show`."""
     """What is on air, the encoder and why it was chosen, sources, destinations."""
     """Restarts the actor at a tree path such as ``telemetry/system``; raises
     :class:`~vistter.errors.UnknownChildError` (404) or a
@@ -265,6 +268,7 @@ def create_app(deps: ApiDeps) -> Starlette:
         ),
     ]
     routes.extend(library_routes(deps.library))
+    routes.extend(show_routes(deps.show))
     known = ", ".join(
         f"{method} {route.path}"
         for route in routes

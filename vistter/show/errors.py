@@ -13,3 +13,5 @@ class ShowError(OperatorError):
 
 class ShowStateError(ShowError):
     """The orchestrator's state does not allow this operation now; the hint says what does."""
+
+    http_status = 409
