@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -49,6 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-config", action="store_true", help="skip the checks that need a configuration"
     )
 
+    render = commands.add_parser("render", help="render a timeline offline to an MP4 file")
+    render.add_argument("timeline", type=Path, help="timeline JSON in the spec's format")
+    render.add_argument("--out", type=Path, required=True, help="the MP4 file to write")
+    render.add_argument("--duration", type=float, help="seconds (default: the timeline's)")
+    render.add_argument("--config", type=Path, help="cameras and assets (default: the demo)")
+    render.add_argument(
+        "--start", type=datetime.fromisoformat, default=None, metavar="ISO_TIME",
+        help="the wall-clock time dynamic text shows at frame 0 (default 2000-01-01T12:00)",
+    )
+
     telemetry = commands.add_parser("telemetry", help="print messages from the telemetry bus")
     telemetry.add_argument("--topic", help="only topics starting with this prefix")
     telemetry.add_argument("--endpoint", help="ZeroMQ endpoint (default: from the config)")
@@ -67,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return cmd_run(args.config, args.to)
+        if args.command == "render":
+            return cmd_render(args)
         if args.command == "validate":
             return cmd_validate(args.timeline, args.config, args.no_config, sys.stdout)
         return cmd_telemetry(args)
@@ -95,6 +108,22 @@ def cmd_validate(
         return EXIT_FAILED
     cues = sum(1 for _ in document.timeline.iter_cues())
     print(f"{timeline}: valid ({cues} cues, {document.timeline.duration:g} s)", file=out)
+    return EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from vistter.models.config import load_config
+    from vistter.render.command import DEFAULT_START, render_timeline
+
+    config = load_config(args.config)
+    result = render_timeline(
+        args.timeline, args.out, config, duration=args.duration,
+        start=args.start or DEFAULT_START,
+    )
+    print(
+        f"{result.path}: {result.frames} frames, {result.width}x{result.height}@{result.fps}, "
+        f"{result.duration:g} s, encoded in {result.encode_seconds:.1f} s"
+    )
     return EXIT_OK
 
 
