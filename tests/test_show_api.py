@@ -11,7 +11,14 @@ from typing import Any
 import httpx
 import pytest
 from conftest import SPEC_EXAMPLE
-from mediapath import media_config, running_appliance, wait_for
+from mediapath import (
+    media_config,
+    output_states,
+    receive,
+    recordings,
+    running_appliance,
+    wait_for,
+)
 
 from vistter.appliance import Appliance
 
@@ -27,9 +34,14 @@ def lavfi_camera(camera_id: int, graph: str) -> dict[str, Any]:
 def appliance(tmp_path: Path) -> Iterator[Appliance]:
     config = media_config(tmp_path, [
         lavfi_camera(1, "testsrc2"), lavfi_camera(2, "smptebars"), lavfi_camera(3, "rgbtestsrc"),
-    ], [])
+    ], [{"id": "rec", "platform": "recorder", "path": str(tmp_path / "rec"),
+         "segment_seconds": 600}])
     with running_appliance(config) as running:
         yield running
+    # the program never stopped: overrides, pause, jump and live text caused no gap
+    recorded = receive(recordings(tmp_path / "rec")[0])
+    recorded.assert_every_frame("the recording across every show control")
+    assert recorded.span >= 3.0
 
 
 class Api:
@@ -49,6 +61,7 @@ class Api:
 
 def test_go_live_controls_and_overrides(appliance: Appliance) -> None:
     api = Api(appliance)
+    wait_for(lambda: output_states(appliance)["rec"] == "live", 30, "the recorder live")
     created = api.post("/api/timelines", json.loads(SPEC_EXAMPLE.read_text()))
     assert created.status_code == 201, created.text
     timeline_id = created.json()["id"]
