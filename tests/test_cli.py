@@ -163,7 +163,7 @@ def test_run_serves_health_and_tree_and_stops_cleanly_on_sigterm(running: Runnin
     tree = running.get("/api/supervision").json()
     assert tree["id"] == "root" and tree["strategy"] == "one_for_one"
     ids = [child["id"] for child in tree["children"]]
-    assert ids == ["telemetry", "sources", "program", "outputs", "api"]
+    assert ids == ["telemetry", "sources", "program", "outputs", "show", "api"]
     telemetry = tree["children"][0]
     assert [c["id"] for c in telemetry["children"]] == ["publisher", "system"]
 
