@@ -12,6 +12,7 @@ Subclasses implement :meth:`setup` and :meth:`teardown` instead of Pykka's ``on_
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
@@ -23,6 +24,7 @@ from pykka._envelope import Envelope  # private: needed to wake an idle loop
 
 from vistter.actors.link import Exit, ExitReason, Link
 from vistter.actors.processes import ProcessSet
+from vistter.clock import Timer
 from vistter.errors import OperatorError
 
 logger = logging.getLogger(__name__)
@@ -56,6 +58,17 @@ class SupervisedActor(pykka.ThreadingActor):
     def processes(self) -> ProcessSet:
         """The OS processes this actor owns; ended by PID whenever the actor ends."""
         return self.link.processes
+
+    def post(self, message: object) -> None:
+        """Post ``message`` to this actor from any thread (a reader thread, a clock timer);
+        dropped when the actor is gone. Never blocks, never raises."""
+        with contextlib.suppress(pykka.ActorDeadError):
+            self.actor_ref.tell(message)
+
+    def post_later(self, delay: float, message: object) -> Timer:
+        """Post ``message`` to this actor ``delay`` seconds from now on the link's clock.
+        Cancel the returned timer in :meth:`teardown` if it may still be pending."""
+        return self.link.clock.call_later(delay, lambda: self.post(message))
 
     def setup(self) -> None:
         """Prepare the actor. Runs in the actor's thread before any message is handled.

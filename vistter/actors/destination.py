@@ -181,7 +181,7 @@ class DestinationActor(FeedActor):
     def _on_other(self, message: Any) -> None:
         if isinstance(message, _ProbeDue) and message.wait == self._wait and self.waiting:
             wait = message.wait
-            if not self._probe.start(lambda result: self._tell(_ProbeDone(wait, result))):
+            if not self._probe.start(lambda result: self.post(_ProbeDone(wait, result))):
                 self._schedule_probe()  # the previous wait's probe is still in flight
         elif isinstance(message, _ProbeDone) and message.wait == self._wait and self.waiting:
             self._on_probe(message.result)
@@ -209,7 +209,7 @@ class DestinationActor(FeedActor):
 
     def _schedule_probe(self) -> None:
         if self.schedule.probe_interval > 0:
-            self._probe_timer = self._later(self.schedule.probe_interval, _ProbeDue(self._wait))
+            self._probe_timer = self.post_later(self.schedule.probe_interval, _ProbeDue(self._wait))
 
     # -- platform checks ---------------------------------------------------------------
 

@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import pykka
-
 from vistter.actors.base import SupervisedActor
 from vistter.actors.link import Link
 from vistter.actors.processes import OwnedProcess
@@ -305,13 +303,7 @@ class EncoderActor(SupervisedActor):
         return payload
 
     def _arm_tick(self) -> None:
-        ref = self.actor_ref
-
-        def tick() -> None:
-            with contextlib.suppress(pykka.ActorDeadError):
-                ref.tell(_Tick())
-
-        self._timer = self.link.clock.call_later(self.metrics_interval, tick)
+        self._timer = self.post_later(self.metrics_interval, _Tick())
 
     def _exited_error(self, message: _EncoderExited) -> EncoderFailedError:
         process = self._process
@@ -337,11 +329,8 @@ class EncoderActor(SupervisedActor):
         except Exception as exc:
             if not self._stopping.is_set():
                 logger.exception("%s: encoder %s thread died", self.link.path, name)
-                self._tell(_ThreadDied(name, exc))
+                self.post(_ThreadDied(name, exc))
 
-    def _tell(self, message: object) -> None:
-        with contextlib.suppress(pykka.ActorDeadError):
-            self.actor_ref.tell(message)
 
     def _write_frames(self) -> None:
         """Writer thread: frames -> ffmpeg stdin, until stopping or the pipe breaks."""
@@ -371,7 +360,7 @@ class EncoderActor(SupervisedActor):
                     self._frames_written += 1
         except (BrokenPipeError, ValueError, OSError):
             if not self._stopping.is_set():
-                self._tell(_EncoderExited("its stdin closed", process.popen.poll()))
+                self.post(_EncoderExited("its stdin closed", process.popen.poll()))
             return
         finally:
             with self._lock:
@@ -407,7 +396,7 @@ class EncoderActor(SupervisedActor):
             except subprocess.TimeoutExpired:
                 code = None
             self._stderr_ended.wait(JOIN_TIMEOUT)  # so the report has ffmpeg's last words
-            self._tell(_EncoderExited("its output ended", code))
+            self.post(_EncoderExited("its output ended", code))
 
     def _read_stderr(self) -> None:
         """Stderr thread: keep the last lines (never let the pipe fill up)."""

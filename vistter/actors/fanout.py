@@ -14,13 +14,10 @@ new encoder, dropped chunks), every queue waits for the next keyframe.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
-
-import pykka
 
 from vistter.actors.base import SupervisedActor
 from vistter.actors.link import Link
@@ -152,13 +149,7 @@ class FanoutActor(SupervisedActor):
         }
 
     def _arm_tick(self) -> None:
-        ref = self.actor_ref
-
-        def tick() -> None:
-            with contextlib.suppress(pykka.ActorDeadError):
-                ref.tell(_Tick())
-
-        self._timer = self.link.clock.call_later(self.metrics_interval, tick)
+        self._timer = self.post_later(self.metrics_interval, _Tick())
 
     # -- the fanout thread -------------------------------------------------------------
 
@@ -177,5 +168,4 @@ class FanoutActor(SupervisedActor):
                     self.table.publish(batch)
         except Exception as exc:
             logger.exception("%s: the fanout thread died", self.link.path)
-            with contextlib.suppress(pykka.ActorDeadError):
-                self.actor_ref.tell(_ThreadDied(exc))
+            self.post(_ThreadDied(exc))

@@ -13,14 +13,11 @@ output moves), ``retrying`` (retry ``attempt`` due in ``next_retry_in`` s), ``fa
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
-
-import pykka
 
 from vistter.actors.base import SupervisedActor
 from vistter.actors.chunk_feed import ChunkFeed, ChunkSource
@@ -220,7 +217,7 @@ class FeedActor(SupervisedActor):
             return
         self.source.resync()
         feed = self._new_feed(
-            lambda code: self._tell(_FeedExited(session, code)), self._thread_died
+            lambda code: self.post(_FeedExited(session, code)), self._thread_died
         )
         try:
             feed.start()
@@ -271,7 +268,7 @@ class FeedActor(SupervisedActor):
         )  # fmt: skip
         self._wait += 1
         self._next_retry_at = now + decision.delay
-        self._retry_timer = self._later(decision.delay, _RetryDue(self._wait))
+        self._retry_timer = self.post_later(decision.delay, _RetryDue(self._wait))
         self._set_state(FeedState.FAILED if decision.failed else FeedState.RETRYING)
         if decision.newly_failed:
             self._alert(
@@ -332,10 +329,7 @@ class FeedActor(SupervisedActor):
         })  # fmt: skip
 
     def _schedule_tick(self) -> None:
-        self._tick_timer = self._later(self.tick_interval, _Tick(self._session))
-
-    def _later(self, delay: float, message: object) -> Timer:
-        return self.link.clock.call_later(delay, lambda: self._tell(message))
+        self._tick_timer = self.post_later(self.tick_interval, _Tick(self._session))
 
     def _cancel_timers(self) -> None:
         for timer in (self._tick_timer, self._retry_timer):
@@ -343,11 +337,7 @@ class FeedActor(SupervisedActor):
                 timer.cancel()
         self._tick_timer = self._retry_timer = None
 
-    def _tell(self, message: object) -> None:
-        """Any thread: post a message to this actor; nothing happens if it is gone."""
-        with contextlib.suppress(pykka.ActorDeadError):
-            self.actor_ref.tell(message)
 
     def _thread_died(self, error: BaseException) -> None:
         """Any thread: a feed or probe thread failed unexpectedly; crash the actor."""
-        self._tell(_ThreadDied(error))
+        self.post(_ThreadDied(error))

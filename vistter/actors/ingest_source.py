@@ -29,8 +29,6 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
 
-import pykka
-
 from vistter.actors.base import SupervisedActor
 from vistter.actors.link import Link
 from vistter.actors.processes import OwnedProcess
@@ -247,10 +245,6 @@ class IngestSourceActor(SupervisedActor):
 
     # -- internals -----------------------------------------------------------------------
 
-    def _tell(self, message: object) -> None:
-        """Any thread: post to this actor; a message to a stopped actor is dropped."""
-        with contextlib.suppress(pykka.ActorDeadError):
-            self.actor_ref.tell(message)
 
     def _current(self, generation: int) -> bool:
         return self._run is not None and self._run.generation == generation
@@ -291,9 +285,9 @@ class IngestSourceActor(SupervisedActor):
             self._stats,
             name=f"{thread_name}-reader",
             resume_gap=self._stall_timeout,
-            on_flowing=lambda: self._tell(_FramesFlowing(generation)),
-            on_end=lambda: self._tell(_IngestEnded(generation)),
-            on_error=lambda exc: self._tell(_ReaderDied(generation, exc)),
+            on_flowing=lambda: self.post(_FramesFlowing(generation)),
+            on_end=lambda: self.post(_IngestEnded(generation)),
+            on_error=lambda exc: self.post(_ReaderDied(generation, exc)),
         )
         self._run = _IngestRun(generation, process, reader, tail, self._clock.monotonic())
         self._set_state(SourceState.CONNECTING, f"connecting to {command.display_url}")
@@ -346,9 +340,7 @@ class IngestSourceActor(SupervisedActor):
             self._reconnect_token += 1
             token = self._reconnect_token
             self._reconnect_at = now + delay
-            self._reconnect_timer = self._clock.call_later(
-                delay, lambda: self._tell(_ReconnectDue(token))
-            )
+            self._reconnect_timer = self.post_later(delay, _ReconnectDue(token))
         self._set_state(SourceState.OFFLINE, f"{detail}; reconnecting in {delay:g} s")
 
     def _go_online(self) -> None:
@@ -358,9 +350,7 @@ class IngestSourceActor(SupervisedActor):
 
     def _arm_watchdog(self) -> None:
         if not self._stopping:
-            self._watchdog = self._clock.call_later(
-                self._tick, lambda: self._tell(_WatchdogTick())
-            )
+            self._watchdog = self.post_later(self._tick, _WatchdogTick())
 
     def _on_watchdog(self) -> None:
         try:

@@ -25,7 +25,6 @@ objects; a new incarnation continues with the next index (see ``ProgramEpoch.res
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
 import threading
@@ -35,7 +34,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pykka
 
 from vistter.actors.base import SupervisedActor
 from vistter.actors.link import Link
@@ -307,8 +305,7 @@ class ProgramMixer(SupervisedActor):
             self._loop()
         except BaseException as exc:
             logger.exception("%s: mixer thread died", self.link.path)
-            with contextlib.suppress(pykka.ActorDeadError):
-                self.actor_ref.tell(_ThreadDied(exc))
+            self.post(_ThreadDied(exc))
 
     def _loop(self) -> None:
         clock = self._clock

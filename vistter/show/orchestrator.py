@@ -41,8 +41,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import pykka
-
 from vistter.actors.base import SupervisedActor
 from vistter.actors.link import Link
 from vistter.clock import Timer
@@ -417,11 +415,7 @@ class Orchestrator(SupervisedActor):
         self._iteration = position.iteration
 
     def _schedule(self) -> None:
-        def post() -> None:
-            with contextlib.suppress(pykka.ActorDeadError):
-                self.actor_ref.tell(_Check())
-
-        self._timer = self.link.clock.call_later(self.context.settings.status_interval, post)
+        self._timer = self.post_later(self.context.settings.status_interval, _Check())
 
     def _fail(self, error: str) -> None:
         logger.error("show: %s", error)

@@ -20,15 +20,12 @@ Background threads (a PTZ worker, data pollers) report an unexpected error with
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import pykka
 
 from vistter.actors.base import SupervisedActor
 from vistter.actors.link import Link
@@ -188,10 +185,6 @@ class TrackExecutor(SupervisedActor):
         """Answered after every message posted before it (tests and status). Actor thread."""
         return {"track": self.track_id, "rounds": self.rounds}
 
-    def post(self, message: Any) -> None:
-        """Post to this actor from any thread; dropped when it is gone."""
-        with contextlib.suppress(pykka.ActorDeadError):
-            self.actor_ref.tell(message)
 
     def crash_later(self, error: BaseException) -> None:
         """For background threads: make the actor crash with ``error``."""
@@ -205,9 +198,7 @@ class TrackExecutor(SupervisedActor):
     def _schedule(self) -> None:
         if self._stopping.is_set():
             return
-        self._timer = self.link.clock.call_later(
-            self.context.settings.tick, lambda: self.post(_Tick())
-        )
+        self._timer = self.post_later(self.context.settings.tick, _Tick())
 
     # -- arming rounds ----------------------------------------------------------------------
 

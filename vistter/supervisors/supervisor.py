@@ -284,13 +284,6 @@ class Supervisor(SupervisedActor):
             return super().on_receive(message)
         return None
 
-    def _post(self, message: object) -> None:
-        """Post to our own inbox from any thread; a dead supervisor drops it."""
-        try:
-            self.actor_ref.tell(message)
-        except pykka.ActorDeadError:
-            logger.debug("%s is gone; dropped %r", self.path, message)
-
     def _on_child_exited(self, link: Link, exit_: Exit) -> None:
         child = next((c for c in self._children if c.link is link), None)
         if child is None or link.shutdown_requested:
@@ -340,9 +333,7 @@ class Supervisor(SupervisedActor):
         for member in group:
             if member in self._children:
                 member.state = "restarting"
-        child.restart_timer = self.link.clock.call_later(
-            delay, lambda: self._post(_RestartDue(child.id))
-        )
+        child.restart_timer = self.post_later(delay, _RestartDue(child.id))
         self._publish("restart_delayed", child, delay=delay)
         logger.warning("%s/%s keeps failing; next restart in %.1f s", self.path, child.id, delay)
 
@@ -382,7 +373,7 @@ class Supervisor(SupervisedActor):
                 for rest in group[index:]:
                     if rest in self._children and rest.link is None:
                         rest.state = "restarting"
-                self._post(_RetryRestart(member.id))
+                self.post(_RetryRestart(member.id))
                 return
 
     def _escalate(self, child: _Child) -> NoReturn:
@@ -399,7 +390,7 @@ class Supervisor(SupervisedActor):
     def _start(self, child: _Child, *, restarting: bool = False) -> None:
         link = Link(
             f"{self.path}/{child.id}",
-            on_exit=lambda lk, ex: self._post(_ChildExited(lk, ex)),
+            on_exit=lambda lk, ex: self.post(_ChildExited(lk, ex)),
             clock=self.link.clock,
             events=self.link.events,
         )
@@ -473,9 +464,8 @@ class Supervisor(SupervisedActor):
         assert child.spec.heartbeat is not None
         assert child.link is not None
         incarnation = child.link.incarnation
-        child.heartbeat_timer = self.link.clock.call_later(
-            child.spec.heartbeat.interval,
-            lambda: self._post(_HeartbeatDue(child.id, incarnation)),
+        child.heartbeat_timer = self.post_later(
+            child.spec.heartbeat.interval, _HeartbeatDue(child.id, incarnation)
         )
 
     def _on_heartbeat_due(self, child_id: str, incarnation: int) -> None:

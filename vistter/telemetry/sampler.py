@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import psutil  # type: ignore[import-untyped, unused-ignore]
-import pykka
 
 from vistter.actors.base import SupervisedActor
 from vistter.actors.link import Link
@@ -279,12 +278,7 @@ class SystemSampler(SupervisedActor):
         return payload
 
     def _arm(self) -> None:
-        self._timer = self.link.clock.call_later(self._interval, self._tick)
-
-    def _tick(self) -> None:
-        """Runs in the clock's thread: post the tick, nothing else."""
-        with contextlib.suppress(pykka.ActorDeadError):
-            self.actor_ref.tell(_Sample())
+        self._timer = self.post_later(self._interval, _Sample())
 
 
 def record_sample(metrics: Metrics, sample: SystemSample) -> None:
