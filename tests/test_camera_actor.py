@@ -393,11 +393,12 @@ def test_reader_thread_dying_crashes_the_actor_and_its_supervisor_restarts_it(
     health = HealthLog(sources, "camera:1")
     slot = sources.slot("camera:1")
     real_publish = slot.publish
-    calls = {"n": 0}
+    armed = threading.Event()
+    fired = threading.Event()
 
     def publish_failing_once(frame: Any) -> int:
-        calls["n"] += 1
-        if calls["n"] == 5:
+        if armed.is_set() and not fired.is_set():
+            fired.set()
             raise RuntimeError("injected bug in the frame path")
         return real_publish(frame)
 
@@ -408,6 +409,7 @@ def test_reader_thread_dying_crashes_the_actor_and_its_supervisor_restarts_it(
         first_ref = child.ref()
         first_online = health.wait_for(SourceState.ONLINE)
         first_pid = first_ref.proxy().status().get(timeout=5)["pid"]
+        armed.set()  # the next frame's publish fails: the reader thread dies
         assert wait_until(lambda: root.handle.which_children()[0].restarts == 1, 10)
         [info] = root.handle.which_children()
         assert info.history and info.history[-1].reason == "crash"
