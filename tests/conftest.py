@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from realparts import NginxRtmp, RtspCameraServer, SimulatedCamera, ffmpeg_exe
+
+from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
+
+if TYPE_CHECKING:
+    from test_destination_feed import TsFeed
 
 
 @pytest.fixture
@@ -60,3 +66,21 @@ tests/test_spec_example.py), so the suite does not depend on where shared/ lies.
 @pytest.fixture
 def spec_example_path() -> Path:
     return SPEC_EXAMPLE
+
+
+# -- ffmpeg and a live MPEG-TS feed ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def ffmpeg_binary() -> FfmpegBinary:
+    """The ffmpeg the appliance would use (the bundled one unless configured)."""
+    return find_ffmpeg()
+
+
+@pytest.fixture
+def ts_feed(ffmpeg_binary: FfmpegBinary) -> Iterator[TsFeed]:
+    """Live MPEG-TS from ffmpeg, as a destination's chunk source (ended by PID after)."""
+    from test_destination_feed import TsFeed
+
+    with TsFeed(ffmpeg_binary.path) as feed:
+        yield feed

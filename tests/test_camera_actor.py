@@ -23,7 +23,7 @@ import pytest
 from vistter.actors import Link
 from vistter.actors.camera import CameraActor
 from vistter.clock import FakeClock, MonotonicClock
-from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
+from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat, planes
 from vistter.media.yuv import rgb_to_yuv
 from vistter.models.cameras import CameraConfig
@@ -45,10 +45,6 @@ def _stop_actors() -> Iterator[None]:
     yield
     pykka.ActorRegistry.stop_all(timeout=15)
 
-
-@pytest.fixture(scope="module")
-def ffmpeg_binary() -> FfmpegBinary:
-    return find_ffmpeg()
 
 
 class HealthLog:

@@ -13,7 +13,7 @@ import io
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from realparts.decode import decode_video
 from vistter.actors.chunk_feed import ChunkFeed, FeedThreadError
 from vistter.actors.processes import ProcessSet
 from vistter.clock import MonotonicClock
-from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
+from vistter.media.ffmpeg import FfmpegBinary
 
 PACKET = 188
 PAT_PID = 0x0000
@@ -217,15 +217,6 @@ class EventLog:
 # -- fixtures ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def ffmpeg_binary() -> FfmpegBinary:
-    return find_ffmpeg()
-
-
-@pytest.fixture
-def ts_feed(ffmpeg_binary: FfmpegBinary) -> Iterator[TsFeed]:
-    with TsFeed(ffmpeg_binary.path) as feed:
-        yield feed
 
 
 # -- tests of the test source --------------------------------------------------------------

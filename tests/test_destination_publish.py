@@ -19,7 +19,7 @@ from test_destination_feed import EventLog, TsFeed
 from vistter.actors.destination import DestinationActor
 from vistter.actors.link import Link
 from vistter.clock import FakeClock
-from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
+from vistter.media.ffmpeg import FfmpegBinary
 from vistter.models.destinations import RtmpDestination
 from vistter.models.settings import EncodingConfig
 from vistter.program.retry import RetrySchedule
@@ -33,15 +33,6 @@ def _stop_actors() -> Iterator[None]:
     pykka.ActorRegistry.stop_all()
 
 
-@pytest.fixture
-def ffmpeg_binary() -> FfmpegBinary:
-    return find_ffmpeg()
-
-
-@pytest.fixture
-def ts_feed(ffmpeg_binary: FfmpegBinary) -> Iterator[TsFeed]:
-    with TsFeed(ffmpeg_binary.path) as feed:
-        yield feed
 
 
 def _destination(port: int, platform: str = "custom_rtmp") -> RtmpDestination:

@@ -19,7 +19,7 @@ from vistter.actors.destination import DestinationActor, publisher_argv
 from vistter.actors.link import ExitReason, Link
 from vistter.clock import FakeClock
 from vistter.errors import ConfigError
-from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
+from vistter.media.ffmpeg import FfmpegBinary
 from vistter.models.destinations import RtmpDestination
 from vistter.program.reachability import ReachabilityProbe, endpoint_of, tcp_probe
 from vistter.program.retry import SPEC_DELAYS, RetrySchedule, RetryTracker
@@ -33,15 +33,6 @@ def _stop_actors() -> Iterator[None]:
     pykka.ActorRegistry.stop_all()
 
 
-@pytest.fixture
-def ffmpeg_binary() -> FfmpegBinary:
-    return find_ffmpeg()
-
-
-@pytest.fixture
-def ts_feed(ffmpeg_binary: FfmpegBinary) -> Iterator[TsFeed]:
-    with TsFeed(ffmpeg_binary.path) as feed:
-        yield feed
 
 
 # -- RetrySchedule / RetryTracker (pure) ---------------------------------------------------

@@ -26,7 +26,7 @@ from vistter.actors.media_sources import (
     load_image,
 )
 from vistter.clock import MonotonicClock
-from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
+from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat, planes
 from vistter.media.yuv import fit_image, image_to_frame, rgb_to_yuv
 from vistter.program.sources import SLATE_SOURCE_ID, SourceState, SourceTable, media_source_id
@@ -41,10 +41,6 @@ def _stop_actors() -> Iterator[None]:
     yield
     pykka.ActorRegistry.stop_all(timeout=15)
 
-
-@pytest.fixture(scope="module")
-def ffmpeg_binary() -> FfmpegBinary:
-    return find_ffmpeg()
 
 
 def started(link: Link, timeout: float = 10.0) -> Link:

@@ -18,7 +18,7 @@ from test_destination_feed import EventLog, TsFeed
 from vistter.actors.link import Link
 from vistter.actors.recorder import RecorderActor, recorder_argv, segment_pattern
 from vistter.clock import FakeClock
-from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
+from vistter.media.ffmpeg import FfmpegBinary
 from vistter.models.destinations import RecorderDestination
 from vistter.program.retry import RetrySchedule
 
@@ -29,15 +29,6 @@ def _stop_actors() -> Iterator[None]:
     pykka.ActorRegistry.stop_all()
 
 
-@pytest.fixture
-def ffmpeg_binary() -> FfmpegBinary:
-    return find_ffmpeg()
-
-
-@pytest.fixture
-def ts_feed(ffmpeg_binary: FfmpegBinary) -> Iterator[TsFeed]:
-    with TsFeed(ffmpeg_binary.path) as feed:
-        yield feed
 
 
 def _recorder(path: Path, seconds: int = 10) -> RecorderDestination:
