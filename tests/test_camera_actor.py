@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pykka
 import pytest
+from eventsink import RecordingSink as EventLog
 
 from vistter.actors import Link
 from vistter.actors.camera import CameraActor
@@ -90,21 +91,6 @@ class HealthLog:
             assert index is not None
             return index
 
-
-class EventLog:
-    """An EventSink keeping every published event."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        with self._lock:
-            self.events.append((topic, dict(payload)))
-
-    def of(self, topic: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return [payload for t, payload in self.events if t == topic]
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:

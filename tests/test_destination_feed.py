@@ -13,11 +13,11 @@ import io
 import subprocess
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from eventsink import RecordingSink
 from realparts import end_process
 from realparts.decode import decode_video
 
@@ -181,27 +181,8 @@ class TsFeed:
             self._cond.notify()
 
 
-class EventLog:
-    """An EventSink that keeps everything and lets a test wait for a condition."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, dict[str, Any]]] = []
-        self._cond = threading.Condition()
-
-    def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        with self._cond:
-            self.messages.append((topic, dict(payload)))
-            self._cond.notify_all()
-
-    def of(self, topic: str) -> list[dict[str, Any]]:
-        with self._cond:
-            return [payload for t, payload in self.messages if t == topic]
-
-    def wait_for(
-        self, predicate: Callable[[list[tuple[str, dict[str, Any]]]], bool], timeout: float
-    ) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: predicate(list(self.messages)), timeout)
+class EventLog(RecordingSink):
+    """Every published event; a test can wait for a destination state."""
 
     def wait_state(self, state: str, timeout: float, *, attempt: int | None = None) -> bool:
         def seen(messages: list[tuple[str, dict[str, Any]]]) -> bool:
@@ -212,11 +193,6 @@ class EventLog:
             )  # fmt: skip
 
         return self.wait_for(seen, timeout)
-
-
-# -- fixtures ------------------------------------------------------------------------------
-
-
 
 
 # -- tests of the test source --------------------------------------------------------------

@@ -16,6 +16,7 @@ import av
 import psutil
 import pykka
 import pytest
+from eventsink import RecordingSink as BaseSink
 
 from vistter.actors.encoder import EncoderActor
 from vistter.actors.fanout import FanoutActor
@@ -56,21 +57,9 @@ def x264(binary: FfmpegBinary) -> EncoderChoice:
     return detect_encoder(binary, "libx264")
 
 
-class RecordingSink:
-    """An EventSink that keeps what was published, for assertions."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        with self._lock:
-            self.events.append((topic, dict(payload)))
-
+class RecordingSink(BaseSink):
     def matching(self, topic: str, component: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return [p for t, p in self.events if t == topic and p.get("component") == component]
-
+        return [p for p in self.of(topic) if p.get("component") == component]
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout

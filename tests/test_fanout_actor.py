@@ -10,6 +10,7 @@ from typing import Any
 
 import pykka
 import pytest
+from eventsink import RecordingSink
 from test_ts_parse import make_ts
 
 from vistter.actors.fanout import FanoutActor
@@ -34,19 +35,9 @@ def stream(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return make_ts(ffmpeg_exe(), path, seconds=6, gop=30, bitrate="800k").read_bytes()
 
 
-class Sink:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        with self._lock:
-            self.events.append((topic, payload))
-
+class Sink(RecordingSink):
     def fanout_metrics(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [p for t, p in self.events if p.get("component") == "fanout"]
-
+        return [p for _, p in self.messages if p.get("component") == "fanout"]
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from eventsink import RecordingSink
 
 from vistter.clock import FakeClock
 from vistter.errors import ConfigError
@@ -16,17 +17,10 @@ from vistter.program.sources import SLATE_SOURCE_ID, SourceState, SourceTable
 FMT = FrameFormat(16, 8, 30)
 
 
-class Alerts:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, dict[str, Any]]] = []
-
-    def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        self.messages.append((topic, payload))
-
+class Alerts(RecordingSink):
     @property
     def texts(self) -> list[str]:
         return [payload["message"] for _, payload in self.messages]
-
 
 @pytest.fixture
 def clock() -> FakeClock:

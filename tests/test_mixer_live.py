@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pykka
 import pytest
+from eventsink import RecordingSink
 
 from vistter.actors.link import ExitReason, Link
 from vistter.actors.mixer import METRICS_TOPIC, ProgramMixer
@@ -24,19 +25,9 @@ from vistter.supervisors.spec import start_function_for
 FMT = FrameFormat(32, 16, 30)
 
 
-class Sink:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.messages: list[tuple[str, dict[str, Any]]] = []
-
-    def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        with self._lock:
-            self.messages.append((topic, payload))
-
+class Sink(RecordingSink):
     def topic(self, name: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return [p for t, p in self.messages if t == name]
-
+        return self.of(name)
 
 @pytest.fixture(autouse=True)
 def _stop_actors() -> Iterator[None]:

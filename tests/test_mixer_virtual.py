@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pykka
 import pytest
+from eventsink import RecordingSink
 from PIL import Image
 
 from vistter.actors.link import Exit, ExitReason, Link
@@ -63,19 +64,9 @@ class Gate:
             self._cond.notify_all()
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, dict[str, Any]]] = []
-        self._lock = threading.Lock()
-
-    def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        with self._lock:
-            self.messages.append((topic, payload))
-
+class Sink(RecordingSink):
     def topics(self, topic: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return [p for t, p in self.messages if t == topic]
-
+        return self.of(topic)
 
 class Rig:
     """Sources, state, queue and a started virtual mixer."""

@@ -11,6 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from eventsink import RecordingSink as BaseSink
 from fake_onvif import PTZ_PROFILE, FakeOnvifCamera
 
 from vistter.clock import FakeClock
@@ -22,21 +23,9 @@ SETTLE = 2.0
 CURRENT_SHOT = "the cue runs on the current shot"
 
 
-class RecordingSink:
-    """An event sink that keeps what was published (any thread)."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-        self._lock = threading.Lock()
-
-    def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        with self._lock:
-            self.events.append((topic, payload))
-
+class RecordingSink(BaseSink):
     def alerts(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [payload for topic, payload in self.events if topic == "alert"]
-
+        return self.of("alert")
 
 @pytest.fixture(autouse=True)
 def _no_leaked_loop_threads() -> Iterator[None]:

@@ -9,13 +9,13 @@ what each frame would show.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pykka
 import pytest
+from eventsink import RecordingSink as BaseSink
 
 from vistter.clock import FakeClock
 from vistter.errors import OperatorError
@@ -42,24 +42,11 @@ FPS = FMT.fps
 TIMEOUT = 10.0
 
 
-class RecordingSink:
-    """An event sink keeping everything published (any thread)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        with self._lock:
-            self.events.append((topic, dict(payload)))
-
-    def of(self, topic: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return [payload for t, payload in self.events if t == topic]
+class RecordingSink(BaseSink):
+    """Every published event, and the show's own events in order."""
 
     def show_events(self) -> list[str]:
         return [payload["event"] for payload in self.of("event.show")]
-
 
 class FakeSources:
     """SourceControl: records calls; ``missing`` locations cannot be shown."""
