@@ -137,7 +137,7 @@ class ProgramWatcher:
                 if item is None:
                     continue
                 received = time.monotonic()
-                video, overlays = self._reader.read(item.frame)
+                video, overlays = self._reader.read(item.pixels())
                 due = self._epoch.due(item.index)
                 with self._cond:
                     if self._last is not None and item.index > self._last + 1:

@@ -21,6 +21,7 @@ from eventsink import RecordingSink as BaseSink
 from vistter.actors.encoder import EncoderActor
 from vistter.actors.fanout import FanoutActor
 from vistter.actors.link import ExitReason, Link
+from vistter.media.band import FrameBand
 from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
 from vistter.media.frames import FrameFormat, solid_frame
 from vistter.media.hwaccel import EncoderChoice, detect_encoder
@@ -180,6 +181,50 @@ def test_frames_in_decodable_ts_out(
     assert [round(k - keys[0], 2) for k in keys] == [0.0, 2.0, 4.0]
     for y, u, v in means:
         assert (y, u, v) == pytest.approx(RED, abs=2.0)
+
+
+@pytest.mark.timeout(90)
+def test_banded_frames_are_written_with_their_band(
+    binary: FfmpegBinary, x264: EncoderChoice, tmp_path: Path
+) -> None:
+    count = 60
+    grey = (120, 128, 128)
+    base = solid_frame(FMT, *grey)
+    base.flags.writeable = False
+    band = FrameBand.copy_of(base, FMT, 96, 144)
+    band.y[...], band.u[...], band.v[...] = RED  # a red stripe over rows 96..143
+    frames = FrameQueue(count + 10)
+    pipe = TsPipe(64 * 1024 * 1024)
+    link = Link("program/encoder")
+    ref = EncoderActor.start(link, FMT, ENCODING, x264, binary, frames, pipe)
+    for index in range(count):
+        frames.put(ProgramFrame(index, base, band))
+    wait_until(
+        lambda: ref.proxy().status().get(timeout=5)["frames_written"] == count,
+        30,
+        "every banded frame written to ffmpeg",
+    )
+    ref.stop(timeout=15)
+    assert link.exit is not None and link.exit.reason is ExitReason.NORMAL
+    assert (base == solid_frame(FMT, *grey)).all()  # the base was only read
+    path = tmp_path / "banded.ts"
+    path.write_bytes(drain_pipe(pipe))
+    decoded = 0
+    with av.open(str(path)) as container:
+        for picture in container.decode(container.streams.video[0]):
+            decoded += 1
+            flat = picture.to_ndarray(format="yuv420p").reshape(-1)
+            y = flat[: FMT.y_bytes].reshape(FMT.height, FMT.width).astype(float)
+            u_end = FMT.y_bytes + FMT.chroma_bytes
+            u = flat[FMT.y_bytes : u_end].reshape(FMT.chroma_height, FMT.chroma_width)
+            v = flat[u_end:].reshape(FMT.chroma_height, FMT.chroma_width)
+            inside = (y[100:140].mean(), u[50:70].mean(), v[50:70].mean())
+            above = (y[:90].mean(), u[:45].mean(), v[:45].mean())
+            below = (y[150:].mean(), u[75:].mean(), v[75:].mean())
+            assert inside == pytest.approx(RED, abs=3.0)
+            assert above == pytest.approx(grey, abs=3.0)
+            assert below == pytest.approx(grey, abs=3.0)
+    assert abs(decoded - count) <= 1, f"decoded {decoded} of {count} frames"
 
 
 class Destination:

@@ -11,11 +11,13 @@ import numpy as np
 import pykka
 import pytest
 from eventsink import RecordingSink
+from PIL import Image
 
 from vistter.actors.link import ExitReason, Link
 from vistter.actors.mixer import METRICS_TOPIC, ProgramMixer
 from vistter.clock import Clock, FakeClock, MonotonicClock
 from vistter.media.frames import FrameFormat, solid_frame
+from vistter.media.overlay_layer import OverlayLayer
 from vistter.program.frame_queue import FrameQueue, ProgramFrame
 from vistter.program.sources import SourceState, SourceTable
 from vistter.program.state import ProgramState
@@ -75,7 +77,7 @@ def test_live_clock_runs_at_the_frame_rate_with_consecutive_indices() -> None:
     indices = [f.index for f in [first, *rest]]
     assert indices == list(range(31))
     assert 0.85 <= elapsed <= 1.4, f"30 frames at 30 fps took {elapsed:.3f} s"
-    assert all(int(f.frame[0]) == 90 for f in rest)
+    assert all(int(f.pixels()[0]) == 90 for f in rest)
     status = ref.proxy().status().get(timeout=5)
     assert status["frames"] >= 31
     assert status["dropped"] == 0
@@ -98,18 +100,36 @@ def test_far_behind_repeats_the_previous_output_and_keeps_indices() -> None:
     fake.advance(2.0)  # the box "froze" for two seconds
     frames = take_frames(queue, 60)
     assert [f.index for f in frames] == list(range(1, 61))
-    repeated = [f for f in frames if int(f.frame[0]) == 90]
-    composed = [f for f in frames if int(f.frame[0]) == 150]
+    repeated = [f for f in frames if int(f.pixels()[0]) == 90]
+    composed = [f for f in frames if int(f.pixels()[0]) == 150]
     # Frames more than a frame late (1..58; 59 is exactly one frame late) repeat the
     # previous output, uncomposed; then composing resumes on schedule.
     assert [f.index for f in repeated] == list(range(1, len(repeated) + 1))
     assert len(repeated) in (58, 59)
     assert [f.index for f in composed] == list(range(len(repeated) + 1, 61))
-    assert all(f.frame is repeated[0].frame for f in repeated)
+    assert all(f.base is repeated[0].base and f.band is repeated[0].band for f in repeated)
     status = ref.proxy().status().get(timeout=5)
     assert status["dropped"] == len(repeated)
     assert status["repeated"] == len(repeated)
     assert status["late_ticks"] >= len(repeated)
+
+
+@pytest.mark.timeout(30)
+def test_catch_up_repeats_the_previous_base_and_band() -> None:
+    fake = FakeClock()
+    sources, state, queue = make(fake)
+    box = Image.new("RGBA", (8, 4), (255, 255, 255, 255))
+    state.show_overlay("box", 1, OverlayLayer.from_rgba(box, 0, 2, FMT), at_frame=0)
+    start_mixer(fake, sources, state, queue, max_behind=1.0)
+    first = take_frames(queue, 1)[0]
+    assert first.band is not None and (first.band.top, first.band.bottom) == (2, 6)
+    fake.advance(2.0)
+    frames = take_frames(queue, 30)
+    assert [f.index for f in frames] == list(range(1, 31))
+    for item in frames:  # repeats: the very same base and band as frame 0
+        assert item.base is first.base and item.band is first.band
+        y = item.pixels()[: FMT.y_bytes].reshape(FMT.height, FMT.width)
+        assert (y[2:6, :8] == 235).all() and (y[:2] == 90).all() and (y[6:] == 90).all()
 
 
 @pytest.mark.timeout(30)
@@ -130,7 +150,7 @@ def test_live_restart_continues_the_same_time_line() -> None:
     assert second.proxy().status().get(timeout=5)["first_index"] == last + 1
     wall = state.epoch.index_at(clock.monotonic())
     assert abs(after[-1].index - wall) <= 3  # back on the original schedule
-    assert all(int(f.frame[0]) == 90 for f in after)
+    assert all(int(f.pixels()[0]) == 90 for f in after)
 
 
 @pytest.mark.timeout(30)
@@ -172,7 +192,7 @@ def test_supervised_mixer_crash_is_restarted_and_indices_stay_continuous() -> No
         assert info.restarts == 1
         status = root.handle.child("mixer").proxy().status().get(timeout=5)
         assert status["first_index"] == 5
-        assert np.all(frames[-1].frame[: FMT.y_bytes] == 90)
+        assert np.all(frames[-1].pixels()[: FMT.y_bytes] == 90)
     finally:
         root.stop()
 

@@ -15,7 +15,8 @@ from PIL import Image
 from vistter.actors.link import Exit, ExitReason, Link
 from vistter.actors.mixer import FrameRing, ProgramMixer
 from vistter.clock import Clock, FakeClock, MonotonicClock
-from vistter.media.frames import BLACK_Y, Frame, FrameFormat, solid_frame
+from vistter.media.blend import dissolve
+from vistter.media.frames import BLACK_Y, Frame, FrameFormat, planes, solid_frame
 from vistter.media.overlay_layer import OverlayLayer
 from vistter.program.fallback import FallbackPolicy
 from vistter.program.frame_queue import FrameQueue, ProgramFrame
@@ -142,7 +143,7 @@ def test_cut_lands_on_its_frame_exactly(rig: Rig) -> None:
     gate.run_to(12)
     frames = rig.frames(12)
     assert [f.index for f in frames] == list(range(12))
-    assert [luma(f.frame) for f in frames] == [{60}] * 7 + [{200}] * 5
+    assert [luma(f.pixels()) for f in frames] == [{60}] * 7 + [{200}] * 5
     assert len(rig.queue) == 0
 
 
@@ -156,15 +157,15 @@ def test_dissolve_and_fade_pixel_values(rig: Rig) -> None:
     _, gate = rig.start()
     gate.run_to(14)
     frames = rig.frames(14)
-    ys = [luma(f.frame) for f in frames]
+    ys = [luma(f.pixels()) for f in frames]
     # dissolve: t = 1/4, 1/2, 3/4 -> (a*(256-w) + b*w + 128) >> 8 with w = 64, 128, 192
     assert ys[4:9] == [{60}, {95}, {130}, {165}, {200}]
-    mid = frames[6].frame
+    mid = frames[6].pixels()
     assert int(mid[FMT.y_bytes]) == (90 * 128 + 160 * 128 + 128) >> 8  # U midpoint 125
     # fade through black: 1/4 -> half way to black, 1/2 -> black exactly, 3/4 -> half back
     assert ys[9:14] == [{200}, {(200 * 128 + BLACK_Y * 128 + 128) >> 8}, {BLACK_Y},
                         {(BLACK_Y * 128 + 60 * 128 + 128) >> 8}, {60}]
-    black = frames[11].frame
+    black = frames[11].pixels()
     assert set(np.unique(black[FMT.y_bytes :]).tolist()) == {128}
 
 
@@ -176,12 +177,12 @@ def test_overlay_on_and_off_frames_with_fade(rig: Rig) -> None:
     _, gate = rig.start()
     gate.run_to(9)
     frames = rig.frames(9)
-    inside = [int(y_plane(f.frame)[0, 0]) for f in frames]
-    outside = [int(y_plane(f.frame)[10, 20]) for f in frames]
+    inside = [int(y_plane(f.pixels())[0, 0]) for f in frames]
+    outside = [int(y_plane(f.pixels())[10, 20]) for f in frames]
     # opacity 0.5 on frame 3: keep 128, add floor(235 * 128 + .5) + 128 -> (60*128 + 30208) >> 8
     assert inside == [60, 60, 60, 148, 235, 235, 235, 60, 60]
     assert outside == [60] * 9
-    box = y_plane(frames[4].frame)
+    box = y_plane(frames[4].pixels())
     assert set(np.unique(box[:4, :8]).tolist()) == {235}
     assert set(np.unique(box[4:, :]).tolist()) == {60}
 
@@ -195,11 +196,11 @@ def test_overlays_composite_in_z_order_and_live_image_change(rig: Rig) -> None:
     rig.state.show_overlay("lower", 1, white_box(), at_frame=0)
     _, gate = rig.start()
     gate.run_to(2)
-    assert [int(y_plane(f.frame)[0, 0]) for f in rig.frames(2)] == [16, 16]
+    assert [int(y_plane(f.pixels())[0, 0]) for f in rig.frames(2)] == [16, 16]
     assert rig.state.replace_overlay_image("upper", OverlayLayer.from_rgba(
         Image.new("RGBA", (8, 4), (255, 255, 255, 128)), 0, 0, FMT))
     gate.run_to(3)
-    half = int(y_plane(rig.frames(1)[0].frame)[0, 0])
+    half = int(y_plane(rig.frames(1)[0].pixels())[0, 0])
     assert half == 235  # white at half alpha over the white lower layer
 
 
@@ -211,8 +212,9 @@ def test_source_without_new_frames_keeps_its_last_frame_and_missing_is_black(rig
     ref, gate = rig.start()
     gate.run_to(10)
     frames = rig.frames(10)
-    assert [luma(f.frame) for f in frames] == [{BLACK_Y}] * 3 + [{77}] * 7
-    assert not frames[5].frame.flags.writeable  # the slot's frame itself, not a copy
+    assert [luma(f.pixels()) for f in frames] == [{BLACK_Y}] * 3 + [{77}] * 7
+    assert not frames[5].base.flags.writeable  # the slot's frame itself, not a copy
+    assert frames[5].band is None
     status = ref.proxy().status().get(timeout=5)
     assert status["stale_source_frames"] == 6
     assert status["frames"] == 10
@@ -235,17 +237,18 @@ def test_full_queue_never_stalls_and_held_frames_are_never_overwritten() -> None
         held = rig.frames(1)[0]  # an "encoder" keeps frame 0 while the mixer goes on
         assert held.index == 0
         gate.run_to(60)  # nobody reads: the queue drops the oldest, the mixer never waits
-        assert int(y_plane(held.frame)[10, 10]) == 20
-        assert int(y_plane(held.frame)[0, 0]) == 235
+        assert int(y_plane(held.pixels())[10, 10]) == 20
+        assert int(y_plane(held.pixels())[0, 0]) == 235
         assert rig.queue.frames_put == 60
         assert rig.queue.dropped == 57
         last = rig.frames(2)
         assert [f.index for f in last] == [58, 59]
-        assert [int(y_plane(f.frame)[10, 10]) for f in last] == [20 + 58, 20 + 59]
+        assert [int(y_plane(f.pixels())[10, 10]) for f in last] == [20 + 58, 20 + 59]
         status = ref.proxy().status().get(timeout=5)
         assert status["queue_dropped"] == 57
         assert status["frames"] == 60
-        assert status["buffers_allocated"] <= 4 + 1  # ring of capacity + 2, plus one for held
+        assert status["buffers_allocated"] == 0  # no transition: nothing blended
+        assert status["band_buffers_allocated"] <= 4 + 1  # pool of capacity + 2, one held
     finally:
         rig.close()
         pykka.ActorRegistry.stop_all(timeout=10)
@@ -291,7 +294,7 @@ def test_fallback_substitutes_the_backup_and_alerts() -> None:
         gate.run_to(4)
         rig.sources.set_health("camera:3", SourceState.STALLED)
         gate.run_to(5)
-        assert [luma(f.frame) for f in rig.frames(5)] == [{200}, {200}, {200}, {180}, {40}]
+        assert [luma(f.pixels()) for f in rig.frames(5)] == [{200}, {200}, {200}, {180}, {40}]
         alerts = [p["message"] for p in rig.sink.topics("alert")]
         assert alerts == [
             "Camera 2 offline - switched to backup camera 3",
@@ -323,8 +326,8 @@ def test_restart_keeps_index_continuity_and_what_is_on_air(rig: Rig) -> None:
     # the dissolve armed before the restart carries on: frames 10..13 then camera 2 alone
     expected = [(60 * (256 - w) + 200 * w + 128) >> 8
                 for w in (int(k / 10 * 256 + 0.5) for k in range(6, 10))] + [200]
-    assert [int(y_plane(f.frame)[10, 10]) for f in after] == expected
-    assert all(int(y_plane(f.frame)[0, 0]) == 235 for f in after)
+    assert [int(y_plane(f.pixels())[10, 10]) for f in after] == expected
+    assert all(int(y_plane(f.pixels())[0, 0]) == 235 for f in after)
     assert second.proxy().status().get(timeout=5)["first_index"] == 10
 
 
@@ -344,3 +347,103 @@ def test_dead_mixer_thread_crashes_the_actor(rig: Rig) -> None:
     assert exit_.error is not None
     assert "source barrier exploded" in exit_.error
     assert rig.queue.frames_put == 3
+
+
+def random_camera_frame(seed: int) -> Frame:
+    return np.random.default_rng(seed).integers(16, 236, FMT.frame_bytes, dtype=np.uint8)
+
+
+def lower_third() -> OverlayLayer:
+    """A 24x6 picture at (4, 8): opaque top half, translucent bottom half (random colours)."""
+    rgba = np.random.default_rng(5).integers(0, 256, (6, 24, 4), dtype=np.uint8)
+    rgba[:3, :, 3] = 255
+    rgba[3:, :, 3] = 100
+    return OverlayLayer.from_rgba(Image.fromarray(rgba, "RGBA"), 4, 8, FMT)
+
+
+def composited(frame: Frame, layer: OverlayLayer) -> Frame:
+    """The old path: the whole frame copied, the layer composited in place."""
+    out = frame.copy()
+    layer.composite(planes(out, FMT), 1.0)
+    return out
+
+
+@pytest.mark.timeout(30)
+def test_overlay_on_a_camera_goes_out_as_a_band_over_the_untouched_camera_frame(
+    rig: Rig,
+) -> None:
+    camera = random_camera_frame(1)
+    rig.sources.slot("camera:1").publish(camera)
+    rig.sources.set_health("camera:1", SourceState.ONLINE)
+    pristine = camera.copy()
+    rig.state.take("camera:1", at_frame=0)
+    rig.state.show_overlay("lower", 1, lower_third(), at_frame=2, until_frame=6)
+    _, gate = rig.start()
+    gate.run_to(8)
+    frames = rig.frames(8)
+    expected = composited(camera, lower_third())  # a twin: the mixer's layer is its own
+    for item in frames:
+        assert item.base is camera  # never copied
+        if 2 <= item.index < 6:
+            assert item.band is not None
+            assert (item.band.top, item.band.bottom) == (8, 14)
+            assert np.array_equal(item.pixels(), expected)
+            assert b"".join(item.segments(FMT)) == expected.tobytes()
+        else:
+            assert item.band is None
+            assert item.pixels() is camera
+    assert np.array_equal(camera, pristine)
+
+
+@pytest.mark.timeout(60)
+def test_banded_frames_allocate_no_band_buffers_in_steady_state() -> None:
+    rig = Rig(capacity=2)
+    camera = random_camera_frame(2)
+    rig.sources.slot("camera:1").publish(camera)
+    rig.state.take("camera:1", at_frame=0)
+    rig.state.show_overlay("lower", 1, lower_third(), at_frame=0)
+    try:
+        ref, gate = rig.start()
+        gate.run_to(10)
+        warm = ref.proxy().status().get(timeout=5)["band_buffers_allocated"]
+        assert 1 <= warm <= 4  # the pool: queue capacity + 2
+        for limit in range(20, 130, 10):  # a consumer taking frames now and then
+            gate.run_to(limit)
+            last = rig.frames(len(rig.queue))[-1]
+            assert last.index == limit - 1
+            assert np.array_equal(last.pixels(), composited(camera, lower_third()))
+            del last
+        status = ref.proxy().status().get(timeout=5)
+        assert status["frames"] == 120
+        assert status["band_buffers_allocated"] == warm
+        assert status["buffers_allocated"] == 0
+    finally:
+        rig.close()
+        pykka.ActorRegistry.stop_all(timeout=10)
+
+
+@pytest.mark.timeout(30)
+def test_transition_with_overlay_composites_on_the_blend_then_bands_again(rig: Rig) -> None:
+    one, two = random_camera_frame(3), random_camera_frame(4)
+    for source, frame in (("camera:1", one), ("camera:2", two)):
+        rig.sources.slot(source).publish(frame)
+        rig.sources.set_health(source, SourceState.ONLINE)
+    rig.state.take("camera:1", at_frame=0)
+    rig.state.take("camera:2", at_frame=3, transition="dissolve", duration_frames=3)
+    rig.state.show_overlay("lower", 1, lower_third(), at_frame=0)
+    _, gate = rig.start()
+    gate.run_to(8)
+    frames = rig.frames(8)
+    twin = lower_third()
+    for item in frames:
+        if item.index < 3:
+            assert item.band is not None and item.base is one
+            expected = composited(one, twin)
+        elif item.index < 6:  # t = 1/4, 2/4, 3/4: blended into a ring buffer, no band
+            assert item.band is None and item.base is not one and item.base is not two
+            t = (item.index - 2) / 4
+            expected = composited(dissolve(one, two, t, np.empty_like(one)), twin)
+        else:
+            assert item.band is not None and item.base is two
+            expected = composited(two, twin)
+        assert np.array_equal(item.pixels(), expected), f"frame {item.index}"

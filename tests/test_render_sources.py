@@ -221,7 +221,7 @@ def test_virtual_mixer_in_lockstep_shows_each_sources_nth_frame(
     assert [f.index for f in got] == list(range(count))
     still = next(s for s in lockstep._sources if isinstance(s, StaticRenderSource)).frame
     expected = expected_program(cam1, cam2, still, count)
-    mismatched = [n for n in range(count) if not np.array_equal(got[n].frame, expected[n])]
+    mismatched = [n for n in range(count) if not np.array_equal(got[n].pixels(), expected[n])]
     assert mismatched == []
     assert queue.dropped == 0
     status = lockstep.status()

@@ -71,7 +71,7 @@ def rendered(tmp_path: Path) -> Iterator[dict[int, Frame]]:
         while len(frames) < END:
             item = queue.get(timeout=10)
             assert item is not None, f"the mixer stalled after {len(frames)} frames"
-            frames[item.index] = item.frame.copy()
+            frames[item.index] = item.pixels().copy()
         assert barrier.failures == []
         yield frames
     finally:

@@ -333,7 +333,11 @@ class EncoderActor(SupervisedActor):
 
 
     def _write_frames(self) -> None:
-        """Writer thread: frames -> ffmpeg stdin, until stopping or the pipe breaks."""
+        """Writer thread: frames -> ffmpeg stdin, until stopping or the pipe breaks.
+
+        Each frame goes out as its byte segments (base rows and band rows, see
+        ``ProgramFrame.segments``) in ``os.writev`` calls, so a banded frame is never
+        assembled in memory."""
         process = self._require_process()
         stdin = process.popen.stdin
         assert stdin is not None
@@ -343,18 +347,16 @@ class EncoderActor(SupervisedActor):
                 item = self.frames.get(0.2)
                 if item is None:
                     continue
-                if item.frame.nbytes != self.fmt.frame_bytes:
+                if item.nbytes != self.fmt.frame_bytes:
                     raise ValueError(
-                        f"program frame {item.index} has {item.frame.nbytes} bytes, "
+                        f"program frame {item.index} has {item.nbytes} bytes, "
                         f"not the {self.fmt.frame_bytes} of a {self.fmt.size} yuv420p frame"
                     )
-                view = item.frame.data.cast("B")
+                segments = item.segments(self.fmt)
                 with self._lock:
                     self._write_since = clock.monotonic()
-                written = 0
-                while written < view.nbytes:
-                    count = stdin.write(view[written:])
-                    written += count if count is not None else 0
+                _write_all(stdin, segments)
+                del segments
                 with self._lock:
                     self._write_since = None
                     self._frames_written += 1
@@ -449,3 +451,19 @@ class EncoderActor(SupervisedActor):
             with contextlib.suppress(OSError, ValueError):
                 stdin.close()
 
+
+def _write_all(stdin: IO[bytes], segments: list[memoryview]) -> None:
+    """Write every byte of ``segments``, in order, to ``stdin``'s descriptor with ``os.writev``,
+    looping over short writes (a blocking pipe still returns short when a signal interrupts a
+    large write). Runs in the writer thread and blocks while the pipe is full. Raises
+    ``ValueError`` when ``stdin`` was closed, ``OSError`` (``BrokenPipeError``) when ffmpeg
+    closed its end, or when the pipe accepts nothing."""
+    pending = [segment for segment in segments if segment.nbytes]
+    while pending:
+        written = os.writev(stdin.fileno(), pending)  # fileno() raises once stdin is closed
+        if written <= 0:
+            raise OSError("the encoder's stdin accepted no bytes")
+        while pending and written >= pending[0].nbytes:
+            written -= pending.pop(0).nbytes
+        if written:
+            pending[0] = pending[0][written:]

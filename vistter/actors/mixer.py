@@ -11,12 +11,16 @@ and puts the result in the :class:`~vistter.program.frame_queue.FrameQueue` (dro
 blocks). When the clock says the mixer is too far behind, it repeats its previous output for
 the late indices (counted as dropped), so frame indices and timestamps stay right.
 
-Frames handed to the queue: an unchanged source frame goes as is (read-only, never written
-again, no copy); a composed frame is written into a buffer of a small ring of ``capacity + 2``
-buffers. A ring buffer is only reused when nothing else refers to it any more (CPython
-reference count), so a frame the queue or the encoder still holds is never overwritten; if
-every buffer is held (a stuck encoder) a fresh one is allocated and counted. Consumers must
-treat program frames as read-only.
+Frames handed to the queue (:class:`~vistter.program.frame_queue.ProgramFrame`): an unchanged
+source frame goes as is (read-only, never written again, no copy). A source frame with overlays
+and no transition goes as is too, with a *band*: the rows the drawing layers cover, copied from
+the source frame into a pooled :class:`~vistter.media.band.FrameBand` and composited there, so
+the whole frame is never copied. A blended frame (transition) is written into a buffer of a
+small ring of ``capacity + 2`` buffers and the layers are composited onto it in place. Ring and
+band buffers are only reused when nothing else refers to them any more (CPython reference
+count), so a frame the queue or the encoder still holds is never overwritten; if every buffer
+is held (a stuck encoder) a fresh one is allocated and counted. Consumers must treat program
+frames as read-only.
 
 The mixer survives its own restart: the state (what is on air), the slots (last good frames)
 and the :class:`~vistter.program.state.ProgramEpoch` (time line and last index) are shared
@@ -33,11 +37,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from vistter.actors.base import SupervisedActor
 from vistter.actors.link import Link
 from vistter.errors import ConfigError
+from vistter.media.band import BandPool, FrameBand, composite_band
 from vistter.media.blend import Blender
 from vistter.media.frames import Frame, FrameFormat, new_frame, planes
 from vistter.media.program_clock import ProgramClock, Tick
@@ -193,7 +196,8 @@ class ProgramMixer(SupervisedActor):
         self._thread: threading.Thread | None = None
         self._blender: Blender | None = None
         self._ring = FrameRing(fmt, output.capacity + 2)
-        self._last_output: Frame | None = None
+        self._bands = BandPool(fmt, output.capacity + 2)
+        self._last_output: ProgramFrame | None = None
         self._last_seq: dict[str, int] = {}
         self._first_index = 0
 
@@ -292,6 +296,7 @@ class ProgramMixer(SupervisedActor):
         payload["dropped"] = clock.dropped if clock is not None else 0
         payload["queue_dropped"] = self._output.dropped
         payload["buffers_allocated"] = self._ring.allocated
+        payload["band_buffers_allocated"] = self._bands.allocated
         if self._fallback is not None:
             payload["fallback"] = self._fallback.status()
         return payload
@@ -317,46 +322,50 @@ class ProgramMixer(SupervisedActor):
             if tick is None or self.actor_stopped.is_set():
                 return  # stopped, or declared dead from outside (teardown skipped)
             if tick.catch_up and self._last_output is not None:
-                self._emit(tick, self._last_output, repeated=True)
+                self._repeat(tick, self._last_output)
             else:
                 if self._barrier is not None:
                     self._barrier(tick.index)
                     if self._stopping.is_set() or self.actor_stopped.is_set():
                         return
                 started = time.perf_counter()
-                frame = self._compose(tick.index)
+                frame, band = self._compose(tick.index)
                 self._stats.composed_one(time.perf_counter() - started)
-                self._emit(tick, frame, repeated=False)
-                del frame
+                self._emit(tick, frame, band, repeated=False)
+                del frame, band
             now = self.link.clock.monotonic()
             if now >= next_metrics:
                 self._publish_metrics(now - window_started)
                 window_started = now
                 next_metrics = now + self._metrics_interval
 
-    def _emit(self, tick: Tick, frame: Frame, *, repeated: bool) -> None:
-        self._last_output = frame
-        self._output.put(ProgramFrame(tick.index, frame))
+    def _repeat(self, tick: Tick, last: ProgramFrame) -> None:
+        """Emit the previous output again (same base and band) as frame ``tick.index``."""
+        self._emit(tick, last.base, last.band, repeated=True)
+
+    def _emit(self, tick: Tick, frame: Frame, band: FrameBand | None, *,
+              repeated: bool) -> None:
+        item = ProgramFrame(tick.index, frame, band)
+        self._last_output = item
+        self._output.put(item)
         self._epoch.record(tick.index)
         self._stats.emitted(tick.index, repeated=repeated)
 
-    def _compose(self, index: int) -> Frame:
-        """Frame ``index`` as the plan says. Mixer thread."""
+    def _compose(self, index: int) -> tuple[Frame, FrameBand | None]:
+        """Frame ``index`` as the plan says, as a base frame and an optional band over it.
+        Mixer thread; never writes a source frame."""
         plan = self._state.frame_plan(index)
         now = self.link.clock.monotonic()
         current = self._source_frame(plan.source, now, on_air=True)
-        out: Frame | None = None
-        if plan.blending:
-            out = self._blend(plan, self._source_frame(plan.previous, now, on_air=False),
-                              current)
+        if not plan.blending:
+            layers = [(planned.layer, planned.opacity) for planned in plan.layers]
+            return current, composite_band(self._bands, current, layers)
+        out = self._blend(plan, self._source_frame(plan.previous, now, on_air=False), current)
         if plan.layers:
-            if out is None:
-                out = self._ring.acquire()
-                np.copyto(out, current)
             frame_planes = planes(out, self.fmt)
             for planned in plan.layers:
                 planned.layer.composite(frame_planes, planned.opacity)
-        return current if out is None else out
+        return out, None
 
     def _blend(self, plan: FramePlan, previous: Frame, current: Frame) -> Frame:
         blender = self._blender
@@ -424,4 +433,5 @@ class ProgramMixer(SupervisedActor):
             payload["dropped"] = clock.dropped
         payload["queue_dropped"] = self._output.dropped
         payload["buffers_allocated"] = self._ring.allocated
+        payload["band_buffers_allocated"] = self._bands.allocated
         self.link.events.publish(METRICS_TOPIC, payload)

@@ -4,7 +4,9 @@ A track executor renders an overlay (Pillow, RGBA) once per change and turns it 
 :class:`OverlayLayer` ahead of time: the picture is converted to limited-range BT.601 YUV,
 premultiplied by its alpha, positioned on an even pixel (yuv420p chroma covers 2x2 pixels),
 and clipped to the frame. The mixer then calls :meth:`OverlayLayer.composite` once per frame
-and layer, in z-order (the caller composites lower layers first).
+and layer, in z-order (the caller composites lower layers first), onto a whole frame during a
+transition, otherwise onto a band of the rows the layers cover (``origin_row``; see
+:mod:`vistter.media.band`).
 
 Per-frame math, for each Y, U and V byte in the layer's rectangle (integers, uint16)::
 
@@ -206,21 +208,49 @@ class OverlayLayer:
             self._last = (level, weights)
         return weights
 
-    def composite(self, frame_planes: tuple[Plane, Plane, Plane], opacity: float = 1.0) -> None:
+    def draws(self, opacity: float) -> bool:
+        """Whether :meth:`composite` at ``opacity`` changes any pixel: False for an empty
+        layer or an opacity that rounds to 0 on the 1/256 grid."""
+        return not self.empty and _level(opacity) > 0
+
+    def composite(
+        self,
+        frame_planes: tuple[Plane, Plane, Plane],
+        opacity: float = 1.0,
+        origin_row: int = 0,
+    ) -> None:
         """Draw the layer over the (writable) Y, U, V planes of a program frame, in place.
 
         ``opacity`` (0..1, clamped) multiplies the overlay's alpha: 0 returns at once, 1 with
-        a fully opaque overlay is a plain copy. Runs in the mixer thread; raises ``ValueError``
-        when the planes are not of the layer's format (a bug in the caller).
+        a fully opaque overlay is a plain copy. The planes may be a horizontal band of the
+        frame (a :class:`~vistter.media.band.FrameBand`): full width, their first luma row is
+        frame row ``origin_row`` (even; chroma row ``origin_row // 2``), and they must cover
+        the layer's rows. Runs in the mixer thread; raises ``ValueError`` when the planes are
+        not of the layer's format or do not cover the layer (a bug in the caller).
         """
-        level = int(min(1.0, max(0.0, float(opacity))) * 256.0 + 0.5)
+        level = _level(opacity)
         if level == 0 or self.empty:
             return
         y_plane, u_plane, v_plane = frame_planes
-        if y_plane.shape != (self.fmt.height, self.fmt.width):
-            raise ValueError(f"Y plane {y_plane.shape} is not {self.fmt.size}")
-        cx, cy, cw, ch = self.x // 2, self.y // 2, self.width // 2, self.height // 2
-        dst_y = y_plane[self.y : self.y + self.height, self.x : self.x + self.width]
+        fmt = self.fmt
+        rows = y_plane.shape[0]
+        if y_plane.ndim != 2 or y_plane.shape[1] != fmt.width:
+            raise ValueError(f"Y plane {y_plane.shape} is not {fmt.size}")
+        chroma = (rows // 2, fmt.chroma_width)
+        if u_plane.shape != chroma or v_plane.shape != chroma:
+            raise ValueError(
+                f"U/V planes {u_plane.shape}/{v_plane.shape} do not match a Y plane of "
+                f"{y_plane.shape} (expected {chroma})"
+            )
+        top = self.y - origin_row
+        if origin_row % 2 or rows % 2 or top < 0 or top + self.height > rows \
+                or origin_row + rows > fmt.height:
+            raise ValueError(
+                f"planes of frame rows [{origin_row}, {origin_row + rows}) do not cover the "
+                f"layer's rows [{self.y}, {self.y + self.height}) of {fmt.size}"
+            )
+        cx, cy, cw, ch = self.x // 2, top // 2, self.width // 2, self.height // 2
+        dst_y = y_plane[top : top + self.height, self.x : self.x + self.width]
         dst_u = u_plane[cy : cy + ch, cx : cx + cw]
         dst_v = v_plane[cy : cy + ch, cx : cx + cw]
         if level == 256 and self._solid is not None:
@@ -234,6 +264,11 @@ class OverlayLayer:
     def composite_frame(self, frame: Frame, opacity: float = 1.0) -> None:
         """:meth:`composite` onto a whole (writable) frame buffer."""
         self.composite(planes(frame, self.fmt), opacity)
+
+
+def _level(opacity: float) -> int:
+    """``opacity`` (clamped to 0..1) on the 1/256 weight grid: 0..256."""
+    return int(min(1.0, max(0.0, float(opacity))) * 256.0 + 0.5)
 
 
 def _over(dst: Plane, keep: U16, add: U16, scratch: U16) -> None:

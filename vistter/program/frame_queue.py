@@ -12,15 +12,79 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
-from vistter.media.frames import Frame
+from vistter.media.band import FrameBand
+from vistter.media.frames import Frame, FrameFormat
 
 
 @dataclass(frozen=True)
 class ProgramFrame:
-    """One program frame: its index on the program clock and its yuv420p bytes."""
+    """One program frame: its index on the program clock and its yuv420p pixels.
+
+    The pixels are ``base`` (a whole yuv420p frame, often a camera's read-only slot frame;
+    nobody ever writes it through a program frame) with, when ``band`` is set, the band's rows
+    in place of the base's (luma rows ``[band.top, band.bottom)``, chroma rows
+    ``[band.top // 2, band.bottom // 2)``). The mixer sends a band when it drew overlays on a
+    camera frame without a transition, so it never copies the whole frame. Consumers read the
+    pixels with :meth:`pixels` (a whole frame) or :meth:`segments` (byte views, no copy), never
+    from ``base`` alone. Construction raises ``ValueError`` when the band is for a frame of
+    another size than ``base``.
+    """
 
     index: int
-    frame: Frame
+    base: Frame
+    band: FrameBand | None = None
+
+    def __post_init__(self) -> None:
+        band = self.band
+        if band is not None and self.base.shape != (band.fmt.frame_bytes,):
+            raise ValueError(
+                f"program frame {self.index}: base of shape {self.base.shape} does not fit a "
+                f"band for {band.fmt.size} ({band.fmt.frame_bytes} bytes)"
+            )
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the whole frame (the band replaces bytes, it adds none)."""
+        return int(self.base.nbytes)
+
+    def pixels(self) -> Frame:
+        """The complete frame: ``base`` itself without a band (do not write it), else a new
+        contiguous frame (base copied, band pasted). Copies a whole frame: for tests, the
+        render and probes, not for the live encoder (see :meth:`segments`)."""
+        band = self.band
+        if band is None:
+            return self.base
+        frame = self.base.copy()
+        (y0, y1), (u0, u1), (v0, v1) = band.spans()
+        frame[y0:y1] = band.y.reshape(-1)
+        frame[u0:u1] = band.u.reshape(-1)
+        frame[v0:v1] = band.v.reshape(-1)
+        return frame
+
+    def segments(self, fmt: FrameFormat) -> list[memoryview]:
+        """Byte views whose concatenation is exactly :meth:`pixels`, without copying: with a
+        band, the base's Y rows above it, the band's Y, the base's Y rows below it, then the
+        same for U and for V (empty views left out); without one, one view of ``base``. For
+        ``os.writev``. Raises ``ValueError`` when the band is not for ``fmt``."""
+        base = self.base.data.cast("B")
+        band = self.band
+        if band is None:
+            return [base]
+        if band.fmt != fmt:
+            raise ValueError(
+                f"program frame {self.index} has a band for {band.fmt.size}, not {fmt.size}"
+            )
+        plane_ends = (fmt.y_bytes, fmt.y_bytes + fmt.chroma_bytes, fmt.frame_bytes)
+        out: list[memoryview] = []
+        start = 0
+        for (cut0, cut1), rows, end in zip(band.spans(), band.planes, plane_ends, strict=True):
+            if cut0 > start:
+                out.append(base[start:cut0])
+            out.append(rows.data.cast("B"))
+            if end > cut1:
+                out.append(base[cut1:end])
+            start = end
+        return out
 
 
 class FrameQueue:

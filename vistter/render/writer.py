@@ -269,10 +269,12 @@ class Mp4Writer:
                 "too many.",
                 hint="Stop writing after the requested duration.",
             )
-        if item.frame.shape != (self.fmt.frame_bytes,):
-            raise ValueError(f"frame of shape {item.frame.shape} is not {self.fmt.size}")
+        if item.base.shape != (self.fmt.frame_bytes,):
+            raise ValueError(f"frame of shape {item.base.shape} is not {self.fmt.size}")
+        segments = item.segments(self.fmt)  # the base's rows and the band's, no copy
         try:
-            process.popen.stdin.write(item.frame.data)
+            for segment in segments:
+                process.popen.stdin.write(segment)
         except (BrokenPipeError, ValueError, OSError) as exc:
             raise self._encoder_failed(f"it stopped reading at frame {item.index} ({exc})") \
                 from None
