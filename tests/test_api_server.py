@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import signal
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -194,3 +196,42 @@ def test_check_bind_allows_exposed_hosts_with_token(host: str) -> None:
 def test_check_bind_allows_loopback_without_token(host: str) -> None:
     assert is_loopback(host)
     check_bind(host, None)
+
+
+class _CountingServer(_EmbeddedServer):
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ticks = 0
+
+    async def on_tick(self, counter: int) -> bool:
+        self.ticks += 1
+        return await super().on_tick(counter)
+
+
+@pytest.mark.timeout(30)
+def test_housekeeping_ticks_once_a_second_and_exit_wakes_it_at_once() -> None:
+    listener = bind_listener("127.0.0.1", 0)
+    port = int(listener.getsockname()[1])
+    config = uvicorn.Config(make_app(), host="127.0.0.1", port=port, log_config=None,
+                            lifespan="off", log_level="warning")
+    server = _CountingServer(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        assert server.settled.wait(10) and server.started
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            assert client.get("/api/health").headers["date"]  # uvicorn's Date header is kept
+        ticks_before = server.ticks
+        time.sleep(2.5)
+        # uvicorn's own loop would tick ~25 times in 2.5 s; ours 2 or 3 times.
+        assert 1 <= server.ticks - ticks_before <= 4
+        asked = time.monotonic()
+        server.request_exit()
+        thread.join(5)
+        assert not thread.is_alive()
+        assert time.monotonic() - asked < 0.9  # woken, not waiting for the next tick
+    finally:
+        server.should_exit = True
+        thread.join(5)
+        listener.close()
+    assert port_is_closed(port)
