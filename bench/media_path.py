@@ -1,11 +1,15 @@
 """Benchmark: Vistter against one plain ffmpeg command doing the same work (issue #3).
 
-Both sides take the same camera (``lavfi`` ``testsrc2`` 1280x720@30 in real time, or with
+Both sides take the same camera (``lavfi`` ``testsrc2`` 1280x720@30 in real time; with
+``--camera-clip`` a camera-like 1080p30 H.264 recording, see ``bench/camera_clip.py``; with
 ``--rtsp`` a GStreamer RTSP test camera), put the same lower-third PNG at the same place,
 encode with the same libx264 settings (Vistter's own ``encoder_args``) plus silent AAC, and
-publish to three stream keys on ONE local nginx-rtmp. They run one after the other (never in
-parallel: the reference box has 2 cores). For each side, after every key is publishing and a
-warm-up, the script measures over the same window:
+publish to three stream keys on ONE local nginx-rtmp. A third side, the *floor*
+(``bench/floor_side.py``), runs Vistter's own processes with Vistter's command lines piped
+straight into each other, without the Python program bus: the lowest ratio the process
+layout issue #3 prescribes can reach. The sides run one after the other (never in parallel:
+the reference box has 2 cores). For each side, after every key is publishing and a warm-up,
+the script measures over the same window:
 
 - CPU seconds (user+system) of the whole process tree, read exactly at the window's edges
   (see ``bench/tree_meter.py`` for why this is exact and why ``RUSAGE_CHILDREN`` alone is
@@ -13,8 +17,8 @@ warm-up, the script measures over the same window:
 - peak RSS summed over the tree (sampled every 0.2 s) and peak PSS sum (every 2 s);
 - delivery: nginx ``bytes_in`` per key, and the frames PyAV decodes from nginx's recordings.
 
-It prints a table and, as the LAST line of stdout, one JSON object. Exit code 0 when both
-sides delivered on every key, 1 when one did not (the CPU target is reported, not enforced).
+It prints a table and, as the LAST line of stdout, one JSON object. Exit code 0 when
+every side delivered on every key, 1 when one did not (the CPU target is reported, not enforced).
 
 Run from the repository root::
 
@@ -47,6 +51,8 @@ for _path in (REPO, REPO / "tests"):
 from realparts.nginx_rtmp import NginxRtmp  # noqa: E402
 from realparts.rtsp_camera import RtspCameraServer, SimulatedCamera  # noqa: E402
 
+from bench.camera_clip import camera_clip, clip_seconds  # noqa: E402
+from bench.floor_side import floor_commands  # noqa: E402
 from bench.plain_side import check_parity, plain_command  # noqa: E402
 from bench.report import format_table, thread_breakdown  # noqa: E402
 from bench.sides import SideResult, Timing, check_recordings, run_side  # noqa: E402
@@ -92,7 +98,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="testsrc2=size=1280x720:rate=30",
         help="lavfi graph of the simulated camera (both sides)",
     )
-    parser.add_argument("--order", default="plain,vistter", help="which side runs first")
+    parser.add_argument(
+        "--camera-clip",
+        action="store_true",
+        help="use a camera-like 1080p30 H.264 recording (made once, cached) as the camera",
+    )
+    parser.add_argument(
+        "--clip-cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "vistter-bench",
+        help="where --camera-clip keeps its recording",
+    )
+    parser.add_argument(
+        "--order",
+        default="plain,floor,vistter",
+        help="the sides, in the order they run: plain and vistter, and floor unless left out",
+    )
     parser.add_argument("--workdir", type=Path, help="keep nginx, recordings and logs here")
     parser.add_argument("--json-out", type=Path, help="also write the JSON result here")
     parser.add_argument("--no-decode", action="store_true", help="skip decoding recordings")
@@ -104,8 +125,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     order = [side.strip() for side in args.order.split(",")]
-    if sorted(order) != ["plain", "vistter"]:
-        parser.error("--order must name plain and vistter once each, e.g. vistter,plain")
+    if sorted(order) not in (["plain", "vistter"], ["floor", "plain", "vistter"]):
+        parser.error(
+            "--order must name plain and vistter once each, and floor at most once, "
+            "e.g. vistter,floor,plain or plain,vistter"
+        )
+    if args.rtsp and args.camera_clip:
+        parser.error("choose one camera: --rtsp or --camera-clip")
     args.order = order
     return args
 
@@ -181,6 +207,9 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 RtspCameraServer([SimulatedCamera("cam1", "ball", fmt.width, fmt.height, fmt.fps)])
             )
             camera_url = cameras.url("cam1")
+        elif args.camera_clip:
+            clip = camera_clip(ffmpeg, args.clip_cache, clip_seconds(args.warmup, args.seconds))
+            camera_url = str(clip)
         else:
             camera_url = f"lavfi:{args.camera_graph}"
         camera = CameraConfig(id=1, url=camera_url)
@@ -214,6 +243,22 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     urls=[nginx.url(key=key) for key in keys],
                 )
                 result = run_side("plain", argv, timing, nginx, keys, root_role="ffmpeg (plain)")
+            elif side == "floor":
+                spec_path = workdir / "floor-spec.json"
+                commands = floor_commands(
+                    ffmpeg, camera, fmt, encoding, choice, urls=[nginx.url(key=key) for key in keys]
+                )
+                spec_path.write_text(json.dumps(commands, indent=2))
+                argv = [sys.executable, "-m", "bench.floor_side", str(spec_path)]
+                result = run_side(
+                    "floor",
+                    argv,
+                    timing,
+                    nginx,
+                    keys,
+                    root_role="python (floor launcher, idle)",
+                    ready=functools.partial(_said_ready, workdir / "floor.out"),
+                )
             else:
                 spec_path = workdir / "vistter-spec.json"
                 spec = vistter_spec(setup, rtmp_base, keys)
@@ -276,13 +321,12 @@ def summary(
         }
 
     plain, vistter = results.get("plain"), results.get("vistter")
-    ratios: dict[str, float | None] = {"cpu": None, "rss": None, "pss": None}
-    if plain and vistter and plain.window and vistter.window and plain.window.cpu > 0:
-        ratios["cpu"] = round(vistter.window.cpu / plain.window.cpu, 3)
-        if plain.memory.rss_sum:
-            ratios["rss"] = round(vistter.memory.rss_sum / plain.memory.rss_sum, 3)
-        if plain.memory.pss_sum:
-            ratios["pss"] = round(vistter.memory.pss_sum / plain.memory.pss_sum, 3)
+    floor = results.get("floor")
+    ratios = _ratios(plain, vistter)
+    floor_ratios = _ratios(plain, floor)
+    bus_cpu = None
+    if floor and vistter and floor.window and vistter.window:
+        bus_cpu = round(vistter.window.cpu - floor.window.cpu, 3)
     cpu_ratio = ratios["cpu"]
     return {
         "benchmark": "media_path",
@@ -309,12 +353,28 @@ def summary(
             "order": args.order,
         },
         "plain": side(plain) if plain else None,
+        "floor": side(floor) if floor else None,
         "vistter": side(vistter) if vistter else None,
         "ratio": ratios,
+        "floor_ratio": floor_ratios,
+        "bus_cpu_seconds": bus_cpu,
         "cpu_target": CPU_TARGET,
         "meets_cpu_target": cpu_ratio is not None and cpu_ratio <= CPU_TARGET,
-        "delivered": bool(plain and vistter and plain.delivered and vistter.delivered),
+        "delivered": all(result.delivered for result in results.values())
+        and bool(plain and vistter),
     }
+
+
+def _ratios(plain: SideResult | None, other: SideResult | None) -> dict[str, float | None]:
+    """CPU, RSS and PSS of ``other`` over plain's (None where either is missing)."""
+    ratios: dict[str, float | None] = {"cpu": None, "rss": None, "pss": None}
+    if plain and other and plain.window and other.window and plain.window.cpu > 0:
+        ratios["cpu"] = round(other.window.cpu / plain.window.cpu, 3)
+        if plain.memory.rss_sum:
+            ratios["rss"] = round(other.memory.rss_sum / plain.memory.rss_sum, 3)
+        if plain.memory.pss_sum:
+            ratios["pss"] = round(other.memory.pss_sum / plain.memory.pss_sum, 3)
+    return ratios
 
 
 def _cpu_model() -> str:

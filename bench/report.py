@@ -44,8 +44,10 @@ def format_table(report: dict[str, Any]) -> str:
     """The human-readable report (the JSON line follows it)."""
     setup = report["setup"]
     plain = report.get("plain") or {}
+    floor = report.get("floor") or {}
     vistter = report.get("vistter") or {}
     ratio = report["ratio"]
+    floor_ratio = report.get("floor_ratio") or {}
     lines = [
         f"Vistter vs plain ffmpeg: {setup['size']}@{setup['fps']} {setup['encoder']} "
         f"{setup['preset']} {setup['mode']} {setup['bitrate_kbps']}k GOP {setup['gop_frames']}, "
@@ -54,14 +56,16 @@ def format_table(report: dict[str, Any]) -> str:
         f"{setup['warmup_seconds']:g} s warm-up; order {', '.join(setup['order'])}; "
         f"{report['machine']['cpus']} x {report['machine']['cpu']}",
         "",
-        f"{'':34}{'plain ffmpeg':>14}{'Vistter':>14}{'ratio':>10}",
+        f"{'':34}{'plain ffmpeg':>14}{'floor':>10}{'Vistter':>10}{'floor/pl':>10}"
+        f"{'Vistter/pl':>11}",
     ]
 
     def row(label: str, key: str, ratio_key: str | None = None, digits: int = 2) -> None:
         r = ratio.get(ratio_key) if ratio_key else None
+        f = floor_ratio.get(ratio_key) if ratio_key else None
         lines.append(
-            f"{label:34}{_fmt(plain.get(key), digits):>14}{_fmt(vistter.get(key), digits):>14}"
-            f"{_fmt(r, 3):>10}"
+            f"{label:34}{_fmt(plain.get(key), digits):>14}{_fmt(floor.get(key), digits):>10}"
+            f"{_fmt(vistter.get(key), digits):>10}{_fmt(f, 3):>10}{_fmt(r, 3):>11}"
         )
 
     row("CPU seconds in window (user+sys)", "cpu_seconds", "cpu")
@@ -70,7 +74,7 @@ def format_table(report: dict[str, Any]) -> str:
     row("peak PSS, sum over tree (MiB)", "peak_pss_mib", "pss", 1)
     row("lifetime CPU s (RUSAGE_CHILDREN)", "lifetime_cpu_seconds")
     row("delivered on every key", "delivered")
-    for name, side in (("plain", plain), ("vistter", vistter)):
+    for name, side in (("plain", plain), ("floor", floor), ("vistter", vistter)):
         kbps = ", ".join(f"{k} {v}" for k, v in side.get("kbps_in_window", {}).items())
         if kbps:
             lines.append(f"  {name} kbps accepted by nginx in window: {kbps}")
@@ -89,7 +93,7 @@ def format_table(report: dict[str, Any]) -> str:
             )
         for problem in side.get("problems", []):
             lines.append(f"  {name} PROBLEM: {problem}")
-    for name, side in (("plain ffmpeg", plain), ("Vistter", vistter)):
+    for name, side in (("plain ffmpeg", plain), ("floor", floor), ("Vistter", vistter)):
         if not side.get("cpu_by_role"):
             continue
         lines.append("")
@@ -103,6 +107,12 @@ def format_table(report: dict[str, Any]) -> str:
             lines.append(f"  {name:32}{seconds:8.2f}")
     verdict = "meets" if report["meets_cpu_target"] else "MISSES"
     lines.append("")
+    if floor_ratio.get("cpu") is not None:
+        lines.append(
+            f"floor (Vistter's processes, no Python program bus) / plain = "
+            f"{_fmt(floor_ratio['cpu'], 3)}; the program bus costs "
+            f"{_fmt(report.get('bus_cpu_seconds'))} CPU s on top of the floor"
+        )
     lines.append(
         f"CPU ratio Vistter/plain = {_fmt(ratio['cpu'], 3)}: {verdict} the target "
         f"<= {report['cpu_target']}"

@@ -72,6 +72,8 @@ def classify(process: psutil.Process) -> str:
     name = process.name()
     if "python" in name:
         return "python"
+    if name == "tee":
+        return "tee (floor)"
     if "flv" in cmdline or "tee" in cmdline:
         return "ffmpeg publisher" if "tee" not in cmdline else "ffmpeg (plain)"
     if "mpegts" in cmdline and "pipe:0" in cmdline:

@@ -1,8 +1,9 @@
 """The media-path benchmark script runs end to end (a short run; the figures are not judged).
 
 Runs ``bench/media_path.py`` for 3 s per side (after 1 s of warm-up) with real nginx-rtmp,
-real ffmpeg and the real appliance, and checks that it measured both sides, computed the
-ratios and verified delivery on every stream key. The CPU target is NOT asserted here: the
+real ffmpeg and the real appliance, and checks that it measured all three sides (plain
+ffmpeg, the floor of Vistter's process layout, Vistter), computed the ratios and verified
+delivery on every stream key. The CPU target is NOT asserted here: the
 benchmark reports it (see bench/README.md), CI machines are too noisy to judge it.
 """
 
@@ -19,7 +20,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "bench" / "media_path.py"
-RUN_TIMEOUT = 150.0
+RUN_TIMEOUT = 210.0
 
 
 def _end_tree(process: subprocess.Popen[bytes]) -> None:
@@ -57,8 +58,9 @@ def test_benchmark_measures_both_sides_and_prints_the_ratio(tmp_path: Path) -> N
     report = json.loads(last_line)
     assert report == json.loads((tmp_path / "result.json").read_text())
     assert "CPU seconds in window" in out and "CPU ratio Vistter/plain" in out
+    assert report["setup"]["order"] == ["plain", "floor", "vistter"]
 
-    for side in ("plain", "vistter"):
+    for side in ("plain", "floor", "vistter"):
         measured = report[side]
         assert measured["delivered"], measured["problems"]
         assert measured["window_seconds"] == pytest.approx(3.0, abs=0.5)
@@ -81,6 +83,19 @@ def test_benchmark_measures_both_sides_and_prints_the_ratio(tmp_path: Path) -> N
     )
     assert any(name == "vistter-mixer" for name, _ in vistter["python_threads_cpu"])
     assert report["plain"]["cpu_by_role"].keys() == {"ffmpeg (plain)"}
+    # The floor: Vistter's own ffmpeg processes wired directly, the launcher idle.
+    floor = report["floor"]
+    assert {"ffmpeg encoder", "ffmpeg ingest", "ffmpeg publisher", "tee (floor)"} <= set(
+        floor["cpu_by_role"]
+    )
+    assert floor["cpu_by_role"]["python (floor launcher, idle)"] < 0.05 * floor["cpu_seconds"]
+    assert report["floor_ratio"]["cpu"] == pytest.approx(
+        floor["cpu_seconds"] / report["plain"]["cpu_seconds"], rel=0.01
+    )
+    assert report["bus_cpu_seconds"] == pytest.approx(
+        vistter["cpu_seconds"] - floor["cpu_seconds"], abs=0.01
+    )
+    assert "floor (Vistter's processes, no Python program bus) / plain" in out
 
     ratio = report["ratio"]
     assert ratio["cpu"] == pytest.approx(
