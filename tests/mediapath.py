@@ -123,8 +123,9 @@ def receive(path: Path) -> Received:
         stream = container.streams.video[0]
         try:
             for packet in container.demux(stream):
-                if packet.size and packet.is_keyframe and packet.pts is not None:
-                    result.keyframe_times.append(float(packet.pts * stream.time_base))
+                time_base = stream.time_base
+                if packet.size and packet.is_keyframe and packet.pts is not None and time_base:
+                    result.keyframe_times.append(float(packet.pts * time_base))
                 for frame in packet.decode():
                     result.frames += 1
                     result.width, result.height = frame.width, frame.height

@@ -336,7 +336,7 @@ def test_credentials_reach_ffmpeg_but_never_logs_status_or_events(
         name="Gate",
         url=f"rtsp://127.0.0.1:{peer.port}/stream1",
         username="admin",
-        password=password,  # type: ignore[arg-type]
+        password=password,
     )
     root = camera_tree(camera, sources, ffmpeg_binary, events, socket_timeout=2.0)
     try:

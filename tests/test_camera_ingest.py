@@ -29,7 +29,7 @@ PASSWORD = "pa ss/w@rd"
 def rtsp_camera(**kwargs: object) -> CameraConfig:
     return CameraConfig(
         id=3, url="rtsp://10.0.0.5:554/Streaming/101?token=abc", username="admin",
-        password=SecretStr(PASSWORD), **kwargs,  # type: ignore[arg-type]
+        password=SecretStr(PASSWORD), **kwargs,
     )
 
 

@@ -3,6 +3,7 @@ start timeouts. Time is a FakeClock, so every delay is exact."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 
@@ -57,7 +58,7 @@ def test_child_with_backoff_is_retried_later_instead_of_escalating(script: Scrip
         assert states(root)["camera"] == "restarting"
         assert script.count("camera") == before
         clock.advance(0.1)
-        assert wait_until(lambda before=before: script.count("camera") == before + 1)
+        assert wait_until(functools.partial(lambda b: script.count("camera") == b + 1, before))
         assert states(root)["camera"] == "running"
     assert not root.exited.is_set()
     assert states(root)["other"] == "running"

@@ -6,6 +6,7 @@ then kill, child administration, restarts that keep failing, and nested escalati
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
@@ -354,7 +355,7 @@ def test_restarts_outside_the_period_do_not_add_up(script: Script) -> None:
     root = tree(Strategy.ONE_FOR_ONE, [worker("a", script)], intensity=1, period=10, clock=clock)
     for n in range(2, 6):
         crash(root, "a")
-        assert wait_until(lambda n=n: script.count("a") == n)
+        assert wait_until(functools.partial(lambda n: script.count("a") == n, n))
         clock.advance(10.5)
     assert not root.exited.is_set()
 
