@@ -189,6 +189,38 @@ def test_blackhole_back_pressures_the_sender(proxy: FaultProxy) -> None:
         assert proxy.stats()["bytes_to_target"] == 0
 
 
+def _push_until_blocked(sock: socket.socket, quiet_s: float = 0.5) -> int:
+    """Send as much as the connection takes; stop once nothing moved for ``quiet_s``."""
+    sock.setblocking(False)
+    chunk = b"x" * 65536
+    sent = 0
+    last_progress = time.monotonic()
+    while time.monotonic() - last_progress < quiet_s:
+        try:
+            sent += sock.send(chunk)
+            last_progress = time.monotonic()
+        except BlockingIOError:
+            time.sleep(0.02)
+    return sent
+
+
+@pytest.mark.timeout(30)
+def test_blackhole_buffers_little_even_after_a_fast_stream(proxy: FaultProxy) -> None:
+    """A black hole ACKs nothing: once the proxy stops reading, the kernel must not keep
+    taking megabytes into a receive buffer that autotuning grew while data flowed fast
+    (Linux allows up to tcp_rmem max, 32 MiB on the reference box); that made a
+    publisher's time to block range from 10 s to 40 s."""
+    with _connect(proxy.port) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+        block = os.urandom(1 << 20)
+        for _ in range(24):  # ~24 MiB each way, as fast as it goes: autotuning grows
+            sock.sendall(block)
+            assert _recv_exactly(sock, len(block)) == block
+        proxy.blackhole()
+        held = _push_until_blocked(sock)
+    assert 0 < held < 1536 * 1024, f"the proxy's side took {held} bytes before blocking"
+
+
 @pytest.mark.timeout(20)
 def test_latency_delays_each_direction(proxy: FaultProxy) -> None:
     with _connect(proxy.port) as sock:
