@@ -81,33 +81,32 @@ class FloorPipeline:
         """Start the publishers first (so tee has somewhere to write), then tee, the encoder
         and the ingest. Raises OSError when a process cannot be started (the ones already
         started are ended by :meth:`stop`, which the caller runs in ``finally``)."""
-        log = (self._log_dir / "floor-processes.log").open("ab")
-        publishers = [
-            self._spawn(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
-            for argv in self._commands["publishers"]
-        ]
-        inputs = [p.stdin for p in publishers]
-        assert all(stream is not None for stream in inputs)
-        extra = [stream.fileno() for stream in inputs[1:] if stream is not None]
-        encoder = self._spawn(
-            self._commands["encoder"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log
-        )
-        assert encoder.stdout is not None and encoder.stdin is not None
-        # -p: a publisher that dies must not take tee (and so the others) down with it.
-        self._spawn(
-            [TEE, "-p", *(f"/dev/fd/{fd}" for fd in extra)],
-            stdin=encoder.stdout,
-            stdout=inputs[0],
-            stderr=log,
-            pass_fds=tuple(extra),
-        )
-        self._spawn(self._commands["ingest"], stdin=subprocess.DEVNULL, stdout=encoder.stdin,
-                    stderr=log)
-        # The children hold their ends; closing ours lets EOF and EPIPE travel as they should.
-        for stream in (encoder.stdout, encoder.stdin, *inputs):
-            if stream is not None:
-                stream.close()
-        log.close()
+        with (self._log_dir / "floor-processes.log").open("ab") as log:
+            publishers = [
+                self._spawn(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
+                for argv in self._commands["publishers"]
+            ]
+            inputs = [p.stdin for p in publishers]
+            assert all(stream is not None for stream in inputs)
+            extra = [stream.fileno() for stream in inputs[1:] if stream is not None]
+            encoder = self._spawn(
+                self._commands["encoder"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log
+            )
+            assert encoder.stdout is not None and encoder.stdin is not None
+            # -p: a publisher that dies must not take tee (and so the others) down with it.
+            self._spawn(
+                [TEE, "-p", *(f"/dev/fd/{fd}" for fd in extra)],
+                stdin=encoder.stdout,
+                stdout=inputs[0],
+                stderr=log,
+                pass_fds=tuple(extra),
+            )
+            self._spawn(self._commands["ingest"], stdin=subprocess.DEVNULL, stdout=encoder.stdin,
+                        stderr=log)
+            # The children hold their ends; closing ours lets EOF and EPIPE travel as they should.
+            for stream in (encoder.stdout, encoder.stdin, *inputs):
+                if stream is not None:
+                    stream.close()
 
     def _spawn(self, argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(list(argv), **kwargs)

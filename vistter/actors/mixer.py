@@ -30,7 +30,6 @@ objects; a new incarnation continues with the next index (see ``ProgramEpoch.res
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -42,7 +41,8 @@ from vistter.actors.link import Link
 from vistter.errors import ConfigError
 from vistter.media.band import BandPool, FrameBand, composite_band
 from vistter.media.blend import Blender
-from vistter.media.frames import Frame, FrameFormat, new_frame, planes
+from vistter.media.buffer_pool import BufferPool
+from vistter.media.frames import Frame, FrameFormat, planes
 from vistter.media.program_clock import ProgramClock, Tick
 from vistter.program.fallback import FallbackPolicy
 from vistter.program.frame_queue import FrameQueue, ProgramFrame
@@ -68,52 +68,30 @@ class _ThreadDied:
     error: BaseException
 
 
-_FREE_REFCOUNT = 2
-"""``sys.getrefcount(ring[i])`` of a buffer only the ring holds: the list slot and the call.
-
-Any other holder (a :class:`ProgramFrame` in the queue, the encoder's local variable, a numpy
-view or a memoryview of the buffer) adds to the count, so the buffer is not reused. This relies
-on CPython's reference counting, which Vistter targets."""
-
-
 class FrameRing:
-    """Output buffers of the mixer, reused only once nobody else holds them.
+    """Output frames of the mixer (blends), reused only once nobody else holds them.
 
-    Owned by the mixer thread (not thread-safe). Grows lazily up to ``size`` buffers; when
-    every buffer is still held it allocates a fresh one in place of the oldest (counted in
-    :attr:`allocated` beyond ``size``).
+    A :class:`~vistter.media.buffer_pool.BufferPool` of whole frames: owned by the mixer
+    thread, grows lazily up to ``size`` buffers; when every buffer is still held it allocates
+    a fresh one in place of the oldest (counted in :attr:`allocated` beyond ``size``).
     """
 
     def __init__(self, fmt: FrameFormat, size: int) -> None:
-        if size < 1:
-            raise ValueError(f"a frame ring needs at least one buffer, got {size}")
         self.fmt = fmt
         self.size = size
-        self.allocated = 0
-        self._buffers: list[Frame] = []
-        self._next = 0
+        self._pool = BufferPool(size, what="frame ring")
 
     def __len__(self) -> int:
-        return len(self._buffers)
+        return len(self._pool)
+
+    @property
+    def allocated(self) -> int:
+        """Frames allocated so far."""
+        return self._pool.allocated
 
     def acquire(self) -> Frame:
-        """A writable buffer that nobody but the ring refers to."""
-        buffers = self._buffers
-        count = len(buffers)
-        for step in range(count):
-            index = (self._next + step) % count
-            if sys.getrefcount(buffers[index]) <= _FREE_REFCOUNT:
-                self._next = (index + 1) % count
-                return buffers[index]
-        fresh = new_frame(self.fmt)
-        self.allocated += 1
-        if count < self.size:
-            buffers.append(fresh)
-            self._next = 0
-        else:
-            buffers[self._next] = fresh
-            self._next = (self._next + 1) % count
-        return fresh
+        """A writable frame that nobody but the ring refers to."""
+        return self._pool.acquire(self.fmt.frame_bytes)
 
 
 class _Stats:

@@ -7,18 +7,18 @@ camera frame (untouched, read-only) with the band pasted over luma rows ``[top, 
 chroma rows ``[top // 2, bottom // 2)`` (see :class:`~vistter.program.frame_queue.ProgramFrame`).
 
 :class:`BandPool` keeps the mixer's band buffers and reuses one only when nothing else refers
-to it any more (CPython reference count, like the mixer's ``FrameRing``), so a band the queue
+to it any more (CPython reference count, :mod:`vistter.media.buffer_pool`), so a band the queue
 or the encoder still holds is never overwritten.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from vistter.media.buffer_pool import BufferPool
 from vistter.media.frames import Frame, FrameFormat, Plane
 from vistter.media.overlay_layer import OverlayLayer
 
@@ -142,65 +142,35 @@ def band_bytes(fmt: FrameFormat, top: int, bottom: int) -> int:
     return rows * fmt.width + 2 * (rows // 2) * fmt.chroma_width
 
 
-_FREE_REFCOUNT = 2
-"""``sys.getrefcount(buffers[i])`` of a buffer only the pool holds: the list slot and the call.
-
-A :class:`FrameBand` over a buffer holds three numpy views of it, each referring to the buffer
-(numpy collapses views of views to the owning array), so a band anyone still holds keeps its
-buffer's count above this."""
-
-
 class BandPool:
     """Band buffers of the mixer, reused only once nobody else holds them.
 
-    Owned by the mixer thread (not thread-safe). Holds up to ``size`` buffers. A buffer at
-    least as large as a band needs is reused for it (bands are views into its start), so a
-    band that shrinks allocates nothing; a band taller than every free buffer replaces a free
-    buffer that is too small (or adds one while fewer than ``size`` exist); when every buffer
-    is held a fresh one replaces the oldest slot (the holder keeps the old one alive). Every
-    new buffer is counted in :attr:`allocated`. Band heights change rarely (when an overlay
-    appears, moves or goes), so the steady state allocates nothing.
+    A :class:`~vistter.media.buffer_pool.BufferPool` of up to ``size`` buffers, owned by the
+    mixer thread. A :class:`FrameBand` over a buffer holds three numpy views of it, so a band
+    anyone still holds keeps its buffer in use. A free buffer at least as large as a band
+    needs is reused for it (bands are views into its start), so a band that shrinks
+    allocates nothing; band heights change rarely (when an overlay appears, moves or goes),
+    so the steady state allocates nothing. New buffers are counted in :attr:`allocated`.
     """
 
     def __init__(self, fmt: FrameFormat, size: int) -> None:
-        if size < 1:
-            raise ValueError(f"a band pool needs at least one buffer, got {size}")
         self.fmt = fmt
         self.size = size
-        self.allocated = 0
-        self._buffers: list[Frame] = []
-        self._next = 0
+        self._pool = BufferPool(size, what="band pool")
 
     def __len__(self) -> int:
-        return len(self._buffers)
+        return len(self._pool)
+
+    @property
+    def allocated(self) -> int:
+        """Band buffers allocated so far."""
+        return self._pool.allocated
 
     def acquire(self, top: int, bottom: int) -> FrameBand:
         """A writable band for luma rows ``[top, bottom)`` (uninitialised) over a buffer that
         nobody but the pool refers to. Raises ``ValueError`` for an invalid span."""
-        need = band_bytes(self.fmt, top, bottom)
-        buffers = self._buffers
-        count = len(buffers)
-        too_small: int | None = None
-        for step in range(count):
-            index = (self._next + step) % count
-            if sys.getrefcount(buffers[index]) <= _FREE_REFCOUNT:
-                if buffers[index].shape[0] >= need:
-                    self._next = (index + 1) % count
-                    return FrameBand.over(buffers[index], self.fmt, top, bottom)
-                if too_small is None:
-                    too_small = index
-        fresh = np.empty(need, dtype=np.uint8)
-        self.allocated += 1
-        if count < self.size:
-            buffers.append(fresh)
-            self._next = 0
-        elif too_small is not None:
-            buffers[too_small] = fresh
-            self._next = (too_small + 1) % count
-        else:
-            buffers[self._next] = fresh
-            self._next = (self._next + 1) % count
-        return FrameBand.over(fresh, self.fmt, top, bottom)
+        buffer = self._pool.acquire(band_bytes(self.fmt, top, bottom))
+        return FrameBand.over(buffer, self.fmt, top, bottom)
 
 
 def composite_band(
