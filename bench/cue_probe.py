@@ -2,7 +2,7 @@
 were armed.
 
 - :class:`ProgramWatcher` stands where the encoder stands: a thread that takes every
-  :class:`~vistter.program.frame_queue.ProgramFrame` out of the mixer's ``FrameQueue`` and
+  :class:`~vistter.actors.program.frame_queue.ProgramFrame` out of the mixer's ``FrameQueue`` and
   reads three probe pixels (Y, U and V): the picture centre (which camera is on air) and the
   centre of each overlay track's box (which of its pictures is on air, or none). It keeps
   one :class:`Observation` per frame index, with the time it got the frame, so the analysis
@@ -19,10 +19,10 @@ import time
 from dataclasses import dataclass
 
 from bench.cue_timeline import OVERLAY_TRACKS, Palette, Yuv
+from vistter.actors.program.frame_queue import FrameQueue
+from vistter.actors.program.overlay_layer import OverlayLayer
+from vistter.actors.program.state import ProgramEpoch, ProgramState, Take, TransitionKind
 from vistter.media.frames import Frame, FrameFormat
-from vistter.media.overlay_layer import OverlayLayer
-from vistter.program.frame_queue import FrameQueue
-from vistter.program.state import ProgramEpoch, ProgramState, Take, TransitionKind
 
 __all__ = ["ArmLog", "ArmRecord", "Observation", "ProgramWatcher"]
 

@@ -2,11 +2,12 @@
 
 :func:`run_live` builds, for one mode:
 
-- a :class:`~vistter.program.sources.SourceTable` whose ``camera:1`` and ``camera:2`` slots
+- a :class:`~vistter.actors.sources.table.SourceTable` whose ``camera:1`` and ``camera:2`` slots
   hold one solid frame each, published once (static slots: no ingest process competes with
   the show engine, so the figures are about the engine and the mixer; a camera's own latency
   is not a cue's);
-- the real :class:`~vistter.actors.mixer.ProgramMixer` (live, real ``MonotonicClock``, its own
+- the real :class:`~vistter.actors.program.mixer.ProgramMixer` (live, real ``MonotonicClock``, its
+own
   thread at the program's rate) and the real ``show`` subtree (orchestrator, ``tracks``, one
   executor per track) under one root supervisor, as the appliance runs them;
 - a :class:`~bench.cue_probe.ProgramWatcher` in place of the encoder, reading every frame.
@@ -35,12 +36,12 @@ import pykka
 from bench.cue_analysis import analyse
 from bench.cue_probe import ArmLog, ProgramWatcher
 from bench.cue_timeline import ShowScript
-from vistter.actors.mixer import ProgramMixer
+from vistter.actors.program.frame_queue import FrameQueue
+from vistter.actors.program.mixer import ProgramMixer
+from vistter.actors.sources.table import SourceState, SourceTable
 from vistter.clock import MonotonicClock
 from vistter.media.frames import FrameFormat, solid_frame
 from vistter.models.validation import load_timeline
-from vistter.program.frame_queue import FrameQueue
-from vistter.program.sources import SourceState, SourceTable
 from vistter.show import ShowContext, ShowSettings, show_spec
 from vistter.supervisors import (
     ChildSpec,

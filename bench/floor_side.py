@@ -4,9 +4,9 @@ Issue #3 fixes the shape of Vistter's media path: an ingest ffmpeg per camera wr
 yuv420p to a pipe, one encoder ffmpeg reading raw frames on stdin and writing MPEG-TS, and one
 ``ffmpeg -c copy`` publisher per destination. Plain ffmpeg does all of that in one process.
 The *floor* runs exactly those processes, with exactly Vistter's command lines (its own
-builders: :func:`~vistter.media.ingest.camera_ingest_command`,
-:func:`~vistter.media.encoder_args.encoder_command`,
-:func:`~vistter.actors.destination.publisher_argv`), but wired directly to each other:
+builders: :func:`~vistter.actors.sources.ingest.camera_ingest_command`,
+:func:`~vistter.actors.encoder.command.encoder_command`,
+:func:`~vistter.actors.outputs.destination.publisher_argv`), but wired directly to each other:
 
     ingest ffmpeg --raw--> encoder ffmpeg --TS--> coreutils tee --> 3 publishers
 
@@ -37,12 +37,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from vistter.actors.destination import publisher_argv  # noqa: E402
-from vistter.media.encoder_args import encoder_command  # noqa: E402
+from vistter.actors.encoder.command import encoder_command  # noqa: E402
+from vistter.actors.encoder.hwaccel import EncoderChoice  # noqa: E402
+from vistter.actors.outputs.destination import publisher_argv  # noqa: E402
+from vistter.actors.sources.ingest import camera_ingest_command  # noqa: E402
 from vistter.media.ffmpeg import FfmpegBinary  # noqa: E402
 from vistter.media.frames import FrameFormat  # noqa: E402
-from vistter.media.hwaccel import EncoderChoice  # noqa: E402
-from vistter.media.ingest import camera_ingest_command  # noqa: E402
 from vistter.models.cameras import CameraConfig  # noqa: E402
 from vistter.models.settings import EncodingConfig  # noqa: E402
 

@@ -56,9 +56,9 @@ from bench.floor_side import floor_commands  # noqa: E402
 from bench.plain_side import check_parity, plain_command  # noqa: E402
 from bench.report import format_table, thread_breakdown  # noqa: E402
 from bench.sides import SideResult, Timing, check_recordings, run_side  # noqa: E402
+from vistter.actors.encoder.hwaccel import EncoderChoice, detect_encoder  # noqa: E402
 from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg  # noqa: E402
 from vistter.media.frames import FrameFormat  # noqa: E402
-from vistter.media.hwaccel import EncoderChoice, detect_encoder  # noqa: E402
 from vistter.models.cameras import CameraConfig  # noqa: E402
 from vistter.models.overlays import LowerThirdOverlay  # noqa: E402
 from vistter.models.settings import EncodingConfig  # noqa: E402

@@ -4,12 +4,13 @@ Everything that matters for the cost is taken from Vistter's own command builder
 two sides cannot drift apart silently:
 
 - the camera input is the input part of Vistter's ingest command
-  (:func:`vistter.media.ingest.camera_ingest_command`), and the camera picture gets the same
-  normalisation chain (:func:`~vistter.media.ingest.program_video_filter`: fps, scale, pad,
+  (:func:`vistter.actors.sources.ingest.camera_ingest_command`), and the camera picture gets the
+  same
+  normalisation chain (:func:`~vistter.actors.sources.ingest.program_video_filter`: fps, scale, pad,
   yuv420p; a pass-through at the program's own size);
 - the lower third is the same PNG at the same x/y, through ffmpeg's ``overlay`` filter
   (the single PNG frame is repeated: ``eof_action=repeat``);
-- the encoder options are :func:`vistter.media.encoder_args.video_rate_args` plus the
+- the encoder options are :func:`vistter.actors.encoder.command.video_rate_args` plus the
   candidate's ``-pix_fmt``/``-c:v`` and the same AAC silence (``anullsrc``) settings;
   :func:`check_parity` asserts they appear verbatim in Vistter's encoder command line;
 - the outputs are the ``tee`` muxer with ``[f=flv:onfail=ignore]`` per destination, so one
@@ -23,17 +24,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from vistter.media.encoder_args import (
+from vistter.actors.encoder.command import (
     AUDIO_BITRATE,
     AUDIO_RATE,
     SILENCE,
     encoder_command,
     video_rate_args,
 )
+from vistter.actors.encoder.hwaccel import EncoderChoice
+from vistter.actors.sources.ingest import (
+    camera_ingest_command,
+    program_video_filter,
+    raw_output_args,
+)
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat
-from vistter.media.hwaccel import EncoderChoice
-from vistter.media.ingest import camera_ingest_command, program_video_filter, raw_output_args
 from vistter.models.cameras import CameraConfig
 from vistter.models.settings import EncodingConfig
 

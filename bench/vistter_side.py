@@ -30,10 +30,10 @@ from typing import Any
 from PIL import Image
 
 from bench import profile
+from vistter.actors.program.overlay_layer import OverlayLayer
 from vistter.appliance import Appliance
-from vistter.media.overlay_layer import OverlayLayer
 from vistter.models.config import parse_config
-from vistter.processes_guard import end_stray_children
+from vistter.supervisors.guard import end_stray_children
 
 REPO = Path(__file__).resolve().parents[1]
 OVERLAY_ID = "bench-lower-third"

@@ -11,7 +11,6 @@ from typing import Any
 
 import pykka
 
-from vistter.actors import Link, SupervisedActor
 from vistter.clock import Clock, MonotonicClock
 from vistter.errors import OperatorError
 from vistter.supervisors import (
@@ -21,6 +20,8 @@ from vistter.supervisors import (
     Strategy,
     SupervisorFlags,
 )
+from vistter.supervisors.actor import SupervisedActor
+from vistter.supervisors.link import Link
 
 
 @dataclass

@@ -14,10 +14,10 @@ import pykka
 import pytest
 import uvicorn
 
-from vistter.actors.link import ExitReason, Link
 from vistter.api import ApiDeps, ApiServer, check_bind, create_app
 from vistter.api.server import _EmbeddedServer, bind_listener, is_loopback
 from vistter.errors import BindRefusedError, ConfigError
+from vistter.supervisors.link import ExitReason, Link
 
 TOKEN = "server-test-token"
 

@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from vistter.actors.encoder import _write_all
-from vistter.media.band import BandPool, FrameBand, band_bytes, composite_band
+from vistter.actors.encoder.encoder import _write_all
+from vistter.actors.program.band import BandPool, FrameBand, band_bytes, composite_band
+from vistter.actors.program.frame_queue import ProgramFrame
+from vistter.actors.program.overlay_layer import OverlayLayer
 from vistter.media.frames import Frame, FrameFormat, planes, solid_frame
-from vistter.media.overlay_layer import OverlayLayer
-from vistter.program.frame_queue import ProgramFrame
 
 FMT = FrameFormat(64, 48, 30)
 

@@ -21,14 +21,13 @@ import pykka
 import pytest
 from eventsink import RecordingSink as EventLog
 
-from vistter.actors import Link
-from vistter.actors.camera import CameraActor
+from vistter.actors.sources.camera import CameraActor
+from vistter.actors.sources.table import SourceHealth, SourceState, SourceTable, camera_source_id
 from vistter.clock import FakeClock, MonotonicClock
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat, planes
 from vistter.media.yuv import rgb_to_yuv
 from vistter.models.cameras import CameraConfig
-from vistter.program.sources import SourceHealth, SourceState, SourceTable, camera_source_id
 from vistter.supervisors import (
     Backoff,
     ChildSpec,
@@ -36,6 +35,7 @@ from vistter.supervisors import (
     SupervisorFlags,
     start_function_for,
 )
+from vistter.supervisors.link import Link
 
 FAST_RECONNECT = Backoff(initial=0.2, factor=2.0, maximum=1.0, reset_after=5.0)
 FMT = FrameFormat(160, 120, 15)

@@ -11,14 +11,14 @@ import threading
 import pytest
 from pydantic import SecretStr
 
-from vistter.media.ffmpeg import find_ffmpeg
-from vistter.media.frames import FrameFormat
-from vistter.media.ingest import (
+from vistter.actors.sources.ingest import (
     FrameStats,
     camera_ingest_command,
     file_ingest_command,
     program_video_filter,
 )
+from vistter.media.ffmpeg import find_ffmpeg
+from vistter.media.frames import FrameFormat
 from vistter.media.stderr_tail import StderrTail, scrub_url_credentials, secret_scrubber
 from vistter.models.cameras import CameraConfig
 

@@ -10,11 +10,11 @@ import pytest
 from realparts import RtspCameraServer
 from test_camera_actor import FMT, HealthLog, camera_tree, pid_running, wait_until
 
+from vistter.actors.sources.table import SourceState, SourceTable
 from vistter.clock import MonotonicClock
 from vistter.media.ffmpeg import find_ffmpeg
 from vistter.media.frames import planes
 from vistter.models.cameras import CameraConfig
-from vistter.program.sources import SourceState, SourceTable
 
 
 @pytest.fixture(autouse=True)

@@ -18,11 +18,11 @@ from realparts import NginxRtmp
 from test_destination_feed import EventLog, TsFeed
 
 from chaos.proxy import FaultProxy
-from vistter.actors.destination import DestinationActor
-from vistter.actors.link import Link
+from vistter.actors.outputs.destination import DestinationActor
+from vistter.actors.outputs.retry import RetrySchedule
 from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
 from vistter.models.destinations import RtmpDestination
-from vistter.program.retry import RetrySchedule
+from vistter.supervisors.link import Link
 
 KEY = "blackhole_key_123"
 

@@ -21,10 +21,10 @@ from eventsink import RecordingSink
 from realparts import end_process
 from realparts.decode import decode_video
 
-from vistter.actors.chunk_feed import ChunkFeed, FeedThreadError
-from vistter.actors.processes import ProcessSet
+from vistter.actors.outputs.chunk_feed import ChunkFeed, FeedThreadError
 from vistter.clock import MonotonicClock
 from vistter.media.ffmpeg import FfmpegBinary
+from vistter.supervisors.processes import ProcessSet
 
 PACKET = 188
 PAT_PID = 0x0000

@@ -16,13 +16,13 @@ from realparts import NginxRtmp, free_port
 from realparts.decode import decode_video
 from test_destination_feed import EventLog, TsFeed
 
-from vistter.actors.destination import DestinationActor
-from vistter.actors.link import Link
+from vistter.actors.outputs.destination import DestinationActor
+from vistter.actors.outputs.retry import RetrySchedule
 from vistter.clock import FakeClock
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.models.destinations import RtmpDestination
 from vistter.models.settings import EncodingConfig
-from vistter.program.retry import RetrySchedule
+from vistter.supervisors.link import Link
 
 SECRET = "live_8472_SeCrEtKeY"
 

@@ -15,14 +15,14 @@ from pydantic import SecretStr
 from realparts import free_port
 from test_destination_feed import EventLog, TsFeed
 
-from vistter.actors.destination import DestinationActor, publisher_argv
-from vistter.actors.link import ExitReason, Link
+from vistter.actors.outputs.destination import DestinationActor, publisher_argv
+from vistter.actors.outputs.reachability import ReachabilityProbe, endpoint_of, tcp_probe
+from vistter.actors.outputs.retry import SPEC_DELAYS, RetrySchedule, RetryTracker
 from vistter.clock import FakeClock
 from vistter.errors import ConfigError
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.models.destinations import RtmpDestination
-from vistter.program.reachability import ReachabilityProbe, endpoint_of, tcp_probe
-from vistter.program.retry import SPEC_DELAYS, RetrySchedule, RetryTracker
+from vistter.supervisors.link import ExitReason, Link
 
 SECRET = "sk-live-TOPSECRET-4711"
 

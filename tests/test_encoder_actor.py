@@ -18,17 +18,16 @@ import pykka
 import pytest
 from eventsink import RecordingSink as BaseSink
 
-from vistter.actors.encoder import EncoderActor
-from vistter.actors.fanout import FanoutActor
-from vistter.actors.link import ExitReason, Link
-from vistter.media.band import FrameBand
+from vistter.actors.encoder.encoder import EncoderActor
+from vistter.actors.encoder.hwaccel import EncoderChoice, detect_encoder
+from vistter.actors.encoder.ts_pipe import TsPipe
+from vistter.actors.fanout.fanout import FanoutActor
+from vistter.actors.fanout.table import FanoutTable
+from vistter.actors.program.band import FrameBand
+from vistter.actors.program.frame_queue import FrameQueue, ProgramFrame
 from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
 from vistter.media.frames import FrameFormat, solid_frame
-from vistter.media.hwaccel import EncoderChoice, detect_encoder
 from vistter.models.settings import EncodingConfig
-from vistter.program.fanout_table import FanoutTable
-from vistter.program.frame_queue import FrameQueue, ProgramFrame
-from vistter.program.ts_pipe import TsPipe
 from vistter.supervisors import (
     ChildSpec,
     RootSupervisor,
@@ -36,6 +35,7 @@ from vistter.supervisors import (
     SupervisorFlags,
     start_function_for,
 )
+from vistter.supervisors.link import ExitReason, Link
 
 FMT = FrameFormat(320, 240, 30)
 ENCODING = EncodingConfig(preset="veryfast")

@@ -9,10 +9,10 @@ import av
 import numpy as np
 import pytest
 
-from vistter.media.encoder_args import encoder_command, video_rate_args
+from vistter.actors.encoder.command import encoder_command, video_rate_args
+from vistter.actors.encoder.hwaccel import CANDIDATES, EncoderChoice, detect_encoder
 from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
 from vistter.media.frames import FrameFormat, solid_frame
-from vistter.media.hwaccel import CANDIDATES, EncoderChoice, detect_encoder
 from vistter.models.settings import EncodingConfig
 
 FMT = FrameFormat(320, 240, 30)

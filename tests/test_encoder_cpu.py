@@ -16,15 +16,15 @@ import psutil
 import pykka
 import pytest
 
-from vistter.actors.encoder import EncoderActor
-from vistter.actors.link import Link
-from vistter.media.encoder_args import encoder_command
+from vistter.actors.encoder.command import encoder_command
+from vistter.actors.encoder.encoder import EncoderActor
+from vistter.actors.encoder.hwaccel import detect_encoder
+from vistter.actors.encoder.ts_pipe import TsPipe
+from vistter.actors.program.frame_queue import FrameQueue, ProgramFrame
 from vistter.media.ffmpeg import find_ffmpeg
 from vistter.media.frames import FrameFormat, solid_frame
-from vistter.media.hwaccel import detect_encoder
 from vistter.models.settings import EncodingConfig
-from vistter.program.frame_queue import FrameQueue, ProgramFrame
-from vistter.program.ts_pipe import TsPipe
+from vistter.supervisors.link import Link
 
 FMT = FrameFormat(1280, 720, 30)
 ENCODING = EncodingConfig(preset="veryfast")

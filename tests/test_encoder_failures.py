@@ -11,14 +11,14 @@ from pathlib import Path
 import pykka
 import pytest
 
-from vistter.actors.encoder import EncoderActor
-from vistter.actors.link import ExitReason, Link
+from vistter.actors.encoder.encoder import EncoderActor
+from vistter.actors.encoder.hwaccel import CANDIDATES, EncoderChoice, detect_encoder
+from vistter.actors.encoder.ts_pipe import TsPipe
+from vistter.actors.program.frame_queue import FrameQueue, ProgramFrame
 from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
 from vistter.media.frames import FrameFormat, solid_frame
-from vistter.media.hwaccel import CANDIDATES, EncoderChoice, detect_encoder
 from vistter.models.settings import EncodingConfig
-from vistter.program.frame_queue import FrameQueue, ProgramFrame
-from vistter.program.ts_pipe import TsPipe
+from vistter.supervisors.link import ExitReason, Link
 
 FMT = FrameFormat(320, 240, 30)
 

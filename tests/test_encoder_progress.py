@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vistter.media.progress import EncoderProgress, ProgressParser, parse_progress
+from vistter.actors.encoder.progress import EncoderProgress, ProgressParser, parse_progress
 
 BLOCKS = """\
 frame=0

@@ -13,12 +13,19 @@ import pytest
 from eventsink import RecordingSink
 from test_ts_parse import make_ts
 
-from vistter.actors.fanout import FanoutActor
-from vistter.actors.link import ExitReason, Link
-from vistter.program.fanout_table import DestinationQueue, FanoutTable
-from vistter.program.ts import PACKET_SIZE, PAT_PID, TsBatch, TsScanner, packet_pid, random_access
-from vistter.program.ts_pipe import TsPipe
+from vistter.actors.encoder.ts_pipe import TsPipe
+from vistter.actors.fanout.fanout import FanoutActor
+from vistter.actors.fanout.table import DestinationQueue, FanoutTable
+from vistter.actors.fanout.ts import (
+    PACKET_SIZE,
+    PAT_PID,
+    TsBatch,
+    TsScanner,
+    packet_pid,
+    random_access,
+)
 from vistter.supervisors import ChildSpec, RootSupervisor, SupervisorFlags, start_function_for
+from vistter.supervisors.link import ExitReason, Link
 
 
 @pytest.fixture(autouse=True)

@@ -12,13 +12,20 @@ import av
 import pytest
 from test_ts_parse import make_ts
 
-from vistter.errors import ConfigError
-from vistter.program.fanout_table import (
+from vistter.actors.fanout.table import (
     MIN_CAPACITY_BYTES,
     DestinationQueue,
     FanoutTable,
 )
-from vistter.program.ts import PACKET_SIZE, PAT_PID, TsBatch, TsScanner, packet_pid, random_access
+from vistter.actors.fanout.ts import (
+    PACKET_SIZE,
+    PAT_PID,
+    TsBatch,
+    TsScanner,
+    packet_pid,
+    random_access,
+)
+from vistter.errors import ConfigError
 
 CHUNK = 16 * 1024
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vistter.media.blend import Blender, blend_weight, dissolve, fade_through_black
+from vistter.actors.program.blend import Blender, blend_weight, dissolve, fade_through_black
 from vistter.media.frames import Frame, FrameFormat, black_frame, new_frame, planes, solid_frame
 
 FMT = FrameFormat(32, 18, 30)

@@ -6,9 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from vistter.errors import ConfigError
-from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
-from vistter.media.hwaccel import (
+from vistter.actors.encoder.hwaccel import (
     CANDIDATES,
     EncoderUnavailableError,
     clear_encoder_cache,
@@ -17,6 +15,8 @@ from vistter.media.hwaccel import (
     summarize_stderr,
     trial_command,
 )
+from vistter.errors import ConfigError
+from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
 
 HARDWARE = ["h264_v4l2m2m", "h264_videotoolbox", "h264_vaapi", "h264_qsv", "h264_nvenc"]
 

@@ -7,9 +7,9 @@ import numpy.typing as npt
 import pytest
 from PIL import Image
 
+from vistter.actors.program.overlay_layer import ANCHORS, OverlayLayer, OverlayPositionError, place
 from vistter.errors import TimelineError
 from vistter.media.frames import Frame, FrameFormat, planes, solid_frame
-from vistter.media.overlay_layer import ANCHORS, OverlayLayer, OverlayPositionError, place
 from vistter.media.yuv import rgb_to_yuv420, rgb_to_yuv_float
 
 FMT = FrameFormat(128, 72, 30)

@@ -7,8 +7,8 @@ from concurrent.futures import Future
 
 import pytest
 
+from vistter.actors.program.clock import ProgramClock, Tick
 from vistter.clock import FakeClock, MonotonicClock
-from vistter.media.program_clock import ProgramClock, Tick
 
 
 @pytest.fixture

@@ -16,21 +16,21 @@ import pykka
 import pytest
 from PIL import Image
 
-from vistter.actors import ExitReason, Link
-from vistter.actors.camera import DEFAULT_RECONNECT
-from vistter.actors.media_sources import (
+from vistter.actors.sources.camera import DEFAULT_RECONNECT
+from vistter.actors.sources.files import (
     MediaSourceError,
     SlateSource,
     StillSource,
     VideoFileSource,
     load_image,
 )
+from vistter.actors.sources.table import SLATE_SOURCE_ID, SourceState, SourceTable, media_source_id
 from vistter.clock import MonotonicClock
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat, planes
 from vistter.media.yuv import fit_image, image_to_frame, rgb_to_yuv
-from vistter.program.sources import SLATE_SOURCE_ID, SourceState, SourceTable, media_source_id
 from vistter.supervisors import Backoff
+from vistter.supervisors.link import ExitReason, Link
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 SLATE_IMAGE = ASSETS / "technical_difficulties.png"

@@ -7,12 +7,17 @@ from typing import Any
 import pytest
 from eventsink import RecordingSink
 
+from vistter.actors.program.fallback import (
+    FallbackPolicy,
+    Resolution,
+    backup_chains,
+    describe_source,
+)
+from vistter.actors.sources.table import SLATE_SOURCE_ID, SourceState, SourceTable
 from vistter.clock import FakeClock
 from vistter.errors import ConfigError
 from vistter.media.frames import FrameFormat, solid_frame
 from vistter.models.cameras import CameraConfig
-from vistter.program.fallback import FallbackPolicy, Resolution, backup_chains, describe_source
-from vistter.program.sources import SLATE_SOURCE_ID, SourceState, SourceTable
 
 FMT = FrameFormat(16, 8, 30)
 

@@ -13,15 +13,15 @@ import pytest
 from eventsink import RecordingSink
 from PIL import Image
 
-from vistter.actors.link import ExitReason, Link
-from vistter.actors.mixer import METRICS_TOPIC, ProgramMixer
+from vistter.actors.program.frame_queue import FrameQueue, ProgramFrame
+from vistter.actors.program.mixer import METRICS_TOPIC, ProgramMixer
+from vistter.actors.program.overlay_layer import OverlayLayer
+from vistter.actors.program.state import ProgramState
+from vistter.actors.sources.table import SourceState, SourceTable
 from vistter.clock import Clock, FakeClock, MonotonicClock
 from vistter.media.frames import FrameFormat, solid_frame
-from vistter.media.overlay_layer import OverlayLayer
-from vistter.program.frame_queue import FrameQueue, ProgramFrame
-from vistter.program.sources import SourceState, SourceTable
-from vistter.program.state import ProgramState
 from vistter.supervisors import ChildSpec, RootSupervisor, Strategy, SupervisorFlags
+from vistter.supervisors.link import ExitReason, Link
 from vistter.supervisors.spec import start_function_for
 
 FMT = FrameFormat(32, 16, 30)

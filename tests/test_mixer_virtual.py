@@ -12,16 +12,16 @@ import pytest
 from eventsink import RecordingSink
 from PIL import Image
 
-from vistter.actors.link import Exit, ExitReason, Link
-from vistter.actors.mixer import FrameRing, ProgramMixer
+from vistter.actors.program.blend import dissolve
+from vistter.actors.program.fallback import FallbackPolicy
+from vistter.actors.program.frame_queue import FrameQueue, ProgramFrame
+from vistter.actors.program.mixer import FrameRing, ProgramMixer
+from vistter.actors.program.overlay_layer import OverlayLayer
+from vistter.actors.program.state import ProgramState
+from vistter.actors.sources.table import SLATE_SOURCE_ID, SourceState, SourceTable
 from vistter.clock import Clock, FakeClock, MonotonicClock
-from vistter.media.blend import dissolve
 from vistter.media.frames import BLACK_Y, Frame, FrameFormat, planes, solid_frame
-from vistter.media.overlay_layer import OverlayLayer
-from vistter.program.fallback import FallbackPolicy
-from vistter.program.frame_queue import FrameQueue, ProgramFrame
-from vistter.program.sources import SLATE_SOURCE_ID, SourceState, SourceTable
-from vistter.program.state import ProgramState
+from vistter.supervisors.link import Exit, ExitReason, Link
 
 FMT = FrameFormat(32, 16, 30)
 

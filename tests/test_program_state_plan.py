@@ -7,15 +7,15 @@ import threading
 import pytest
 from PIL import Image
 
-from vistter.media.frames import FrameFormat
-from vistter.media.overlay_layer import OverlayLayer
-from vistter.program.state import (
+from vistter.actors.program.overlay_layer import OverlayLayer
+from vistter.actors.program.state import (
     FramePlan,
     ProgramEpoch,
     ProgramState,
     ProgramStateError,
     ramp,
 )
+from vistter.media.frames import FrameFormat
 
 FMT = FrameFormat(64, 36, 30)
 

@@ -15,12 +15,12 @@ import pytest
 from realparts.decode import decode_video
 from test_destination_feed import EventLog, TsFeed
 
-from vistter.actors.link import Link
-from vistter.actors.recorder import RecorderActor, recorder_argv, segment_pattern
+from vistter.actors.outputs.recorder import RecorderActor, recorder_argv, segment_pattern
+from vistter.actors.outputs.retry import RetrySchedule
 from vistter.clock import FakeClock
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.models.destinations import RecorderDestination
-from vistter.program.retry import RetrySchedule
+from vistter.supervisors.link import Link
 
 
 @pytest.fixture(autouse=True)

@@ -21,18 +21,16 @@ import pytest
 from PIL import Image
 from realparts import RtspCameraServer
 
-from vistter.actors.link import Link
-from vistter.actors.mixer import ProgramMixer
-from vistter.actors.processes import ProcessSet
+from vistter.actors.program.blend import Blender
+from vistter.actors.program.frame_queue import ProgramFrame
+from vistter.actors.program.mixer import ProgramMixer
+from vistter.actors.program.state import ProgramState, ramp
+from vistter.actors.sources.ingest import camera_ingest_command
+from vistter.actors.sources.table import SourceState, SourceTable
 from vistter.clock import MonotonicClock
-from vistter.media.blend import Blender
 from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
 from vistter.media.frames import Frame, FrameFormat, new_frame, read_frame_into
-from vistter.media.ingest import camera_ingest_command
 from vistter.models.cameras import CameraConfig
-from vistter.program.frame_queue import ProgramFrame
-from vistter.program.sources import SourceState, SourceTable
-from vistter.program.state import ProgramState, ramp
 from vistter.render import (
     Delivery,
     IngestRenderSource,
@@ -45,6 +43,8 @@ from vistter.render import (
     still_render_source,
     video_file_render_source,
 )
+from vistter.supervisors.link import Link
+from vistter.supervisors.processes import ProcessSet
 
 FMT = FrameFormat(160, 120, 30)
 CAM1 = CameraConfig(id=1, url="lavfi:testsrc2=size=160x120:rate=30")

@@ -29,14 +29,13 @@ from test_render_sources import (
     write_still,
 )
 
-from vistter.actors.processes import ProcessSet
+from vistter.actors.program.frame_queue import ProgramFrame
+from vistter.actors.program.state import ProgramState
+from vistter.actors.sources.table import SourceTable
 from vistter.clock import MonotonicClock
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import Frame, solid_frame
 from vistter.models.cameras import CameraConfig
-from vistter.program.frame_queue import ProgramFrame
-from vistter.program.sources import SourceTable
-from vistter.program.state import ProgramState
 from vistter.render import (
     LockStep,
     LosslessFrameQueue,
@@ -47,6 +46,7 @@ from vistter.render import (
     render_program,
     still_render_source,
 )
+from vistter.supervisors.processes import ProcessSet
 
 
 @pytest.fixture

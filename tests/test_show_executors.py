@@ -22,11 +22,11 @@ from test_show_rig import (
     stop_actors,
 )
 
+from vistter.actors.program.overlay_layer import OverlayLayer
+from vistter.actors.program.state import ProgramState, Take, TransitionKind
 from vistter.clock import FakeClock
 from vistter.errors import OperatorError
-from vistter.media.overlay_layer import OverlayLayer
 from vistter.models.cameras import CameraConfig
-from vistter.program.state import ProgramState, Take, TransitionKind
 from vistter.ptz import PtzTimeoutError
 from vistter.show import (
     FixedCalendar,

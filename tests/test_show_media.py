@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 from test_show_rig import FMT
 
+from vistter.actors.sources.table import SourceTable
 from vistter.clock import FakeClock
 from vistter.errors import ChildStartError
-from vistter.program.sources import SourceTable
-from vistter.show.media import MediaError, SupervisedMedia, media_child_id
+from vistter.show.file_sources import MediaError, SupervisedMedia, media_child_id
 from vistter.supervisors import RootSupervisor, Strategy, SupervisorFlags
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from test_show_rig import FMT, FPS, FakeRecorder, ShowRig, rig, small_timeline, stop_actors
 
+from vistter.actors.sources.table import SourceState, SourceTable
 from vistter.clock import FakeClock
-from vistter.program.sources import SourceState, SourceTable
 from vistter.show import PreflightChecks, ShowError, ShowStateError, assets_in
 from vistter.show.show_state import NO_LIMIT
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from test_show_rig import FMT, FPS, ShowRig, rig, small_timeline, stop_actors
 
+from vistter.actors.program.overlay_layer import OverlayLayer
+from vistter.actors.sources.table import SLATE_SOURCE_ID
 from vistter.media.frames import black_frame
-from vistter.media.overlay_layer import OverlayLayer
-from vistter.program.sources import SLATE_SOURCE_ID
 from vistter.show import ShowError
 
 __all__ = ["rig", "stop_actors"]

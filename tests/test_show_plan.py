@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from PIL import Image
 from test_show_rig import FMT, FPS, small_timeline
 
+from vistter.actors.program.overlay_layer import OverlayLayer
+from vistter.actors.program.state import ProgramEpoch, ProgramState
 from vistter.clock import FakeClock
-from vistter.media.overlay_layer import OverlayLayer
 from vistter.models.validation import load_timeline
-from vistter.program.state import ProgramEpoch, ProgramState
 from vistter.show import (
     NO_LIMIT,
     ArmOutcome,

@@ -14,16 +14,16 @@ import pykka
 import pytest
 from test_show_rig import FMT, FPS, RecordingSink, small_timeline
 
-from vistter.actors.link import Link
-from vistter.actors.mixer import ProgramMixer
+from vistter.actors.program.frame_queue import FrameQueue
+from vistter.actors.program.mixer import ProgramMixer
+from vistter.actors.program.state import ProgramState
+from vistter.actors.sources.table import SourceState, SourceTable
 from vistter.clock import MonotonicClock
 from vistter.media.frames import Frame, solid_frame
 from vistter.models.validation import load_timeline
-from vistter.program.frame_queue import FrameQueue
-from vistter.program.sources import SourceState, SourceTable
-from vistter.program.state import ProgramState
 from vistter.show import FixedCalendar, ShowContext, show_spec
 from vistter.supervisors import RootSupervisor, Strategy, SupervisorFlags
+from vistter.supervisors.link import Link
 
 END = 13 * FPS
 LUMA = {"camera:1": 60, "camera:2": 180}

@@ -17,13 +17,13 @@ import pykka
 import pytest
 from eventsink import RecordingSink as BaseSink
 
+from vistter.actors.program.state import FramePlan, ProgramState
+from vistter.actors.sources.table import media_source_id
 from vistter.clock import FakeClock
 from vistter.errors import OperatorError
 from vistter.media.frames import FrameFormat
 from vistter.models.timeline import TimelineDocument
 from vistter.models.validation import load_timeline
-from vistter.program.sources import media_source_id
-from vistter.program.state import FramePlan, ProgramState
 from vistter.ptz import PtzResult
 from vistter.show import (
     ExecutionRecorder,

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 from test_show_rig import FPS, FakePtz, FakeSources, ShowRig
 
+from vistter.actors.program.state import ramp
 from vistter.clock import FakeClock
 from vistter.models.validation import load_timeline_file
-from vistter.program.state import ramp
 
 SLIDE = "media:/assets/transition_slide.png"
 LENGTH = 3600 * FPS

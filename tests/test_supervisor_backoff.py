@@ -12,10 +12,10 @@ import pykka
 import pytest
 from supervision_workers import Script, Worker, crash, states, tree, wait_until, worker
 
-from vistter.actors import ExitReason, Link
 from vistter.clock import FakeClock
 from vistter.errors import ChildStartError
 from vistter.supervisors import Backoff, HeartbeatSpec, Strategy
+from vistter.supervisors.link import ExitReason, Link
 
 pytestmark = pytest.mark.timeout(30)
 

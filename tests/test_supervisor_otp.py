@@ -26,7 +26,6 @@ from supervision_workers import (
     worker,
 )
 
-from vistter.actors import ExitReason
 from vistter.errors import ChildStartError, UnknownChildError, VistterError
 from vistter.supervisors import (
     ChildSpec,
@@ -37,6 +36,7 @@ from vistter.supervisors import (
     SupervisorFlags,
     start_function_for,
 )
+from vistter.supervisors.link import ExitReason
 
 pytestmark = pytest.mark.timeout(30)
 

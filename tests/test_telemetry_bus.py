@@ -10,7 +10,7 @@ from typing import Any
 import pykka
 import pytest
 
-from vistter.actors.link import EventSink
+from vistter.supervisors.link import EventSink
 from vistter.telemetry import Publish, TelemetryBus
 
 

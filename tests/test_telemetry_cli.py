@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pykka
 import pytest
 
-from vistter.actors.link import Link
+from vistter.supervisors.link import Link
 from vistter.telemetry import TelemetryBus, TelemetryPublisher, run_telemetry_cli
 
 pytestmark = pytest.mark.timeout(60)

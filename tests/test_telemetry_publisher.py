@@ -14,8 +14,8 @@ import pykka
 import pytest
 import zmq
 
-from vistter.actors.link import ExitReason, Link
 from vistter.errors import ConfigError
+from vistter.supervisors.link import ExitReason, Link
 from vistter.telemetry import (
     TelemetryBindError,
     TelemetryBus,

@@ -15,8 +15,8 @@ import psutil  # type: ignore[import-untyped, unused-ignore]
 import pykka
 import pytest
 
-from vistter.actors.link import ExitReason, Link
 from vistter.clock import FakeClock
+from vistter.supervisors.link import ExitReason, Link
 from vistter.telemetry import Metrics, SystemProbe, SystemSampler, TelemetryBus
 from vistter.telemetry.sampler import cpu_temperature
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import av
 import pytest
 
-from vistter.program.ts import (
+from vistter.actors.fanout.ts import (
     PACKET_SIZE,
     PAT_PID,
     TsAligner,

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from vistter.program.ts_pipe import TsChunk, TsPipe
+from vistter.actors.encoder.ts_pipe import TsChunk, TsPipe
 
 
 def drain(pipe: TsPipe) -> list[TsChunk]:

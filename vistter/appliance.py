@@ -26,7 +26,8 @@ from typing import Any
 import pykka
 
 from vistter import __version__
-from vistter.actors.link import Exit, Link
+from vistter.actors.bus import ProgramBus
+from vistter.actors.sources.table import SLATE_SOURCE_ID
 from vistter.api.app import ApiDeps, create_app
 from vistter.api.library import LibraryDeps
 from vistter.api.server import ApiServer, check_bind
@@ -37,17 +38,6 @@ from vistter.models.config import ApplianceConfig, check_destination_bitrate
 from vistter.models.destinations import RtmpDestination
 from vistter.models.timeline import TimelineDocument
 from vistter.models.validation import load_timeline_file, validate_timeline
-from vistter.program.bus import ProgramBus
-from vistter.program.sources import SLATE_SOURCE_ID
-from vistter.program.tree import (
-    CRASH_BACKOFF,
-    HEARTBEAT,
-    Destination,
-    output_spec,
-    outputs_spec,
-    program_spec,
-    sources_spec,
-)
 from vistter.show import (
     PreflightChecks,
     PtzControllers,
@@ -56,7 +46,7 @@ from vistter.show import (
     assets_in,
     show_spec,
 )
-from vistter.show.media import SupervisedMedia
+from vistter.show.file_sources import SupervisedMedia
 from vistter.store import AssetStore, Database, ExecutionLog, TimelineLibrary
 from vistter.supervisors import (
     ChildSpec,
@@ -66,7 +56,17 @@ from vistter.supervisors import (
     SupervisorFlags,
     start_function_for,
 )
+from vistter.supervisors.link import Exit, Link
 from vistter.telemetry import Metrics, SystemSampler, TelemetryBus, TelemetryPublisher
+from vistter.tree import (
+    CRASH_BACKOFF,
+    HEARTBEAT,
+    Destination,
+    output_spec,
+    outputs_spec,
+    program_spec,
+    sources_spec,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -142,7 +142,7 @@ def cmd_run(config_path: Path | None, to: Sequence[str] = ()) -> int:
     from vistter.appliance import Appliance
     from vistter.models.config import load_config
     from vistter.models.quick import with_quick_destinations
-    from vistter.processes_guard import end_stray_children
+    from vistter.supervisors.guard import end_stray_children
 
     config = with_quick_destinations(load_config(config_path), list(to))
     for warning in config.warnings():

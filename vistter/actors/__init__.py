@@ -1,7 +1,7 @@
-"""Actors: every camera, track executor, encoder, fanout and destination is one of these."""
+"""The actors of the media path, one sub-package per stage, in the order a frame walks them.
 
-from vistter.actors.base import SupervisedActor
-from vistter.actors.link import Exit, ExitReason, Link
-from vistter.actors.processes import OwnedProcess, ProcessSet
-
-__all__ = ["Exit", "ExitReason", "Link", "OwnedProcess", "ProcessSet", "SupervisedActor"]
+``sources`` (cameras, files, slate) -> ``program`` (the mixer) -> ``encoder`` -> ``fanout``
+-> ``outputs`` (destinations, recorder). Each stage keeps its actor together with the objects
+only it uses; a stage imports only the stages before it. The OTP runtime they run on (actor
+base, links, owned processes, supervisors) is :mod:`vistter.supervisors`.
+"""

@@ -21,9 +21,9 @@ from collections.abc import Generator
 import uvicorn
 from starlette.applications import Starlette
 
-from vistter.actors.base import SupervisedActor
-from vistter.actors.link import Link
 from vistter.errors import BindRefusedError, ConfigError
+from vistter.supervisors.actor import SupervisedActor
+from vistter.supervisors.link import Link
 
 logger = logging.getLogger(__name__)
 

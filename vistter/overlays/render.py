@@ -1,7 +1,8 @@
 """Render an overlay cue to an RGBA picture placed on the program, once per change.
 
 A track executor calls :func:`render_overlay` ahead of time (off the frame path), then
-:meth:`RenderedOverlay.to_layer` to get the :class:`~vistter.media.overlay_layer.OverlayLayer`
+:meth:`RenderedOverlay.to_layer` to get the
+:class:`~vistter.actors.program.overlay_layer.OverlayLayer`
 the mixer composites on every frame. Measured on the 2-core reference box: a default lower
 third at 1080p renders in about 3 ms and converts to a layer in about 5 ms.
 
@@ -34,8 +35,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from vistter.actors.program.overlay_layer import OverlayLayer, place
 from vistter.media.frames import FrameFormat
-from vistter.media.overlay_layer import OverlayLayer, place
 from vistter.models.overlays import (
     DynamicTextOverlay,
     ImageOverlay,

@@ -16,10 +16,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from vistter.actors.link import EventSink, NullSink
+from vistter.actors.sources.table import camera_source_id
 from vistter.clock import Clock, MonotonicClock
 from vistter.models.cameras import CameraConfig, PtzConfig
-from vistter.program.sources import camera_source_id
 from vistter.ptz.onvif_client import (
     OnvifPtzClient,
     PtzAuthError,
@@ -29,6 +28,7 @@ from vistter.ptz.onvif_client import (
     PtzTimeoutError,
     PtzTimeouts,
 )
+from vistter.supervisors.link import EventSink, NullSink
 
 __all__ = ["ALERT_TOPIC", "PtzClientFactory", "PtzController", "PtzResult"]
 

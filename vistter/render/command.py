@@ -15,7 +15,9 @@ from typing import Any
 
 import pykka
 
-from vistter.actors.processes import ProcessSet
+from vistter.actors.bus import SLATE_IMAGE
+from vistter.actors.program.state import ProgramState
+from vistter.actors.sources.table import SourceTable, media_source_id
 from vistter.clock import MonotonicClock
 from vistter.errors import ConfigError
 from vistter.media.ffmpeg import find_ffmpeg
@@ -24,9 +26,6 @@ from vistter.models.assets import resolve_asset
 from vistter.models.config import ApplianceConfig
 from vistter.models.timeline import CameraCue, MediaCue, TimelineDocument
 from vistter.models.validation import load_timeline_file
-from vistter.program.bus import SLATE_IMAGE
-from vistter.program.sources import SourceTable, media_source_id
-from vistter.program.state import ProgramState
 from vistter.render.lockstep import LockStep
 from vistter.render.render_sources import (
     camera_render_source,
@@ -38,6 +37,7 @@ from vistter.render.session import render_program
 from vistter.render.writer import RenderedFile
 from vistter.show import FixedCalendar, ShowContext, ShowSettings, show_spec
 from vistter.supervisors import RootSupervisor, Strategy, SupervisorFlags
+from vistter.supervisors.processes import ProcessSet
 
 DEFAULT_START = datetime(2000, 1, 1, 12, 0, 0)
 SOURCE_TIMEOUT = 20.0

@@ -2,7 +2,8 @@
 
 The live mixer never waits for a source: it takes whatever frame a slot holds. That is right
 on air and useless for a render that must come out identical twice. In render mode the
-:class:`~vistter.actors.mixer.ProgramMixer` runs on its virtual clock with a :class:`LockStep`
+:class:`~vistter.actors.program.mixer.ProgramMixer` runs on its virtual clock with a
+:class:`LockStep`
 as its ``source_barrier``: before it composes program frame ``n`` it calls ``lockstep(n)``,
 which
 
@@ -22,7 +23,8 @@ e.g. after a restart, the sources skip the frames in between, so the rule still 
 stalled ffmpeg is a real-world event, not program time). A source that does not deliver in
 time raises :class:`SourceStalledError`; one whose stream ended or whose reader failed raises
 :class:`SourceEndedError`, both naming the source. The barrier raises in the mixer thread, so
-the mixer crashes (as :data:`~vistter.actors.mixer.SourceBarrier` says); the error is also kept
+the mixer crashes (as :data:`~vistter.actors.program.mixer.SourceBarrier` says); the error is also
+kept
 in :attr:`LockStep.failure` so that the render driver can report it, and every later call
 raises it again.
 

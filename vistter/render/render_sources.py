@@ -6,7 +6,7 @@ failure ends the render with an error naming the source), and the barrier must c
 the source synchronously from the mixer thread, which a mailbox would only slow down.
 
 * :class:`IngestRenderSource`: an ingest ffmpeg (the live path's command line, built by
-  :mod:`vistter.media.ingest`, **without** ``-re``) writing raw program frames on a pipe. A
+  :mod:`vistter.actors.sources.ingest`, **without** ``-re``) writing raw program frames on a pipe. A
   reader thread keeps at most ``read_ahead`` frames; when they are not taken, it stops
   reading and the full pipe stalls ffmpeg, so the source runs exactly as fast as the render.
   Built by :func:`camera_render_source` (a ``lavfi:`` simulated camera, or any URL: an RTSP
@@ -16,7 +16,7 @@ the source synchronously from the mixer thread, which a mailbox would only slow 
   for every program frame. Built by :func:`still_render_source` and
   :func:`slate_render_source`.
 
-Processes are started through a :class:`~vistter.actors.processes.ProcessSet` (the source's
+Processes are started through a :class:`~vistter.supervisors.processes.ProcessSet` (the source's
 own, or one handed in, e.g. the render driver's) and ended by PID when the source closes.
 """
 
@@ -33,22 +33,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from vistter.actors.media_sources import MediaSourceError, load_image, render_slate
-from vistter.actors.processes import OwnedProcess, ProcessSet
-from vistter.media.ffmpeg import FfmpegBinary
-from vistter.media.frames import Frame, FrameFormat, FrameSlot, new_frame, read_frame_into
-from vistter.media.ingest import IngestCommand, camera_ingest_command, file_ingest_command
-from vistter.media.stderr_tail import StderrTail
-from vistter.media.yuv import Fit, fit_image, image_to_frame
-from vistter.models.cameras import CameraConfig
-from vistter.program.sources import (
+from vistter.actors.sources.files import MediaSourceError, load_image, render_slate
+from vistter.actors.sources.ingest import IngestCommand, camera_ingest_command, file_ingest_command
+from vistter.actors.sources.table import (
     SLATE_SOURCE_ID,
     SourceState,
     SourceTable,
     camera_source_id,
     media_source_id,
 )
+from vistter.media.ffmpeg import FfmpegBinary
+from vistter.media.frames import Frame, FrameFormat, FrameSlot, new_frame, read_frame_into
+from vistter.media.stderr_tail import StderrTail
+from vistter.media.yuv import Fit, fit_image, image_to_frame
+from vistter.models.cameras import CameraConfig
 from vistter.render.lockstep import WAIT_SLICE, Delivery, SourceEndedError
+from vistter.supervisors.processes import OwnedProcess, ProcessSet
 
 logger = logging.getLogger(__name__)
 
@@ -394,7 +394,7 @@ def still_render_source(
     fit: Fit = "contain",
 ) -> StaticRenderSource:
     """A still image (``media:<path>`` unless ``source_id`` is given), converted once the
-    way the live :class:`~vistter.actors.media_sources.StillSource` does. Raises
+    way the live :class:`~vistter.actors.sources.files.StillSource` does. Raises
     :class:`MediaSourceError` for a missing or unreadable image."""
     frame = image_to_frame(load_image(path), fmt, fit)
     sid = source_id if source_id is not None else media_source_id(os.fspath(path))
@@ -409,7 +409,7 @@ def slate_render_source(
     message: str | None = None,
 ) -> StaticRenderSource:
     """The slate (``slate``) with an optional message, drawn as the live
-    :class:`~vistter.actors.media_sources.SlateSource` draws it."""
+    :class:`~vistter.actors.sources.files.SlateSource` draws it."""
     background = fit_image(load_image(image_path), fmt.width, fmt.height, "contain")
     frame = image_to_frame(render_slate(background, message or None), fmt)
     return StaticRenderSource(SLATE_SOURCE_ID, frame, sources, description="slate")

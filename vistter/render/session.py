@@ -4,7 +4,7 @@
 by the show engine, or by a test) and the render sources. It runs in the caller's thread:
 
 1. starts the sources (:meth:`LockStep.start`, which spawns their ffmpegs) and the encoder;
-2. starts a :class:`~vistter.actors.mixer.ProgramMixer` with ``virtual=True``, the lock-step
+2. starts a :class:`~vistter.actors.program.mixer.ProgramMixer` with ``virtual=True``, the lock-step
    as its source barrier and a :class:`~vistter.render.writer.LosslessFrameQueue` as output,
    from program frame 0;
 3. writes frames 0..``frames - 1`` to the file, checking between frames that no source failed
@@ -28,14 +28,12 @@ from pathlib import Path
 
 import pykka
 
-from vistter.actors.link import EventSink, Exit, Link
-from vistter.actors.mixer import ProgramMixer
-from vistter.actors.processes import ProcessSet
+from vistter.actors.program.mixer import ProgramMixer
+from vistter.actors.program.state import ProgramState
+from vistter.actors.sources.table import SourceTable
 from vistter.clock import Clock, MonotonicClock
 from vistter.errors import OperatorError
 from vistter.media.ffmpeg import FfmpegBinary
-from vistter.program.sources import SourceTable
-from vistter.program.state import ProgramState
 from vistter.render.lockstep import LockStep
 from vistter.render.writer import (
     DEFAULT_CRF,
@@ -44,6 +42,8 @@ from vistter.render.writer import (
     Mp4Writer,
     RenderedFile,
 )
+from vistter.supervisors.link import EventSink, Exit, Link
+from vistter.supervisors.processes import ProcessSet
 
 logger = logging.getLogger(__name__)
 

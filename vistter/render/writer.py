@@ -1,7 +1,7 @@
 """The render output: program frames, none dropped, encoded to an MP4 file.
 
 :class:`LosslessFrameQueue` is the render's hand-over from the mixer: a
-:class:`~vistter.program.frame_queue.FrameQueue` (so the mixer takes it as is) whose ``put``
+:class:`~vistter.actors.program.frame_queue.FrameQueue` (so the mixer takes it as is) whose ``put``
 *waits* for room instead of dropping the oldest frame. Live, the mixer must never wait for the
 encoder; in a render it must, or frames would be lost. :meth:`LosslessFrameQueue.close` wakes
 a waiting ``put`` (the frame is discarded and counted), so a mixer being stopped is never
@@ -34,13 +34,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from vistter.actors.processes import OwnedProcess, ProcessSet
+from vistter.actors.encoder.command import AUDIO_BITRATE, AUDIO_RATE, SILENCE
+from vistter.actors.program.frame_queue import FrameQueue, ProgramFrame
 from vistter.errors import OperatorError
-from vistter.media.encoder_args import AUDIO_BITRATE, AUDIO_RATE, SILENCE
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat
 from vistter.media.stderr_tail import StderrTail
-from vistter.program.frame_queue import FrameQueue, ProgramFrame
+from vistter.supervisors.processes import OwnedProcess, ProcessSet
 
 logger = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vistter.actors.program.state import ProgramState
 from vistter.clock import Clock
 from vistter.media.frames import FrameFormat
-from vistter.program.state import ProgramState
 from vistter.show.controls import Calendar, LiveCalendar, PtzControl, SourceControl
 from vistter.show.show_state import ShowState
 

@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from vistter.actors.link import EventSink
+from vistter.actors.program.state import ProgramEpoch
 from vistter.clock import Clock
 from vistter.models.cameras import CameraConfig
-from vistter.program.state import ProgramEpoch
 from vistter.ptz import PtzController, PtzResult
+from vistter.supervisors.link import EventSink
 
 __all__ = [
     "Calendar",

@@ -41,8 +41,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from vistter.actors.base import SupervisedActor
-from vistter.actors.link import Link
 from vistter.clock import Timer
 from vistter.errors import OperatorError
 from vistter.models.timeline import TimelineDocument
@@ -56,6 +54,8 @@ from vistter.show.status import show_status
 from vistter.show.track_base import SHOW_TOPIC
 from vistter.show.tracks import TracksRef, start_executors, stop_executors
 from vistter.show.values import ShowPhase as P
+from vistter.supervisors.actor import SupervisedActor
+from vistter.supervisors.link import Link
 
 __all__ = ["Orchestrator"]
 

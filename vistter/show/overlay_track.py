@@ -28,8 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from vistter.actors.link import Link
-from vistter.media.overlay_layer import OverlayLayer
+from vistter.actors.program.overlay_layer import OverlayLayer
 from vistter.models.overlays import DataSource, DynamicTextOverlay
 from vistter.models.timeline import OverlayCue
 from vistter.overlays import (
@@ -45,6 +44,7 @@ from vistter.show.context import ShowContext
 from vistter.show.plan import Occurrence, ShowPlan
 from vistter.show.show_state import ArmOutcome
 from vistter.show.track_base import TrackExecutor, Window
+from vistter.supervisors.link import Link
 
 __all__ = ["OverlayTrackExecutor", "RenderedCue", "render_cue"]
 

@@ -28,10 +28,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from vistter.actors.sources.table import SLATE_SOURCE_ID, camera_source_id
 from vistter.models.overlays import DynamicTextOverlay, LowerThirdOverlay, TextOverlay
 from vistter.models.timeline import CameraCue, MediaCue, OverlayCue
 from vistter.overlays import OverlayError
-from vistter.program.sources import SLATE_SOURCE_ID, camera_source_id
 from vistter.show.context import ShowContext
 from vistter.show.errors import ShowError
 from vistter.show.overlay_track import render_cue

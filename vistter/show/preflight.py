@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from vistter.actors.sources.table import SourceHealth, SourceState, camera_source_id
 from vistter.models.assets import AssetPathError, resolve_asset
 from vistter.models.overlays import DynamicTextOverlay, ImageOverlay, LogoOverlay, LowerThirdOverlay
 from vistter.models.timeline import CameraCue, MediaCue
-from vistter.program.sources import SourceHealth, SourceState, camera_source_id
 from vistter.show.plan import ShowPlan
 
 __all__ = ["PreflightChecks", "PreflightItem", "PreflightReport", "assets_in"]

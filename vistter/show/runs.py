@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from vistter.actors.link import EventSink
 from vistter.show.context import ShowContext
 from vistter.show.controls import ExecutionRecorder, FinalStatus
+from vistter.supervisors.link import EventSink
 
 __all__ = ["RunLog"]
 

@@ -32,8 +32,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from vistter.actors.program.state import ProgramState
 from vistter.models.timeline import TimelineDocument
-from vistter.program.state import ProgramState
 from vistter.show.errors import ShowError
 from vistter.show.plan import ShowPlan
 from vistter.show.values import (

@@ -27,12 +27,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from vistter.actors.base import SupervisedActor
-from vistter.actors.link import Link
 from vistter.clock import Timer
 from vistter.show.context import ShowContext
 from vistter.show.plan import ShowPlan
 from vistter.show.show_state import Segment
+from vistter.supervisors.actor import SupervisedActor
+from vistter.supervisors.link import Link
 
 __all__ = ["ALERT_TOPIC", "SHOW_TOPIC", "ExecutorThreadError", "ThreadDied", "TrackExecutor",
            "Window", "Worker"]

@@ -7,7 +7,6 @@ from typing import Any
 
 import pykka
 
-from vistter.actors.link import Link
 from vistter.errors import UnknownChildError
 from vistter.show.context import ShowContext
 from vistter.show.overlay_track import OverlayTrackExecutor
@@ -22,6 +21,7 @@ from vistter.supervisors import (
     SupervisorFlags,
     SupervisorHandle,
 )
+from vistter.supervisors.link import Link
 
 __all__ = [
     "CRASH_BACKOFF",

@@ -22,13 +22,13 @@ from typing import Any
 
 import pykka
 
-from vistter.actors.link import Link
 from vistter.show.context import ShowContext
 from vistter.show.controls import ExecutionRecorder
 from vistter.show.orchestrator import Orchestrator
 from vistter.show.preflight import PreflightChecks
 from vistter.show.tracks import CRASH_BACKOFF, HEARTBEAT, TracksRef
 from vistter.supervisors import ChildSpec, Strategy, Supervisor, SupervisorFlags
+from vistter.supervisors.link import Link
 
 __all__ = ["SHOW_FLAGS", "show_spec"]
 

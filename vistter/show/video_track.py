@@ -23,14 +23,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from vistter.actors.link import Link
+from vistter.actors.sources.table import camera_source_id, media_source_id
 from vistter.errors import OperatorError
 from vistter.models.timeline import CameraCue, MediaCue
-from vistter.program.sources import camera_source_id, media_source_id
 from vistter.show.context import ShowContext
 from vistter.show.plan import Occurrence, ShowPlan
 from vistter.show.show_state import ArmOutcome, ShowState
 from vistter.show.track_base import TrackExecutor, Window, Worker
+from vistter.supervisors.link import Link
 
 __all__ = ["VideoTrackExecutor", "video_source"]
 

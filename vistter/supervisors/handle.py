@@ -15,9 +15,9 @@ from typing import Any
 
 import pykka
 
-from vistter.actors.link import EventSink, Exit, Link
 from vistter.clock import Clock
 from vistter.errors import UnknownChildError
+from vistter.supervisors.link import EventSink, Exit, Link
 from vistter.supervisors.spec import ChildKind, ChildSpec, SupervisorFlags
 from vistter.supervisors.supervisor import ChildInfo, Supervisor
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pykka
 
-from vistter.actors.link import Exit, ExitReason, Link
+from vistter.supervisors.link import Exit, ExitReason, Link
 
 
 class Strategy(enum.StrEnum):

@@ -1,7 +1,7 @@
 """The supervisor actor: Erlang/OTP supervision on top of Pykka.
 
 A :class:`Supervisor` starts its children in order, watches them through their
-:class:`~vistter.actors.link.Link`, restarts them by strategy and restart type, kills
+:class:`~vistter.supervisors.link.Link`, restarts them by strategy and restart type, kills
 what does not stop in time, and gives up (escalates to its own supervisor) when children
 die more often than its restart intensity allows. Everything here runs in the
 supervisor's own actor thread; other threads only post messages to it.
@@ -20,11 +20,11 @@ from typing import Any, NoReturn
 
 import pykka
 
-from vistter.actors.base import Heartbeat, SupervisedActor
-from vistter.actors.link import Exit, ExitReason, Link
 from vistter.clock import Timer
 from vistter.errors import ChildStartError, SupervisionError, UnknownChildError
+from vistter.supervisors.actor import Heartbeat, SupervisedActor
 from vistter.supervisors.intensity import RestartIntensity
+from vistter.supervisors.link import Exit, ExitReason, Link
 from vistter.supervisors.spec import (
     ChildKind,
     ChildSpec,

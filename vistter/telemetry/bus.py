@@ -1,6 +1,6 @@
 """The telemetry bus: where every actor and supervisor drops its events and metrics.
 
-:class:`TelemetryBus` is the process-wide :class:`~vistter.actors.link.EventSink`. It never
+:class:`TelemetryBus` is the process-wide :class:`~vistter.supervisors.link.EventSink`. It never
 blocks and never raises: it hands each message to the publisher actor that is currently
 attached (a ``tell``, which only appends to the actor's mailbox), or keeps it in a bounded
 backlog while no publisher is attached (not started yet, or restarting). The backlog is

@@ -18,9 +18,9 @@ from typing import Any
 
 import zmq
 
-from vistter.actors.base import SupervisedActor
-from vistter.actors.link import Link
 from vistter.errors import ConfigError
+from vistter.supervisors.actor import SupervisedActor
+from vistter.supervisors.link import Link
 from vistter.telemetry.bus import Publish, TelemetryBus
 from vistter.telemetry.codec import TelemetryMessage, encode
 

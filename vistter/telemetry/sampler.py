@@ -17,10 +17,10 @@ from typing import Any
 
 import psutil  # type: ignore[import-untyped, unused-ignore]
 
-from vistter.actors.base import SupervisedActor
-from vistter.actors.link import Link
 from vistter.clock import Timer
 from vistter.errors import ConfigError
+from vistter.supervisors.actor import SupervisedActor
+from vistter.supervisors.link import Link
 from vistter.telemetry.bus import TelemetryBus
 from vistter.telemetry.metrics import Metrics
 

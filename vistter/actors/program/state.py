@@ -36,9 +36,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from vistter.actors.program.overlay_layer import OverlayLayer
 from vistter.errors import OperatorError
 from vistter.media.frames import FrameFormat
-from vistter.media.overlay_layer import OverlayLayer
 
 TransitionKind = Literal["cut", "fade", "dissolve"]
 """``cut``: at once; ``fade``: through black; ``dissolve``: cross-fade."""

@@ -133,7 +133,7 @@ class TsAligner:
     bytes and resyncs are counted. A packet cut short is only noticed at the next sync
     byte, so it passes glued to the head of the following packet, which is lost (the
     destination's demuxer drops the corrupt packet by its continuity counter). In Vistter
-    this is a safety net only: every loss in the :class:`~vistter.program.ts_pipe.TsPipe`
+    this is a safety net only: every loss in the :class:`~vistter.actors.encoder.ts_pipe.TsPipe`
     is flagged, and the fanout resets the aligner there.
     """
 

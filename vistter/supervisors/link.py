@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from vistter.actors.processes import ProcessSet
 from vistter.clock import Clock, MonotonicClock
+from vistter.supervisors.processes import ProcessSet
 
 
 class ExitReason(enum.StrEnum):

@@ -12,7 +12,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
-from vistter.media.band import FrameBand
+from vistter.actors.program.band import FrameBand
 from vistter.media.frames import Frame, FrameFormat
 
 

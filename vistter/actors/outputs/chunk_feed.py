@@ -26,9 +26,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, Protocol
 
-from vistter.actors.processes import OwnedProcess, ProcessSet
 from vistter.clock import Clock
 from vistter.errors import VistterError
+from vistter.supervisors.processes import OwnedProcess, ProcessSet
 
 __all__ = ["ChunkFeed", "ChunkSource", "FeedProgress", "FeedThreadError"]
 

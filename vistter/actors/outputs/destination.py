@@ -7,7 +7,7 @@ publisher looking busy for seconds while the kernel buffers fill, so a live publ
 output stops growing for ``stall_timeout`` seconds while the program is flowing is killed
 and retried; ``-rw_timeout`` makes ffmpeg itself give up a blocked write as well.
 
-States, retries and events come from :class:`~vistter.actors.feed_actor.FeedActor`
+States, retries and events come from :class:`~vistter.actors.outputs.feed_actor.FeedActor`
 (``event.destination`` on every change). On top of them, while it waits to retry, the
 actor probes the server's TCP port every ``probe_interval`` seconds and retries at once
 when a server that did not answer answers again, so it is back within seconds of the
@@ -24,9 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from vistter.actors.chunk_feed import ChunkFeed, ChunkSource
-from vistter.actors.feed_actor import FeedActor, FeedState
-from vistter.actors.link import Link
+from vistter.actors.outputs.chunk_feed import ChunkFeed, ChunkSource
+from vistter.actors.outputs.feed_actor import FeedActor, FeedState
+from vistter.actors.outputs.reachability import ProbeResult, ReachabilityProbe, endpoint_of
+from vistter.actors.outputs.retry import RetrySchedule
 from vistter.clock import Timer
 from vistter.errors import ConfigError
 from vistter.media.ffmpeg import FfmpegBinary
@@ -34,8 +35,7 @@ from vistter.models.config import check_destination_bitrate
 from vistter.models.destinations import RtmpDestination
 from vistter.models.redact import MASK, redact_url
 from vistter.models.settings import EncodingConfig
-from vistter.program.reachability import ProbeResult, ReachabilityProbe, endpoint_of
-from vistter.program.retry import RetrySchedule
+from vistter.supervisors.link import Link
 
 __all__ = ["ChunkSource", "DestinationActor", "DestinationState", "publisher_argv"]
 

@@ -1,6 +1,6 @@
 """Camera actors: one ingest ffmpeg per camera, its frames in ``camera:<id>``, its health.
 
-A :class:`CameraActor` is an :class:`~vistter.actors.ingest_source.IngestSourceActor`
+A :class:`CameraActor` is an :class:`~vistter.actors.sources.ingest_actor.IngestSourceActor`
 (states connecting / online / stalled / offline, watchdog, reconnect backoff; see there)
 for one configured camera. The camera's credentials only reach ffmpeg's command line;
 logs, status, events and errors show the redacted URL.
@@ -10,18 +10,22 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from vistter.actors.ingest_source import (
+from vistter.actors.sources.ingest import (
+    DEFAULT_SOCKET_TIMEOUT,
+    IngestCommand,
+    camera_ingest_command,
+)
+from vistter.actors.sources.ingest_actor import (
     DEFAULT_RECONNECT,
     IngestReaderDiedError,
     IngestSourceActor,
     ReconnectPolicy,
 )
-from vistter.actors.link import Link
+from vistter.actors.sources.table import SourceTable, camera_source_id
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat
-from vistter.media.ingest import DEFAULT_SOCKET_TIMEOUT, IngestCommand, camera_ingest_command
 from vistter.models.cameras import CameraConfig
-from vistter.program.sources import SourceTable, camera_source_id
+from vistter.supervisors.link import Link
 
 __all__ = [
     "DEFAULT_RECONNECT",

@@ -10,18 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from vistter.actors.link import EventSink
+from vistter.actors.encoder.hwaccel import EncoderChoice, detect_encoder
+from vistter.actors.encoder.ts_pipe import TsPipe
+from vistter.actors.fanout.table import FanoutTable
+from vistter.actors.program.fallback import FallbackPolicy
+from vistter.actors.program.frame_queue import FrameQueue
+from vistter.actors.program.state import ProgramEpoch, ProgramState
+from vistter.actors.sources.table import SLATE_SOURCE_ID, SourceTable
 from vistter.clock import Clock
 from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
 from vistter.media.frames import FrameFormat
-from vistter.media.hwaccel import EncoderChoice, detect_encoder
 from vistter.models.config import ApplianceConfig
-from vistter.program.fallback import FallbackPolicy
-from vistter.program.fanout_table import FanoutTable
-from vistter.program.frame_queue import FrameQueue
-from vistter.program.sources import SLATE_SOURCE_ID, SourceTable
-from vistter.program.state import ProgramEpoch, ProgramState
-from vistter.program.ts_pipe import TsPipe
+from vistter.supervisors.link import EventSink
 
 SLATE_IMAGE = "technical_difficulties.png"
 

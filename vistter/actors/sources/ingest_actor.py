@@ -1,7 +1,7 @@
 """Live ingest sources: one ingest ffmpeg, its frames in the source's slot, its health.
 
 :class:`IngestSourceActor` keeps one ingest process running for a live source and says how
-it is doing, as a :class:`~vistter.program.sources.SourceState`:
+it is doing, as a :class:`~vistter.actors.sources.table.SourceState`:
 
 * ``connecting``: the process was started and no frame came yet;
 * ``online``: frames arrive;
@@ -17,8 +17,8 @@ These are states, not crashes: a camera down for six hours keeps its actor and i
 supervisor's restart intensity intact. Only the unexpected crashes the actor: a bug in a
 handler, or the frame reader thread dying with an exception.
 
-Subclasses: :class:`~vistter.actors.camera.CameraActor` and
-:class:`~vistter.actors.media_sources.VideoFileSource`.
+Subclasses: :class:`~vistter.actors.sources.camera.CameraActor` and
+:class:`~vistter.actors.sources.files.VideoFileSource`.
 """
 
 from __future__ import annotations
@@ -29,15 +29,15 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
 
-from vistter.actors.base import SupervisedActor
-from vistter.actors.link import Link
-from vistter.actors.processes import OwnedProcess
+from vistter.actors.sources.ingest import FrameReader, FrameStats, IngestCommand
+from vistter.actors.sources.table import SourceState, SourceTable
 from vistter.clock import Timer
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat, FrameSlot
-from vistter.media.ingest import FrameReader, FrameStats, IngestCommand
 from vistter.media.stderr_tail import StderrTail
-from vistter.program.sources import SourceState, SourceTable
+from vistter.supervisors.actor import SupervisedActor
+from vistter.supervisors.link import Link
+from vistter.supervisors.processes import OwnedProcess
 from vistter.supervisors.spec import Backoff
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ premultiplied by its alpha, positioned on an even pixel (yuv420p chroma covers 2
 and clipped to the frame. The mixer then calls :meth:`OverlayLayer.composite` once per frame
 and layer, in z-order (the caller composites lower layers first), onto a whole frame during a
 transition, otherwise onto a band of the rows the layers cover (``origin_row``; see
-:mod:`vistter.media.band`).
+:mod:`vistter.actors.program.band`).
 
 Per-frame math, for each Y, U and V byte in the layer's rectangle (integers, uint16)::
 
@@ -223,7 +223,8 @@ class OverlayLayer:
 
         ``opacity`` (0..1, clamped) multiplies the overlay's alpha: 0 returns at once, 1 with
         a fully opaque overlay is a plain copy. The planes may be a horizontal band of the
-        frame (a :class:`~vistter.media.band.FrameBand`): full width, their first luma row is
+        frame (a :class:`~vistter.actors.program.band.FrameBand`): full width, their first luma row
+        is
         frame row ``origin_row`` (even; chroma row ``origin_row // 2``), and they must cover
         the layer's rows. Runs in the mixer thread; raises ``ValueError`` when the planes are
         not of the layer's format or do not cover the layer (a bug in the caller).

@@ -1,8 +1,8 @@
 """The state machine shared by destinations and recorders: keep one ffmpeg fed, retry it.
 
-A :class:`FeedActor` owns at most one :class:`~vistter.actors.chunk_feed.ChunkFeed` at a
+A :class:`FeedActor` owns at most one :class:`~vistter.actors.outputs.chunk_feed.ChunkFeed` at a
 time. It judges the output by what ffmpeg reports it has written (bytes, or media time when
-the muxer does not count bytes), retries on the :class:`~vistter.program.retry.RetrySchedule`
+the muxer does not count bytes), retries on the :class:`~vistter.actors.outputs.retry.RetrySchedule`
 when the output stops, and publishes every state change. Failures of the world are states;
 only unexpected errors (a dead feed thread, a bug) crash the actor.
 
@@ -19,12 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from vistter.actors.base import SupervisedActor
-from vistter.actors.chunk_feed import ChunkFeed, ChunkSource
-from vistter.actors.link import Link
+from vistter.actors.outputs.chunk_feed import ChunkFeed, ChunkSource
+from vistter.actors.outputs.retry import RetrySchedule, RetryTracker
 from vistter.clock import Timer
 from vistter.errors import OperatorError
-from vistter.program.retry import RetrySchedule, RetryTracker
+from vistter.supervisors.actor import SupervisedActor
+from vistter.supervisors.link import Link
 
 __all__ = ["ALERT_TOPIC", "FeedActor", "FeedState", "FeedUnavailableError"]
 
@@ -67,8 +67,8 @@ class _ThreadDied:
 
 
 class FeedActor(SupervisedActor):
-    """Base of :class:`~vistter.actors.destination.DestinationActor` and
-    :class:`~vistter.actors.recorder.RecorderActor`.
+    """Base of :class:`~vistter.actors.outputs.destination.DestinationActor` and
+    :class:`~vistter.actors.outputs.recorder.RecorderActor`.
 
     Subclasses implement :meth:`_new_feed` and may override :meth:`_prepare`,
     :meth:`_status_extra`, :meth:`_on_wait_started`, :meth:`_on_other` and :meth:`_redact`.

@@ -1,13 +1,13 @@
 """The fanout actor: one encoded stream in, one bounded queue per destination out.
 
-A daemon thread takes chunks from the encoder's :class:`~vistter.program.ts_pipe.TsPipe`,
+A daemon thread takes chunks from the encoder's :class:`~vistter.actors.encoder.ts_pipe.TsPipe`,
 re-aligns them to 188-byte TS packets, follows the PAT/PMT to the video PID, marks the
-packets that start a keyframe (:class:`~vistter.program.ts.TsScanner`) and offers every
-batch to every :class:`~vistter.program.fanout_table.DestinationQueue`. Offering never
+packets that start a keyframe (:class:`~vistter.actors.fanout.ts.TsScanner`) and offers every
+batch to every :class:`~vistter.actors.fanout.table.DestinationQueue`. Offering never
 blocks: a slow, stuck or dead destination loses data (counted) and resumes at a keyframe;
 the others and the encoder do not notice.
 
-The queues belong to the :class:`~vistter.program.fanout_table.FanoutTable`, which
+The queues belong to the :class:`~vistter.actors.fanout.table.FanoutTable`, which
 outlives this actor. When the actor (re)starts, or the pipe reports a discontinuity (a
 new encoder, dropped chunks), every queue waits for the next keyframe.
 """
@@ -19,13 +19,13 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from vistter.actors.base import SupervisedActor
-from vistter.actors.link import Link
+from vistter.actors.encoder.ts_pipe import TsPipe
+from vistter.actors.fanout.table import FanoutTable
+from vistter.actors.fanout.ts import TsScanner
 from vistter.clock import Timer
 from vistter.errors import VistterError
-from vistter.program.fanout_table import FanoutTable
-from vistter.program.ts import TsScanner
-from vistter.program.ts_pipe import TsPipe
+from vistter.supervisors.actor import SupervisedActor
+from vistter.supervisors.link import Link
 
 logger = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from vistter.actors.encoder.hwaccel import EncoderChoice
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat
-from vistter.media.hwaccel import EncoderChoice
 from vistter.models.settings import EncodingConfig
 
 AUDIO_RATE = 48_000

@@ -29,17 +29,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from vistter.actors.link import EventSink, NullSink
-from vistter.clock import Clock
-from vistter.errors import ConfigError
-from vistter.models.cameras import CameraConfig
-from vistter.program.sources import (
+from vistter.actors.sources.table import (
     SLATE_SOURCE_ID,
     SourceHealth,
     SourceState,
     SourceTable,
     camera_source_id,
 )
+from vistter.clock import Clock
+from vistter.errors import ConfigError
+from vistter.models.cameras import CameraConfig
+from vistter.supervisors.link import EventSink, NullSink
 
 logger = logging.getLogger(__name__)
 

@@ -4,10 +4,12 @@ When the program is "a camera frame plus an overlay" only the rows the overlay c
 Instead of copying the whole camera frame (1.38 MB at 720p) to draw on it, the mixer copies
 just those rows into a :class:`FrameBand` and draws there; the program frame is then the
 camera frame (untouched, read-only) with the band pasted over luma rows ``[top, bottom)`` and
-chroma rows ``[top // 2, bottom // 2)`` (see :class:`~vistter.program.frame_queue.ProgramFrame`).
+chroma rows ``[top // 2, bottom // 2)`` (see
+:class:`~vistter.actors.program.frame_queue.ProgramFrame`).
 
 :class:`BandPool` keeps the mixer's band buffers and reuses one only when nothing else refers
-to it any more (CPython reference count, :mod:`vistter.media.buffer_pool`), so a band the queue
+to it any more (CPython reference count, :mod:`vistter.actors.program.buffer_pool`), so a band the
+queue
 or the encoder still holds is never overwritten.
 """
 
@@ -18,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vistter.media.buffer_pool import BufferPool
+from vistter.actors.program.buffer_pool import BufferPool
+from vistter.actors.program.overlay_layer import OverlayLayer
 from vistter.media.frames import Frame, FrameFormat, Plane
-from vistter.media.overlay_layer import OverlayLayer
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -145,7 +147,8 @@ def band_bytes(fmt: FrameFormat, top: int, bottom: int) -> int:
 class BandPool:
     """Band buffers of the mixer, reused only once nobody else holds them.
 
-    A :class:`~vistter.media.buffer_pool.BufferPool` of up to ``size`` buffers, owned by the
+    A :class:`~vistter.actors.program.buffer_pool.BufferPool` of up to ``size`` buffers, owned by
+    the
     mixer thread. A :class:`FrameBand` over a buffer holds three numpy views of it, so a band
     anyone still holds keeps its buffer in use. A free buffer at least as large as a band
     needs is reused for it (bands are views into its start), so a band that shrinks

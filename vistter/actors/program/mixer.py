@@ -1,20 +1,22 @@
 """The program mixer: one frame per tick of the program clock, whatever the sources do.
 
-:class:`ProgramMixer` owns a *mixer thread* that runs a :class:`~vistter.media.program_clock.
+:class:`ProgramMixer` owns a *mixer thread* that runs a :class:`~vistter.actors.program.clock.
 ProgramClock` (frame ``n`` due at ``t0 + n / fps``, drift-free). For every tick it asks the
-:class:`~vistter.program.state.ProgramState` what frame ``n`` shows, reads the source slots
+:class:`~vistter.actors.program.state.ProgramState` what frame ``n`` shows, reads the source slots
 with ``latest()`` (never waits: a source without a fresh frame gives its last good frame, one
 that never produced a frame gives black), lets the optional
-:class:`~vistter.program.fallback.FallbackPolicy` substitute failed sources, blends a
+:class:`~vistter.actors.program.fallback.FallbackPolicy` substitute failed sources, blends a
 transition (fade = through black, dissolve = cross), composites the overlay layers in z order
-and puts the result in the :class:`~vistter.program.frame_queue.FrameQueue` (drop-oldest, never
+and puts the result in the :class:`~vistter.actors.program.frame_queue.FrameQueue` (drop-oldest,
+never
 blocks). When the clock says the mixer is too far behind, it repeats its previous output for
 the late indices (counted as dropped), so frame indices and timestamps stay right.
 
-Frames handed to the queue (:class:`~vistter.program.frame_queue.ProgramFrame`): an unchanged
+Frames handed to the queue (:class:`~vistter.actors.program.frame_queue.ProgramFrame`): an unchanged
 source frame goes as is (read-only, never written again, no copy). A source frame with overlays
 and no transition goes as is too, with a *band*: the rows the drawing layers cover, copied from
-the source frame into a pooled :class:`~vistter.media.band.FrameBand` and composited there, so
+the source frame into a pooled :class:`~vistter.actors.program.band.FrameBand` and composited
+there, so
 the whole frame is never copied. A blended frame (transition) is written into a buffer of a
 small ring of ``capacity + 2`` buffers and the layers are composited onto it in place. Ring and
 band buffers are only reused when nothing else refers to them any more (CPython reference
@@ -23,7 +25,7 @@ is held (a stuck encoder) a fresh one is allocated and counted. Consumers must t
 frames as read-only.
 
 The mixer survives its own restart: the state (what is on air), the slots (last good frames)
-and the :class:`~vistter.program.state.ProgramEpoch` (time line and last index) are shared
+and the :class:`~vistter.actors.program.state.ProgramEpoch` (time line and last index) are shared
 objects; a new incarnation continues with the next index (see ``ProgramEpoch.resume_index``).
 """
 
@@ -36,18 +38,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from vistter.actors.base import SupervisedActor
-from vistter.actors.link import Link
+from vistter.actors.program.band import BandPool, FrameBand, composite_band
+from vistter.actors.program.blend import Blender
+from vistter.actors.program.buffer_pool import BufferPool
+from vistter.actors.program.clock import ProgramClock, Tick
+from vistter.actors.program.fallback import FallbackPolicy
+from vistter.actors.program.frame_queue import FrameQueue, ProgramFrame
+from vistter.actors.program.state import FramePlan, ProgramEpoch, ProgramState
+from vistter.actors.sources.table import SourceTable
 from vistter.errors import ConfigError
-from vistter.media.band import BandPool, FrameBand, composite_band
-from vistter.media.blend import Blender
-from vistter.media.buffer_pool import BufferPool
 from vistter.media.frames import Frame, FrameFormat, planes
-from vistter.media.program_clock import ProgramClock, Tick
-from vistter.program.fallback import FallbackPolicy
-from vistter.program.frame_queue import FrameQueue, ProgramFrame
-from vistter.program.sources import SourceTable
-from vistter.program.state import FramePlan, ProgramEpoch, ProgramState
+from vistter.supervisors.actor import SupervisedActor
+from vistter.supervisors.link import Link
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ class _ThreadDied:
 class FrameRing:
     """Output frames of the mixer (blends), reused only once nobody else holds them.
 
-    A :class:`~vistter.media.buffer_pool.BufferPool` of whole frames: owned by the mixer
+    A :class:`~vistter.actors.program.buffer_pool.BufferPool` of whole frames: owned by the mixer
     thread, grows lazily up to ``size`` buffers; when every buffer is still held it allocates
     a fresh one in place of the oldest (counted in :attr:`allocated` beyond ``size``).
     """

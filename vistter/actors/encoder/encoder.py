@@ -1,10 +1,11 @@
 """The encoder actor: program frames in, one MPEG-TS stream out.
 
-It owns one ffmpeg (see :mod:`vistter.media.encoder_args`) and four daemon threads:
+It owns one ffmpeg (see :mod:`vistter.actors.encoder.command`) and four daemon threads:
 
-* ``writer``: takes frames from the :class:`~vistter.program.frame_queue.FrameQueue` and
+* ``writer``: takes frames from the :class:`~vistter.actors.program.frame_queue.FrameQueue` and
   writes them to ffmpeg's stdin (the queue keeps dropping the oldest while it waits);
-* ``reader``: reads ffmpeg's stdout in chunks into the :class:`~vistter.program.ts_pipe.TsPipe`;
+* ``reader``: reads ffmpeg's stdout in chunks into the
+:class:`~vistter.actors.encoder.ts_pipe.TsPipe`;
 * ``stderr``: keeps the last lines of ffmpeg's stderr for error reports;
 * ``progress``: parses ffmpeg's ``-progress`` blocks (fps, bitrate, speed...).
 
@@ -35,19 +36,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from vistter.actors.base import SupervisedActor
-from vistter.actors.link import Link
-from vistter.actors.processes import OwnedProcess
+from vistter.actors.encoder.command import encoder_command
+from vistter.actors.encoder.hwaccel import EncoderChoice, summarize_stderr
+from vistter.actors.encoder.progress import EncoderProgress, ProgressParser
+from vistter.actors.encoder.ts_pipe import TsPipe
+from vistter.actors.program.frame_queue import FrameQueue
 from vistter.clock import Timer
 from vistter.errors import VistterError
-from vistter.media.encoder_args import encoder_command
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat
-from vistter.media.hwaccel import EncoderChoice, summarize_stderr
-from vistter.media.progress import EncoderProgress, ProgressParser
 from vistter.models.settings import EncodingConfig
-from vistter.program.frame_queue import FrameQueue
-from vistter.program.ts_pipe import TsPipe
+from vistter.supervisors.actor import SupervisedActor
+from vistter.supervisors.link import Link
+from vistter.supervisors.processes import OwnedProcess
 
 logger = logging.getLogger(__name__)
 

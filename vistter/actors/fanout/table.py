@@ -24,8 +24,8 @@ import threading
 from collections import deque
 from dataclasses import asdict, dataclass
 
+from vistter.actors.fanout.ts import PACKET_SIZE, TsBatch
 from vistter.errors import ConfigError
-from vistter.program.ts import PACKET_SIZE, TsBatch
 
 DEFAULT_CAPACITY_BYTES = 8 * 1024 * 1024
 MAX_CHUNK_BYTES = (64 * 1024 // PACKET_SIZE) * PACKET_SIZE

@@ -3,8 +3,8 @@
 Pykka tells nobody when an actor dies. :class:`SupervisedActor` closes that gap: whatever
 ends it (a normal stop, a shutdown by its supervisor, an exception in a tell or an ask
 handler, an exception in :meth:`setup`, or a hang detected by its supervisor's heartbeat),
-it ends its OS processes and reports an :class:`~vistter.actors.link.Exit` through its
-:class:`~vistter.actors.link.Link` exactly once.
+it ends its OS processes and reports an :class:`~vistter.supervisors.link.Exit` through its
+:class:`~vistter.supervisors.link.Link` exactly once.
 
 Subclasses implement :meth:`setup` and :meth:`teardown` instead of Pykka's ``on_start``,
 ``on_stop`` and ``on_failure``, which are final here.
@@ -22,10 +22,10 @@ import pykka
 from pykka import ActorRegistry
 from pykka._envelope import Envelope  # private: needed to wake an idle loop
 
-from vistter.actors.link import Exit, ExitReason, Link
-from vistter.actors.processes import ProcessSet
 from vistter.clock import Timer
 from vistter.errors import OperatorError
+from vistter.supervisors.link import Exit, ExitReason, Link
+from vistter.supervisors.processes import ProcessSet
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Media sources on demand: the appliance's :class:`~vistter.show.controls.SourceControl`.
 
-:class:`SupervisedMedia` starts a :class:`~vistter.actors.media_sources.StillSource` (PNG,
-JPEG...) or a looping :class:`~vistter.actors.media_sources.VideoFileSource` for a video
+:class:`SupervisedMedia` starts a :class:`~vistter.actors.sources.files.StillSource` (PNG,
+JPEG...) or a looping :class:`~vistter.actors.sources.files.VideoFileSource` for a video
 cue's ``media_url`` as a child of the appliance's ``sources`` supervisor, ahead of the cue,
 and stops it when the show no longer needs it. Source ids are ``media:<location>``.
 """
@@ -16,15 +16,15 @@ from typing import Any
 
 import pykka
 
-from vistter.actors.link import Link
-from vistter.actors.media_sources import StillSource, VideoFileSource
+from vistter.actors.sources.files import StillSource, VideoFileSource
+from vistter.actors.sources.table import SourceTable, media_source_id
 from vistter.errors import OperatorError
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat
 from vistter.models.assets import AssetPathError, resolve_asset
-from vistter.program.sources import SourceTable, media_source_id
 from vistter.show.tracks import CRASH_BACKOFF
 from vistter.supervisors import ChildSpec, SupervisorHandle
+from vistter.supervisors.link import Link
 
 __all__ = ["MediaError", "SupervisedMedia", "media_child_id"]
 

@@ -17,18 +17,17 @@ from typing import Any
 
 import pykka
 
-from vistter.actors.camera import CameraActor
-from vistter.actors.destination import DestinationActor
-from vistter.actors.encoder import EncoderActor
-from vistter.actors.fanout import FanoutActor
-from vistter.actors.link import Link
-from vistter.actors.media_sources import SlateSource
-from vistter.actors.mixer import ProgramMixer
-from vistter.actors.recorder import RecorderActor
+from vistter.actors.bus import ProgramBus
+from vistter.actors.encoder.encoder import EncoderActor
+from vistter.actors.fanout.fanout import FanoutActor
+from vistter.actors.outputs.destination import DestinationActor
+from vistter.actors.outputs.recorder import RecorderActor
+from vistter.actors.program.mixer import ProgramMixer
+from vistter.actors.sources.camera import CameraActor
+from vistter.actors.sources.files import SlateSource
 from vistter.models.cameras import CameraConfig
 from vistter.models.config import ApplianceConfig
 from vistter.models.destinations import RecorderDestination, RtmpDestination
-from vistter.program.bus import ProgramBus
 from vistter.supervisors import (
     Backoff,
     ChildSpec,
@@ -38,6 +37,7 @@ from vistter.supervisors import (
     SupervisorFlags,
     start_function_for,
 )
+from vistter.supervisors.link import Link
 
 CRASH_BACKOFF = Backoff(initial=1, factor=2, maximum=30, reset_after=60)
 HEARTBEAT = HeartbeatSpec(interval=5, timeout=15)

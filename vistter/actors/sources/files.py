@@ -19,15 +19,19 @@ from typing import Any, ClassVar
 
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
-from vistter.actors.base import SupervisedActor
-from vistter.actors.ingest_source import DEFAULT_RECONNECT, IngestSourceActor, ReconnectPolicy
-from vistter.actors.link import Link
+from vistter.actors.sources.ingest import IngestCommand, file_ingest_command
+from vistter.actors.sources.ingest_actor import (
+    DEFAULT_RECONNECT,
+    IngestSourceActor,
+    ReconnectPolicy,
+)
+from vistter.actors.sources.table import SLATE_SOURCE_ID, SourceState, SourceTable
 from vistter.errors import OperatorError
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat
-from vistter.media.ingest import IngestCommand, file_ingest_command
 from vistter.media.yuv import Fit, fit_image, image_to_frame
-from vistter.program.sources import SLATE_SOURCE_ID, SourceState, SourceTable
+from vistter.supervisors.actor import SupervisedActor
+from vistter.supervisors.link import Link
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@
 missing). A missing or unwritable folder and a full disk are expected failures: the
 recorder reports them with what to do, retries on the retry schedule (alerting once the
 schedule is used up) and keeps trying slowly. A recorder ffmpeg that exits is restarted the
-same way. States and events come from :class:`~vistter.actors.feed_actor.FeedActor`.
+same way. States and events come from :class:`~vistter.actors.outputs.feed_actor.FeedActor`.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from vistter.actors.chunk_feed import ChunkFeed, ChunkSource
-from vistter.actors.feed_actor import FeedActor, FeedUnavailableError
-from vistter.actors.link import Link
+from vistter.actors.outputs.chunk_feed import ChunkFeed, ChunkSource
+from vistter.actors.outputs.feed_actor import FeedActor, FeedUnavailableError
+from vistter.actors.outputs.retry import RetrySchedule
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.models.destinations import RecorderDestination
-from vistter.program.retry import RetrySchedule
+from vistter.supervisors.link import Link
 
 __all__ = ["RecorderActor", "recorder_argv", "segment_pattern"]
 
