@@ -28,7 +28,7 @@ STOP_TAIL = 0.5
 
 
 class StatSource(Protocol):
-    """What the benchmark needs of ``tests/realparts/nginx_rtmp.NginxRtmp``."""
+    """What the benchmark needs of ``chaos/realparts/nginx_rtmp.NginxRtmp``."""
 
     def stream_bytes_in(self, key: str, app: str = "live") -> int | None: ...
 

@@ -48,14 +48,13 @@ for _path in (REPO, REPO / "tests"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from realparts.nginx_rtmp import NginxRtmp  # noqa: E402
-from realparts.rtsp_camera import RtspCameraServer, SimulatedCamera  # noqa: E402
-
 from bench.camera_clip import camera_clip, clip_seconds  # noqa: E402
 from bench.floor_side import floor_commands  # noqa: E402
 from bench.plain_side import check_parity, plain_command  # noqa: E402
 from bench.report import format_table, thread_breakdown  # noqa: E402
 from bench.sides import SideResult, Timing, check_recordings, run_side  # noqa: E402
+from chaos.realparts.nginx_rtmp import NginxRtmp  # noqa: E402
+from chaos.realparts.rtsp_camera import RtspCameraServer, SimulatedCamera  # noqa: E402
 from vistter.actors.encoder.hwaccel import EncoderChoice, detect_encoder  # noqa: E402
 from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg  # noqa: E402
 from vistter.media.frames import FrameFormat  # noqa: E402

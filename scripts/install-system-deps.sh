@@ -4,10 +4,10 @@
 #
 # What the packages are for:
 #   nginx, libnginx-mod-rtmp        RTMP ingest the tests publish to (run in the foreground
-#                                   on 127.0.0.1 by tests/realparts/nginx_rtmp.py)
+#                                   on 127.0.0.1 by chaos/realparts/nginx_rtmp.py)
 #   python3-gi, gir1.2-gstreamer-1.0, gir1.2-gst-plugins-base-1.0, gir1.2-gst-rtsp-server-1.0
 #                                   GStreamer RTSP server driven by the system /usr/bin/python3
-#                                   (tests/realparts/gst_rtsp_server.py: simulated IP cameras)
+#                                   (chaos/realparts/gst_rtsp_server.py: simulated IP cameras)
 #   gstreamer1.0-plugins-base       videotestsrc, videoconvert
 #   gstreamer1.0-plugins-good       rtph264pay, rtpbin, udp (used by the RTSP server)
 #   gstreamer1.0-plugins-ugly       x264enc

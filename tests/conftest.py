@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from realparts import NginxRtmp, RtspCameraServer, SimulatedCamera, ffmpeg_exe
 
+from chaos.realparts import NginxRtmp, RtspCameraServer, SimulatedCamera, ffmpeg_exe
 from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def rtsp_camera_factory() -> Iterator[Callable[[Sequence[SimulatedCamera]], Rtsp
 
 SPEC_EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "daily-marina.timeline.json"
 """A verbatim copy of ../shared/spec/examples/daily-marina.timeline.json (checked by
-tests/test_spec_example.py), so the suite does not depend on where shared/ lies."""
+tests/models/test_spec_example.py), so the suite does not depend on where shared/ lies."""
 
 
 @pytest.fixture
