@@ -31,7 +31,7 @@ from typing import Any
 
 from bench.cue_probe import ArmRecord, Observation
 from bench.cue_timeline import OVERLAY_TRACKS, VIDEO_TRACK, ExpectedCue, ShowScript
-from vistter.actors.program.state import ChangeEffect
+from vistter.actors.program.changes import ChangeEffect
 
 __all__ = ["CueLatency", "analyse", "distribution", "percentile"]
 

@@ -19,9 +19,11 @@ import time
 from dataclasses import dataclass
 
 from bench.cue_timeline import OVERLAY_TRACKS, Palette, Yuv
+from vistter.actors.program.changes import Take, TransitionKind
+from vistter.actors.program.clock import ProgramEpoch
 from vistter.actors.program.frame_queue import FrameQueue
 from vistter.actors.program.overlay_layer import OverlayLayer
-from vistter.actors.program.state import ProgramEpoch, ProgramState, Take, TransitionKind
+from vistter.actors.program.state import ProgramState
 from vistter.media.frames import Frame, FrameFormat
 
 __all__ = ["ArmLog", "ArmRecord", "Observation", "ProgramWatcher"]

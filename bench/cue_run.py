@@ -42,7 +42,7 @@ from vistter.actors.sources.table import SourceState, SourceTable
 from vistter.clock import MonotonicClock
 from vistter.media.frames import FrameFormat, solid_frame
 from vistter.models.validation import load_timeline
-from vistter.show import ShowContext, ShowSettings, show_spec
+from vistter.show import ShowContext, ShowSettings
 from vistter.supervisors import (
     ChildSpec,
     RootSupervisor,
@@ -50,6 +50,8 @@ from vistter.supervisors import (
     SupervisorFlags,
     start_function_for,
 )
+from vistter.telemetry.topics import ALERT_TOPIC, SHOW_TOPIC
+from vistter.tree import show_spec
 
 __all__ = ["BURNER_CODE", "Burners", "run_live"]
 
@@ -104,9 +106,9 @@ class _Sink:
 
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
         with self._lock:
-            if topic == "alert":
+            if topic == ALERT_TOPIC:
                 self.alerts.append(dict(payload))
-            elif topic == "event.show":
+            elif topic == SHOW_TOPIC:
                 self.show_events.append(str(payload.get("event")))
 
 

@@ -8,10 +8,10 @@ stream runs::
         proxy.blackhole()       # the destination stops accepting bytes
         proxy.passthrough()     # and comes back
 
-The proxy runs its own event loop in a daemon thread. Every public method may be called from
-any thread except that loop's own: the change is handed to the loop (``call_soon_threadsafe``
-under ``asyncio.run_coroutine_threadsafe``) and the call returns once it is in force, or raises
-:class:`ProxyError` after ``control_timeout_s``.
+The proxy runs its own event loop in a daemon thread (:class:`~chaos.loop_thread.LoopThread`).
+Every public method may be called from any thread except that loop's own: the change is handed
+to the loop (``asyncio.run_coroutine_threadsafe``) and the call returns once it is in force, or
+raises :class:`ProxyError` after ``control_timeout_s``.
 
 Modes (exactly one is in force; each new mode replaces the previous one):
 
@@ -45,7 +45,6 @@ is reset and counted under ``target_connect_failures``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import logging
 import socket
@@ -55,6 +54,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from chaos._link import Direction, Faults, Link, drop
+from chaos.loop_thread import LoopThread
 from chaos.stats import MODES, Counters, Mode, ProxyError, ProxyStats
 
 __all__ = ["MODES", "FaultProxy", "Mode", "ProxyError", "ProxyStats"]
@@ -127,8 +127,7 @@ class FaultProxy:
         self._connect_timeout_s = connect_timeout_s
         self._control_timeout_s = control_timeout_s
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._runner: LoopThread | None = None
         self._closed = False
         # Loop-thread state below.
         self._server: asyncio.Server | None = None
@@ -145,25 +144,20 @@ class FaultProxy:
         Raises :class:`ProxyError` if the port cannot be bound or the proxy was started before.
         """
         with self._lock:
-            if self._thread is not None:
+            if self._runner is not None:
                 raise ProxyError(
                     "This fault proxy was already started.",
                     hint="Create a new FaultProxy for each run.",
                 )
-            loop = asyncio.new_event_loop()
-            thread = threading.Thread(
-                target=self._run_loop,
-                args=(loop,),
-                name=f"fault-proxy->{self._target[0]}:{self._target[1]}",
-                daemon=True,
+            runner = LoopThread(
+                f"fault-proxy->{self._target[0]}:{self._target[1]}", self._control_timeout_s
             )
-            self._loop, self._thread = loop, thread
-            thread.start()
+            self._runner = runner
             try:
-                self._submit(self._startup)
+                runner.submit(self._startup)
             except BaseException:
                 self._closed = True
-                self._stop_thread()
+                runner.stop()
                 raise
         return self
 
@@ -174,14 +168,15 @@ class FaultProxy:
         :class:`ProxyError` if the loop thread does not stop in time (it is a daemon thread).
         """
         with self._lock:
-            if self._closed or self._thread is None:
+            runner = self._runner
+            if self._closed or runner is None:
                 self._closed = True
                 return
             self._closed = True
             try:
-                self._submit(self._shutdown)
+                runner.submit(self._shutdown)
             finally:
-                self._stop_thread()
+                runner.stop()
 
     def __enter__(self) -> FaultProxy:
         return self.start()
@@ -255,9 +250,9 @@ class FaultProxy:
     def stats(self) -> ProxyStats:
         """Counters: bytes each way, connections accepted/active/refused/reset, per mode."""
         with self._lock:
-            if self._loop is None or self._closed:
+            if self._runner is None or self._closed:
                 return self._snapshot()
-            return self._submit(self._async_snapshot)
+            return self._runner.submit(self._async_snapshot)
 
     # ------------------------------------------------------------------------ thread plumbing
 
@@ -273,52 +268,12 @@ class FaultProxy:
 
     def _on_loop(self, make: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
         with self._lock:
-            if self._loop is None or self._closed:
+            if self._runner is None or self._closed:
                 raise ProxyError(
                     "The fault proxy is not running.",
                     hint="Call start() (or use it in a with block) before switching modes.",
                 )
-            return self._submit(make)
-
-    def _submit(self, make: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
-        """Run a coroutine on the loop and wait for it. Caller holds ``_lock``."""
-        assert self._loop is not None
-        assert self._thread is not None
-        if threading.get_ident() == self._thread.ident:
-            raise ProxyError(
-                "A fault proxy method was called from the proxy's own event-loop thread.",
-                hint="Call it from another thread; the call waits for the loop.",
-            )
-        future = asyncio.run_coroutine_threadsafe(make(), self._loop)
-        try:
-            return future.result(self._control_timeout_s)
-        except TimeoutError:
-            future.cancel()
-            raise ProxyError(
-                f"The fault proxy's loop did not answer within {self._control_timeout_s} s.",
-                hint="The loop thread is stuck or gone; close the proxy and start a new one.",
-            ) from None
-
-    def _run_loop(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Body of the loop thread; runs until :meth:`close` stops the loop."""
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_forever()
-        finally:
-            loop.close()
-
-    def _stop_thread(self) -> None:
-        loop, thread = self._loop, self._thread
-        assert loop is not None
-        assert thread is not None
-        with contextlib.suppress(RuntimeError):  # the loop is already closed
-            loop.call_soon_threadsafe(loop.stop)
-        thread.join(self._control_timeout_s)
-        if thread.is_alive():
-            raise ProxyError(
-                f"The fault proxy's loop thread did not stop within {self._control_timeout_s} s.",
-                hint="It is a daemon thread and dies with the process; report this as a bug.",
-            )
+            return self._runner.submit(make)
 
     # -------------------------------------------------------------------- loop thread only
 

@@ -13,6 +13,9 @@
 #   gstreamer1.0-plugins-ugly       x264enc
 #   gstreamer1.0-tools              gst-inspect-1.0 / gst-launch-1.0 for debugging
 #   python3-venv                    lets Debian's own python3.11 create .venv (ensurepip)
+#   chromium                        the browser the operator-console tests drive through
+#                                   Playwright (executable_path=/usr/bin/chromium; Playwright
+#                                   never downloads a browser of its own here)
 # gstreamer1.0-plugins-bad is not listed: nothing we run uses it directly, and Debian 12's
 # libgstrtspserver-1.0-0 depends on it anyway.
 #
@@ -21,6 +24,7 @@ set -euo pipefail
 
 # The one list of system packages. Keep it sorted.
 PACKAGES=(
+    chromium
     gir1.2-gst-plugins-base-1.0
     gir1.2-gst-rtsp-server-1.0
     gir1.2-gstreamer-1.0

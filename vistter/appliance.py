@@ -1,14 +1,9 @@
-"""The appliance: one supervision tree built from the configuration.
+"""The appliance: the lifecycle of the supervision tree, its status, live destinations.
 
-```
-root (one_for_one)
-├── telemetry  (one_for_one: publisher, system sampler)
-├── sources    (one_for_one: slate, cameras)
-├── program    (rest_for_one: mixer -> encoder -> fanout)
-├── outputs    (one_for_one, dynamic: destinations, recorders)
-├── show       (one_for_all: tracks, orchestrator)
-└── api        (uvicorn serving the Starlette control app)
-```
+The tree itself (root: telemetry, sources, program, outputs, show, api) is built by
+:mod:`vistter.tree`; the appliance makes what it is built from (the program bus, the store,
+the show context, the API's dependencies), starts and stops it, answers for status, and adds
+and removes destinations while live.
 
 The :class:`Appliance` object lives in the thread that starts it (the CLI's main thread);
 the tree runs in actor threads.
@@ -19,7 +14,6 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,14 +22,14 @@ import pykka
 from vistter import __version__
 from vistter.actors.bus import ProgramBus
 from vistter.actors.sources.table import SLATE_SOURCE_ID
-from vistter.api.app import ApiDeps, create_app
+from vistter.api.app import ApiDeps
 from vistter.api.library import LibraryDeps
-from vistter.api.server import ApiServer, check_bind
+from vistter.api.server import check_bind
 from vistter.api.show import ShowDeps
 from vistter.clock import Clock, MonotonicClock
 from vistter.errors import ConfigError, SupervisionError, UnknownChildError
 from vistter.models.config import ApplianceConfig, check_destination_bitrate
-from vistter.models.destinations import RtmpDestination
+from vistter.models.destinations import AnyDestination
 from vistter.models.timeline import TimelineDocument
 from vistter.models.validation import load_timeline_file, validate_timeline
 from vistter.show import (
@@ -44,33 +38,16 @@ from vistter.show import (
     ShowContext,
     ShowSettings,
     assets_in,
-    show_spec,
 )
 from vistter.show.file_sources import SupervisedMedia
 from vistter.store import AssetStore, Database, ExecutionLog, TimelineLibrary
-from vistter.supervisors import (
-    ChildSpec,
-    RootSupervisor,
-    Strategy,
-    Supervisor,
-    SupervisorFlags,
-    start_function_for,
-)
-from vistter.supervisors.link import Exit, Link
-from vistter.telemetry import Metrics, SystemSampler, TelemetryBus, TelemetryPublisher
-from vistter.tree import (
-    CRASH_BACKOFF,
-    HEARTBEAT,
-    Destination,
-    output_spec,
-    outputs_spec,
-    program_spec,
-    sources_spec,
-)
+from vistter.supervisors import ChildSpec, RootSupervisor
+from vistter.supervisors.link import Exit
+from vistter.telemetry import Metrics, TelemetryBus
+from vistter.telemetry.topics import SUPERVISION_TOPIC
+from vistter.tree import ROOT_FLAGS, TreeParts, output_child, root_children
 
 logger = logging.getLogger(__name__)
-
-ROOT_FLAGS = SupervisorFlags(Strategy.ONE_FOR_ONE, intensity=5, period=30)
 
 
 class Appliance:
@@ -88,6 +65,7 @@ class Appliance:
         self._ptz: PtzControllers | None = None
         self._started_at = self.clock.monotonic()
         self._remove_listener = self.bus.add_listener(self._count_restarts)
+        self._outputs_lock = threading.Lock()  # one live add/remove at a time
 
     # -- lifecycle (caller's thread) ---------------------------------------------------
 
@@ -129,7 +107,8 @@ class Appliance:
             db=db,
             timelines=TimelineLibrary(db),
             executions=ExecutionLog(db),
-            assets=AssetStore(db, self.config.paths.assets_dir, self.config.api.max_upload_bytes),
+            assets=AssetStore(db, self.config.paths.assets_dir, self.config.api.max_upload_bytes,
+                              max_inflight_bytes=self.config.api.max_inflight_upload_bytes),
         )
         recovered = store.executions.recover()
         if recovered:
@@ -192,16 +171,13 @@ class Appliance:
     # -- the tree ----------------------------------------------------------------------
 
     def child_specs(self) -> list[ChildSpec]:
-        """The root's children, in start order."""
-        bus = self.program
-        return [
-            self._telemetry_spec(),
-            sources_spec(self.config, bus),
-            program_spec(self.config, bus),
-            outputs_spec(self.config, bus),
-            self._show_spec(),
-            self._api_spec(),
-        ]
+        """The root's children, in start order (see :mod:`vistter.tree`)."""
+        assert self._show is not None
+        return root_children(TreeParts(
+            config=self.config, telemetry=self.bus, metrics=self.metrics, program=self.program,
+            show=self._show, api=self._api_deps(), executions=self.store.executions,
+            preflight=self._preflight(),
+        ))  # fmt: skip
 
     # -- the show ----------------------------------------------------------------------
 
@@ -215,18 +191,17 @@ class Appliance:
         return ShowContext.build(
             bus.state, config.paths.assets_dir, clock=self.clock,
             settings=ShowSettings(loop=config.show.loop), sources=media, ptz=self._ptz,
+            network=config.network,
         )
 
-    def _show_spec(self) -> ChildSpec:
-        assert self._show is not None
+    def _preflight(self) -> PreflightChecks:
         config = self.config
-        checks = PreflightChecks(
+        return PreflightChecks(
             cameras=lambda: [camera.id for camera in config.cameras],
             source_health=self.program.sources.health,
             asset_exists=assets_in(config.paths.assets_dir),
             destinations=lambda: [d.id for d in config.enabled_destinations],
         )
-        return show_spec(self._show, recorder=self.store.executions, preflight=checks)
 
     def _autostart_timeline(self) -> TimelineDocument | None:
         """The ``[show] timeline`` to go live on at start, validated against the config.
@@ -243,17 +218,28 @@ class Appliance:
 
     # -- destinations, live (caller's thread) ------------------------------------------
 
-    def add_destination(self, destination: Destination) -> str:
+    def add_destination(self, destination: AnyDestination) -> str:
         """Start feeding a new destination while live; returns its child id.
 
-        Raises :class:`~vistter.errors.SupervisionError` when one with that id exists.
+        Raises :class:`~vistter.errors.SupervisionError` (409 in the API) when an output
+        with that id exists, whatever its kind (``recorder`` is taken by the configured
+        recorder), and :class:`~vistter.errors.ConfigError` when the program's bitrate is
+        more than the destination's platform accepts.
         """
-        if isinstance(destination, RtmpDestination):
-            problem = check_destination_bitrate(destination, self.config.encoding)
-            if problem is not None:
-                raise ConfigError(problem.message, hint=problem.hint)
+        problem = check_destination_bitrate(destination, self.config.encoding)
+        if problem is not None:
+            raise ConfigError(problem.message, hint=problem.hint)
         outputs = self.root.handle.supervisor("outputs")
-        return outputs.start_child(output_spec(destination, self.config, self.program))
+        with self._outputs_lock:
+            existing = self._output_child(destination.id)
+            if existing is not None:
+                raise SupervisionError(
+                    f"there is already an output {destination.id!r} (child {existing!r} "
+                    "under outputs)",
+                    hint="Choose another id, or DELETE /api/destinations/"
+                    f"{destination.id} first to replace it.",
+                )
+            return outputs.start_child(output_child(destination, self.config, self.program))
 
     def status(self) -> dict[str, Any]:
         """What is on air and how every part of the program is doing (keys masked).
@@ -304,55 +290,39 @@ class Appliance:
     def remove_destination(self, destination_id: str) -> None:
         """Stop feeding a destination and forget it."""
         outputs = self.root.handle.supervisor("outputs")
-        child_id = next(
-            (c.id for c in outputs.which_children() if c.id.split("-", 1)[1] == destination_id),
+        with self._outputs_lock:
+            child_id = self._output_child(destination_id)
+            if child_id is None:
+                raise UnknownChildError(
+                    f"there is no destination {destination_id!r}",
+                    hint="GET /api/destinations lists the outputs",
+                )
+            outputs.terminate_child(child_id)
+            outputs.delete_child(child_id)
+            self.program.fanout.detach(destination_id)
+
+    def _output_child(self, destination_id: str) -> str | None:
+        """The ``outputs`` child feeding ``destination_id`` (``<kind prefix>-<id>``)."""
+        outputs = self.root.handle.supervisor("outputs")
+        return next(
+            (c.id for c in outputs.which_children() if c.id.split("-", 1)[-1] == destination_id),
             None,
         )
-        if child_id is None:
-            raise UnknownChildError(
-                f"there is no destination {destination_id!r}",
-                hint="GET /api/supervision lists the outputs",
-            )
-        outputs.terminate_child(child_id)
-        outputs.delete_child(child_id)
-        self.program.fanout.detach(destination_id)
 
-    def _telemetry_spec(self) -> ChildSpec:
-        telemetry = self.config.telemetry
-        children = [
-            ChildSpec(
-                "publisher",
-                start_function_for(TelemetryPublisher, self.bus, telemetry.endpoint),
-                restart_delay=CRASH_BACKOFF,
-                heartbeat=HEARTBEAT,
-            ),
-            ChildSpec(
-                "system",
-                _start_sampler(self.bus, telemetry.system_interval, self.metrics,
-                               self.config.paths.data_dir),
-                restart_delay=CRASH_BACKOFF,
-                heartbeat=HEARTBEAT,
-            ),
-        ]
-        return ChildSpec.supervisor(
-            "telemetry",
-            start_function_for(Supervisor, SupervisorFlags(Strategy.ONE_FOR_ONE), children),
-        )
-
-    def _api_spec(self) -> ChildSpec:
+    def _api_deps(self) -> ApiDeps:
         api = self.config.api
-        token = self._api_token()
-        deps = ApiDeps(
+        return ApiDeps(
             tree=self.tree,
             validate_timeline=functools.partial(validate_timeline, config=self.config),
             started_at=self._started_at,
             version=__version__,
-            token=token,
+            token=self._api_token(),
             max_body_bytes=api.max_body_bytes,
             clock=self.clock,
             restart_child=self.restart_child,
             destinations=self,
             status=self.status,
+            events=self.bus,
             show=ShowDeps(
                 orchestrator=self.orchestrator, timelines=self.store.timelines, config=self.config
             ),
@@ -364,11 +334,6 @@ class Appliance:
                 max_upload_bytes=api.max_upload_bytes,
             ),
         )
-        return ChildSpec(
-            "api",
-            start_function_for(ApiServer, create_app(deps), api.host, api.port, token),
-            restart_delay=CRASH_BACKOFF,
-        )
 
     def _api_token(self) -> str | None:
         token = self.config.api.token
@@ -376,7 +341,7 @@ class Appliance:
 
     def _count_restarts(self, topic: str, payload: dict[str, Any]) -> None:
         """Bus listener (runs in the publishing thread): supervision restarts -> metrics."""
-        if topic == "event.supervision" and payload.get("event") == "child_restarted":
+        if topic == SUPERVISION_TOPIC and payload.get("event") == "child_restarted":
             self.metrics.record_restart(str(payload["supervisor"]), str(payload["child"]))
 
 
@@ -388,12 +353,3 @@ class Store:
     timelines: TimelineLibrary
     executions: ExecutionLog
     assets: AssetStore
-
-
-def _start_sampler(
-    bus: TelemetryBus, interval: float, metrics: Metrics, data_dir: Any
-) -> Callable[..., pykka.ActorRef[Any]]:
-    def start(link: Link) -> pykka.ActorRef[Any]:
-        return SystemSampler.start(link, bus, interval, metrics=metrics, data_dir=data_dir)
-
-    return start

@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="configuration file (default: the demo)")
     run.add_argument(
         "--to", action="append", default=[], metavar="URL",
-        help="also publish to rtmp[s]://HOST/APP/KEY (repeatable)",
+        help="also publish to rtmp[s]://HOST/APP/KEY or srt://HOST:PORT[?passphrase=...] "
+        "(repeatable)",
     )
 
     validate = commands.add_parser("validate", help="check a timeline file")

@@ -1,18 +1,37 @@
-"""The media subtrees of the appliance, built from the configuration and the program bus.
+"""The whole supervision tree of the appliance, top to bottom as ``GET /api/supervision`` shows it.
 
 ```
-sources  (one_for_one)    slate, camera-<id> ...
-program  (rest_for_one)   mixer -> encoder -> fanout
-outputs  (one_for_one)    destination-<id> / recorder-<id> ..., added and removed live
+root (one_for_one)
+├── telemetry  (one_for_one)            publisher, system
+├── sources    (one_for_one)            slate, camera-<id> ... (media-<hash> started by the show)
+├── program    (rest_for_one)           mixer -> encoder -> fanout
+├── outputs    (one_for_one, dynamic)   <kind prefix>-<id>: destination-, srt-, recorder- ...
+├── show       (one_for_all)            tracks (video-<track>, overlay-<track> ...), orchestrator
+└── api                                 uvicorn serving the Starlette control app
 ```
 
-Cameras and destinations handle their expected failures (offline, refused) as states with
-their own backoff; the supervisor's backoff only covers crashes (bugs), so a crash loop is
-retried later instead of taking the appliance down.
+Sources and outputs come from their registries (:mod:`vistter.actors.sources.registry`,
+:mod:`vistter.actors.outputs.registry`): this module never asks what kind a source or an
+output is. Cameras and destinations handle their expected failures (offline, refused) as
+states with their own backoff; the supervisors' ``CRASH_BACKOFF`` only covers crashes (bugs),
+so a crash loop is retried later instead of taking the appliance down.
+
+Why ``show`` is shaped this way: the track executors depend on the loaded timeline, so they
+are dynamic children that the orchestrator starts on ``load`` and stops on the next ``load``.
+They live in their own one_for_one ``tracks`` supervisor so that one executor's crash
+restarts only that executor (it re-derives what to arm from the shared ShowState), while a
+crash of the orchestrator (or ``tracks`` giving up) restarts the whole show: ``tracks`` comes
+back empty and the new orchestrator fills it again in its ``setup``. ``tracks`` starts first
+so that it runs when the orchestrator's ``setup`` calls into it (a sibling, not the parent).
+
+Every function here runs in the thread that builds the tree (the appliance's); the start
+functions they put in the specs run in the supervisors' threads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pykka
@@ -20,14 +39,19 @@ import pykka
 from vistter.actors.bus import ProgramBus
 from vistter.actors.encoder.encoder import EncoderActor
 from vistter.actors.fanout.fanout import FanoutActor
-from vistter.actors.outputs.destination import DestinationActor
-from vistter.actors.outputs.recorder import RecorderActor
+from vistter.actors.outputs.registry import output_kind
 from vistter.actors.program.mixer import ProgramMixer
-from vistter.actors.sources.camera import CameraActor
-from vistter.actors.sources.files import SlateSource
-from vistter.models.cameras import CameraConfig
+from vistter.actors.sources.registry import source_child
+from vistter.api.app import ApiDeps, create_app
+from vistter.api.server import ApiServer
 from vistter.models.config import ApplianceConfig
-from vistter.models.destinations import RecorderDestination, RtmpDestination
+from vistter.models.destinations import AnyDestination
+from vistter.models.sources import SlateImage
+from vistter.show.context import ShowContext
+from vistter.show.controls import ExecutionRecorder
+from vistter.show.orchestrator import Orchestrator
+from vistter.show.preflight import PreflightChecks
+from vistter.show.tracks import TracksRef
 from vistter.supervisors import (
     Backoff,
     ChildSpec,
@@ -38,101 +62,182 @@ from vistter.supervisors import (
     start_function_for,
 )
 from vistter.supervisors.link import Link
+from vistter.telemetry import Metrics, SystemSampler, TelemetryBus, TelemetryPublisher
+
+__all__ = [
+    "CRASH_BACKOFF",
+    "HEARTBEAT",
+    "ROOT_FLAGS",
+    "SHOW_FLAGS",
+    "TreeParts",
+    "output_child",
+    "root_children",
+    "show_spec",
+]
 
 CRASH_BACKOFF = Backoff(initial=1, factor=2, maximum=30, reset_after=60)
 HEARTBEAT = HeartbeatSpec(interval=5, timeout=15)
+ROOT_FLAGS = SupervisorFlags(Strategy.ONE_FOR_ONE, intensity=5, period=30)
+TELEMETRY_FLAGS = SupervisorFlags(Strategy.ONE_FOR_ONE)
 SUBTREE_FLAGS = SupervisorFlags(Strategy.ONE_FOR_ONE, intensity=5, period=30)
 PROGRAM_FLAGS = SupervisorFlags(Strategy.REST_FOR_ONE, intensity=5, period=30)
+SHOW_FLAGS = SupervisorFlags(Strategy.ONE_FOR_ALL, intensity=5, period=30)
 
-Destination = RtmpDestination | RecorderDestination
+
+@dataclass(frozen=True)
+class TreeParts:
+    """What the tree is built from: the configuration and the objects that outlive actors.
+
+    ``executions``: the show's run log (None: runs are not recorded); ``preflight``: how
+    the show checks cameras, assets and destinations; ``api``: what the control API reads
+    and calls; ``api_token``: its bearer token (None: loopback only).
+    """
+
+    config: ApplianceConfig
+    telemetry: TelemetryBus
+    metrics: Metrics
+    program: ProgramBus
+    show: ShowContext
+    api: ApiDeps
+    executions: ExecutionRecorder | None = None
+    preflight: PreflightChecks | None = None
+
+
+def root_children(parts: TreeParts) -> list[ChildSpec]:
+    """The root's children, in start order (they stop in reverse)."""
+    return [
+        telemetry_spec(parts.config, parts.telemetry, parts.metrics),
+        sources_spec(parts.config, parts.program),
+        program_spec(parts.config, parts.program),
+        outputs_spec(parts.config, parts.program),
+        show_spec(parts.show, recorder=parts.executions, preflight=parts.preflight),
+        api_spec(parts.config, parts.api),
+    ]
+
+
+# -- telemetry ---------------------------------------------------------------------------
+
+
+def telemetry_spec(config: ApplianceConfig, bus: TelemetryBus, metrics: Metrics) -> ChildSpec:
+    """``telemetry``: the ZeroMQ publisher, then the system sampler."""
+    telemetry = config.telemetry
+    data_dir = config.paths.data_dir
+
+    def start_sampler(link: Link) -> pykka.ActorRef[Any]:
+        return SystemSampler.start(
+            link, bus, telemetry.system_interval, metrics=metrics, data_dir=data_dir
+        )
+
+    children = [
+        _worker("publisher", start_function_for(TelemetryPublisher, bus, telemetry.endpoint)),
+        _worker("system", start_sampler),
+    ]
+    return _supervisor("telemetry", TELEMETRY_FLAGS, children)
+
+
+# -- sources -----------------------------------------------------------------------------
 
 
 def sources_spec(config: ApplianceConfig, bus: ProgramBus) -> ChildSpec:
+    """``sources``: the slate first (the program's last resort), then every camera. The
+    show adds and removes stills and video files here while it runs."""
+    context = bus.source_context
+    models: list[object] = [SlateImage(bus.slate_image), *config.cameras]
     children = [
-        ChildSpec(
-            "slate",
-            start_function_for(SlateSource, bus.fmt, bus.sources, bus.slate_image),
-            restart_delay=CRASH_BACKOFF,
-            heartbeat=HEARTBEAT,
-        ),
-        *(camera_spec(camera, bus) for camera in config.cameras),
+        source_child(model, context, restart_delay=CRASH_BACKOFF, heartbeat=HEARTBEAT)
+        for model in models
     ]
-    return ChildSpec.supervisor(
-        "sources", start_function_for(Supervisor, SUBTREE_FLAGS, children)
-    )
+    return _supervisor("sources", SUBTREE_FLAGS, children)
 
 
-def camera_spec(camera: CameraConfig, bus: ProgramBus) -> ChildSpec:
-    return ChildSpec(
-        f"camera-{camera.id}",
-        start_function_for(CameraActor, camera, bus.fmt, bus.sources, bus.ffmpeg),
-        restart_delay=CRASH_BACKOFF,
-        heartbeat=HEARTBEAT,
-    )
+# -- program -----------------------------------------------------------------------------
 
 
 def program_spec(config: ApplianceConfig, bus: ProgramBus) -> ChildSpec:
-    children = [
-        ChildSpec(
-            "mixer",
-            _start_mixer(bus),
-            restart_delay=CRASH_BACKOFF,
-            heartbeat=HEARTBEAT,
-        ),
-        ChildSpec(
-            "encoder",
-            start_function_for(
-                EncoderActor, bus.fmt, config.encoding, bus.encoder, bus.ffmpeg, bus.frames, bus.ts,
-                audio_bed=config.encoding.audio_bed,
-            ),
-            restart_delay=CRASH_BACKOFF,
-            heartbeat=HEARTBEAT,
-        ),
-        ChildSpec(
-            "fanout",
-            start_function_for(FanoutActor, bus.ts, bus.fanout),
-            restart_delay=CRASH_BACKOFF,
-            heartbeat=HEARTBEAT,
-        ),
-    ]
-    return ChildSpec.supervisor(
-        "program", start_function_for(Supervisor, PROGRAM_FLAGS, children)
-    )
+    """``program``: mixer -> encoder -> fanout, rest_for_one: an encoder restart restarts
+    the fanout after it, never the mixer before it."""
 
-
-def _start_mixer(bus: ProgramBus) -> Any:
-    def start(link: Link) -> pykka.ActorRef[Any]:
+    def start_mixer(link: Link) -> pykka.ActorRef[Any]:
         return ProgramMixer.start(
             link, bus.fmt, bus.sources, bus.state, bus.frames,
             fallback=bus.fallback, epoch=bus.epoch,
-        )
+        )  # fmt: skip
 
-    return start
+    encoding = config.encoding
+    start_encoder = start_function_for(
+        EncoderActor, bus.fmt, encoding, bus.encoder, bus.ffmpeg, bus.frames, bus.ts,
+        audio_bed=encoding.audio_bed,
+    )  # fmt: skip
+    children = [
+        _worker("mixer", start_mixer),
+        _worker("encoder", start_encoder),
+        _worker("fanout", start_function_for(FanoutActor, bus.ts, bus.fanout)),
+    ]
+    return _supervisor("program", PROGRAM_FLAGS, children)
 
 
-def output_id(destination: Destination) -> str:
-    kind = "recorder" if isinstance(destination, RecorderDestination) else "destination"
-    return f"{kind}-{destination.id}"
-
-
-def output_spec(destination: Destination, config: ApplianceConfig, bus: ProgramBus) -> ChildSpec:
-    """The child that feeds one destination from its fanout queue."""
-
-    def start(link: Link) -> pykka.ActorRef[Any]:
-        queue = bus.fanout.attach(destination.id)
-        if isinstance(destination, RecorderDestination):
-            return RecorderActor.start(link, destination, queue, bus.ffmpeg)
-        return DestinationActor.start(
-            link, destination, queue, bus.ffmpeg, encoding=config.encoding
-        )
-
-    return ChildSpec(
-        output_id(destination), start, restart_delay=CRASH_BACKOFF, heartbeat=HEARTBEAT
-    )
+# -- outputs -----------------------------------------------------------------------------
 
 
 def outputs_spec(config: ApplianceConfig, bus: ProgramBus) -> ChildSpec:
-    children = [output_spec(d, config, bus) for d in config.enabled_destinations]
-    return ChildSpec.supervisor(
-        "outputs", start_function_for(Supervisor, SUBTREE_FLAGS, children)
+    """``outputs``: one child per enabled destination; the API adds and removes more live."""
+    children = [output_child(d, config, bus) for d in config.enabled_destinations]
+    return _supervisor("outputs", SUBTREE_FLAGS, children)
+
+
+def output_child(
+    destination: AnyDestination, config: ApplianceConfig, bus: ProgramBus
+) -> ChildSpec:
+    """The child that feeds one destination from its fanout queue (its kind's actor)."""
+    kind = output_kind(destination)
+    return _worker(kind.child_id(destination), kind.start(destination, config, bus))
+
+
+# -- show --------------------------------------------------------------------------------
+
+
+def show_spec(
+    context: ShowContext,
+    *,
+    recorder: ExecutionRecorder | None = None,
+    preflight: PreflightChecks | None = None,
+) -> ChildSpec:
+    """``show``: ``tracks`` (filled by the orchestrator), then the orchestrator.
+
+    ``recorder``: the execution log (None: runs are not recorded); ``preflight``: how to
+    check cameras, assets and destinations (its ``cameras`` also validates forced cameras).
+    """
+    tracks = TracksRef()
+
+    def start_orchestrator(link: Link) -> pykka.ActorRef[Any]:
+        return Orchestrator.start(link, context, tracks, recorder=recorder, preflight=preflight)
+
+    children = [
+        ChildSpec.supervisor("tracks", tracks.start),
+        _worker("orchestrator", start_orchestrator),
+    ]
+    return _supervisor("show", SHOW_FLAGS, children)
+
+
+# -- api ---------------------------------------------------------------------------------
+
+
+def api_spec(config: ApplianceConfig, deps: ApiDeps) -> ChildSpec:
+    """``api``: uvicorn serving the Starlette control app."""
+    api = config.api
+    return ChildSpec(
+        "api",
+        start_function_for(ApiServer, create_app(deps), api.host, api.port, deps.token),
+        restart_delay=CRASH_BACKOFF,
     )
+
+
+# -- shapes ------------------------------------------------------------------------------
+
+
+def _worker(child_id: str, start: Callable[..., pykka.ActorRef[Any]]) -> ChildSpec:
+    return ChildSpec(child_id, start, restart_delay=CRASH_BACKOFF, heartbeat=HEARTBEAT)
+
+
+def _supervisor(child_id: str, flags: SupervisorFlags, children: list[ChildSpec]) -> ChildSpec:
+    return ChildSpec.supervisor(child_id, start_function_for(Supervisor, flags, children))

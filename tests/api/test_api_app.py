@@ -296,7 +296,8 @@ def test_body_at_the_limit_is_accepted(clock: FakeClock) -> None:
 # -- routing errors ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/api/nope", "/", "/index.html", "/api"])
+# "/" is the operator console now (tests/console/test_page.py)
+@pytest.mark.parametrize("path", ["/api/nope", "/index.html", "/api", "/static/nope.js"])
 def test_unknown_route_is_404_json(client: TestClient, path: str) -> None:
     error = assert_error(client.get(path), 404, "NotFoundError")
     assert "/api/health" in error["hint"]

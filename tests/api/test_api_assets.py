@@ -47,12 +47,13 @@ class Appliance:
 
 @contextmanager
 def open_appliance(
-    root: Path, *, token: str | None = None, store_limit: int = MAX_UPLOAD
+    root: Path, *, token: str | None = None, store_limit: int = MAX_UPLOAD,
+    inflight_limit: int | None = None,
 ) -> Iterator[Appliance]:
     assets_dir = root / "assets"
     with Database(root / "vistter.db") as db:
         library = TimelineLibrary(db)
-        assets = AssetStore(db, assets_dir, store_limit)
+        assets = AssetStore(db, assets_dir, store_limit, max_inflight_bytes=inflight_limit)
         deps = ApiDeps(
             tree=lambda: {"id": "root", "state": "running", "children": []},
             validate_timeline=lambda document: [], started_at=0.0, version="t",
@@ -218,6 +219,38 @@ def test_the_stores_own_limit_is_413_too(tmp_path: Path) -> None:
         assert files_in(appliance.assets_dir) == []
 
 
+def test_uploads_in_progress_beyond_their_space_are_507(tmp_path: Path) -> None:
+    with open_appliance(tmp_path, inflight_limit=8 * 1024) as appliance:
+        data = png((160, 160), noise=True)  # ~77 kB: under the upload limit, over the space
+        body = assert_error(upload(appliance, data), 507, "AssetStorageFullError")
+        assert "in progress" in body["problem"]
+        assert "max_inflight_upload_bytes" in body["hint"]
+        assert files_in(appliance.assets_dir) == []
+        assert appliance.assets.spool.inflight_bytes == 0, "the space is given back"
+        assert upload(appliance, png()).status_code == 201  # a small one still fits
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "mime"),
+    [
+        (png((64, 64), noise=True)[:200], "broken.png", "image/png"),
+        # starts like an MP4; the decoder's own message names the file it was given
+        (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x01" * 3000,
+         "broken.mp4", "video/mp4"),
+    ],
+)
+def test_an_unreadable_upload_names_the_asset_not_a_server_path(
+    appliance: Appliance, content: bytes, name: str, mime: str
+) -> None:
+    body = assert_error(upload(appliance, content, name=name, mime=mime), 422,
+                        "AssetUnreadableError")  # fmt: skip
+    text = json.dumps(body)
+    assert ".upload-" not in text and ".part" not in text
+    assert str(appliance.assets_dir) not in text
+    assert "cannot be read" in body["problem"]
+    assert files_in(appliance.assets_dir) == []
+
+
 @pytest.mark.parametrize(
     ("content", "mime", "name", "kind"),
     [
@@ -256,6 +289,29 @@ def test_a_traversal_or_missing_name_is_422(
     assert "name" in body["problem"]
     assert files_in(appliance.assets_dir) == []
     assert not list(tmp_path.rglob("evil.png"))
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["/etc/passwd", "/proc/self/environ", "/assets/../vistter.db", "file:///etc/passwd",
+     "http://169.254.169.254/latest/meta-data", "http://127.0.0.1:8080/api/status"],
+)
+def test_a_timeline_cannot_name_media_outside_the_assets(
+    appliance: Appliance, tmp_path: Path, reference: str
+) -> None:
+    document = {"timeline": {
+        "id": "sneaky", "name": "Sneaky", "duration": 20,
+        "tracks": {"video": {"track_id": "v", "cues": [
+            {"id": "a", "start_time": 0, "duration": 20, "action": "show_media",
+             "params": {"media_url": reference}}]}},
+    }}  # fmt: skip
+    response = appliance.client.post("/api/timelines", json=document)
+    assert response.status_code == 422, response.text
+    (problem,) = response.json()["problems"]
+    assert problem["path"] == "timeline.tracks.video.cues[0].params.media_url"
+    assert "/assets/NAME" in problem["hint"]
+    assert str(tmp_path) not in response.text
+    assert appliance.library.list() == []
 
 
 def test_an_asset_a_stored_timeline_uses_cannot_be_deleted(appliance: Appliance) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from vistter.api.app import ApiDeps, create_app
 from vistter.errors import SupervisionError, UnknownChildError
-from vistter.models.destinations import RtmpDestination
+from vistter.models.destinations import AnyDestination, RtmpDestination, SrtDestination
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -20,13 +20,13 @@ KEY = "super-secret-key-123"
 
 class FakeOutputs:
     def __init__(self) -> None:
-        self.added: list[RtmpDestination] = []
+        self.added: list[AnyDestination] = []
         self.removed: list[str] = []
 
     def list_destinations(self) -> list[dict[str, Any]]:
         return [{"child": f"destination-{d.id}", "url": d.display_url} for d in self.added]
 
-    def add_destination(self, destination: RtmpDestination) -> str:
+    def add_destination(self, destination: AnyDestination) -> str:
         if any(d.id == destination.id for d in self.added):
             raise SupervisionError(f"outputs already has a child 'destination-{destination.id}'",
                                    hint="choose another id")
@@ -57,6 +57,7 @@ def test_add_list_remove(client: TestClient, outputs: FakeOutputs) -> None:
     assert added.status_code == 201, added.text
     assert added.json()["child"] == "destination-yt"
     assert KEY not in added.text
+    assert isinstance(outputs.added[0], RtmpDestination)
     assert outputs.added[0].publish_url().endswith(KEY)
     listing = client.get("/api/destinations")
     assert listing.status_code == 200
@@ -94,3 +95,34 @@ def test_recorders_cannot_be_added_over_the_api(client: TestClient) -> None:
     response = client.post("/api/destinations",
                            json={"id": "r", "platform": "recorder", "path": "/etc"})
     assert response.status_code == 422
+
+
+def test_an_srt_destination_is_added_with_its_passphrase_kept_secret(
+    client: TestClient, outputs: FakeOutputs
+) -> None:
+    body = {"id": "contrib", "platform": "srt", "passphrase": KEY,
+            "url": "srt://127.0.0.1:9000?latency=200000&streamid=%23!::r=live/k9"}
+    added = client.post("/api/destinations", json=body)
+    assert added.status_code == 201, added.text
+    assert added.json()["url"] == "srt://127.0.0.1:9000?latency=200000&streamid=***"
+    assert KEY not in added.text and "live/k9" not in added.text
+    assert KEY not in client.get("/api/destinations").text
+    destination = outputs.added[0]
+    assert isinstance(destination, SrtDestination)
+    assert destination.passphrase_value() == KEY
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [(f"srt://127.0.0.1:9000?passphrase={KEY}", "url"),
+     ("srt://127.0.0.1:9000?mode=listener", "url"),
+     ("srt://127.0.0.1", "url")],
+)
+def test_an_unusable_srt_destination_lists_its_problem(
+    client: TestClient, url: str, field: str
+) -> None:
+    response = client.post("/api/destinations",
+                           json={"id": "s", "platform": "srt", "url": url})
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["path"] == field
+    assert KEY not in response.text

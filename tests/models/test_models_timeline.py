@@ -55,7 +55,10 @@ def test_example_fields_are_typed() -> None:
     assert v1.params.preset_id == "wide_shot"
     assert isinstance(v2, MediaCue)
     assert v2.params.is_image
-    assert not v2.params.is_remote
+    remote = example()
+    remote["timeline"]["tracks"]["video"]["cues"][1]["params"]["media_url"] = "https://x/a.png"
+    with pytest.raises(ValidationError, match="is a URL"):
+        TimelineDocument.model_validate(remote)  # media come from the assets folder only
     assert isinstance(v3, CameraCue)
     assert v3.params.transition == "fade"
     o1, o2 = timeline.tracks.overlays[0].cues
@@ -204,6 +207,8 @@ def test_parse_resolution() -> None:
 # -- any valid timeline round-trips --------------------------------------------------------
 
 _TEXT = st.text(st.characters(codec="utf-8"), min_size=1, max_size=20)
+_LINES = _TEXT.filter(lambda text: text.count("\n") < 10)  # overlay texts: 10 lines at most
+_ASSETS = st.sampled_from(["/assets/a.png", "b.png", "slides/c.jpg", "/assets/d e/f.png"])
 _IDS = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True)
 
 
@@ -233,7 +238,7 @@ def _video_params(draw: st.DrawFn, duration: float) -> tuple[str, dict[str, Any]
         params["camera_id"] = draw(st.integers(1, 50))
         params.update(_optional(draw, {"preset_id": _TEXT}))
         return "show_camera", params
-    params["media_url"] = draw(st.sampled_from(["/assets/a.png", "https://x.invalid/b.mp4"]))
+    params["media_url"] = draw(st.sampled_from(["/assets/a.png", "clips/b.mp4"]))
     params.update(_optional(draw, {"loop": st.booleans()}))
     return "show_media", params
 
@@ -264,7 +269,7 @@ def _overlay_params(draw: st.DrawFn, duration: float) -> dict[str, Any]:
         "padding": st.integers(0, 50),
     }
     if kind in ("logo", "image"):
-        params["image_url"] = draw(st.sampled_from(["/assets/logo.png", "https://x.invalid/a"]))
+        params["image_url"] = draw(st.sampled_from(["/assets/logo.png", "a.png"]))
     elif kind == "dynamic_text":
         params["template"] = draw(st.sampled_from(["{time:%H:%M}", "Tide {value}", "plain"]))
         if "{value}" in params["template"] or draw(st.booleans()):
@@ -275,10 +280,10 @@ def _overlay_params(draw: st.DrawFn, duration: float) -> dict[str, Any]:
             params["source"] = source
         params.update(_optional(draw, style))
     else:
-        params["text"] = draw(_TEXT)
+        params["text"] = draw(_LINES)
         params.update(_optional(draw, style))
         if kind == "lower_third":
-            params.update(_optional(draw, {"subtitle": _TEXT, "image_url": _TEXT}))
+            params.update(_optional(draw, {"subtitle": _LINES, "image_url": _ASSETS}))
     return params
 
 
@@ -328,7 +333,7 @@ def timelines(draw: st.DrawFn) -> dict[str, Any]:
         "description": _TEXT,
         "loop": st.booleans(),
         "fallback": st.fixed_dictionaries(
-            {}, optional={"test_pattern": _TEXT, "backup_camera_id": st.integers(1, 9)}
+            {}, optional={"test_pattern": _ASSETS, "backup_camera_id": st.integers(1, 9)}
         ),
     }
     timeline.update(_optional(draw, optional))

@@ -222,11 +222,6 @@ CONFIG_CASES: dict[str, tuple[Edit, str, str]] = {
         "timeline.fallback.test_pattern",
         "does not exist",
     ),
-    "asset outside the assets folder": (
-        lambda d: video(d)[1]["params"].update(media_url="/assets/../pyproject.toml"),
-        f"{VIDEO}[1].params.media_url",
-        "outside the assets folder",
-    ),
 }
 
 
@@ -241,7 +236,9 @@ def test_config_rule_reports_the_exact_path(case: str, demo: ApplianceConfig) ->
     assert validate_timeline(data) == []  # without a config these checks are skipped
 
 
-def test_remote_and_absolute_assets(demo: ApplianceConfig, tmp_path: Path) -> None:
+def test_remote_and_absolute_assets_are_refused_with_or_without_config(
+    demo: ApplianceConfig, tmp_path: Path
+) -> None:
     slide = tmp_path / "slide.png"
     slide.write_bytes(b"not really a png")
 
@@ -250,7 +247,16 @@ def test_remote_and_absolute_assets(demo: ApplianceConfig, tmp_path: Path) -> No
         overlay(d)[1]["params"]["image_url"] = str(slide)
         d["timeline"]["fallback"]["test_pattern"] = slide.as_uri()
 
-    assert validate_timeline(edited(edit), demo) == []
+    expected = [
+        f"{VIDEO}[1].params.media_url",
+        f"{OVERLAY_1}[1].params.image_url",
+        "timeline.fallback.test_pattern",
+    ]
+    for config in (demo, None):
+        problems = validate_timeline(edited(edit), config)
+        assert sorted(paths(problems)) == sorted(expected), problems
+        assert all("/assets/NAME" in problem.hint for problem in problems)
+        assert not any(str(tmp_path) in problem.hint for problem in problems)
 
 
 def test_unknown_ptz_preset() -> None:

@@ -13,11 +13,16 @@ from typing import Any
 import pytest
 
 from vistter.clock import FakeClock, MonotonicClock
+from vistter.models.network import NetworkConfig
 from vistter.models.overlays import DataSource
 from vistter.overlays import DataPoller, DataProvider, DataSourceError, DataStatus, pick_field
 
 TIDE = {"station": "Wharfside", "tide": {"next_high": "3:45 PM", "height_m": 2.4},
         "tides": [{"time": "03:12"}, {"time": "15:45"}]}  # fmt: skip
+
+
+#: The test server listens on plain http at 127.0.0.1, which the default policy refuses.
+LOCAL_HTTP = NetworkConfig(allowed_schemes=("http", "https"), allowed_hosts=("127.0.0.1",))
 
 
 def write_json(path: Path, document: object) -> None:
@@ -124,10 +129,18 @@ def test_never_read_source_alerts_without_a_value(tmp_path: Path) -> None:
 
 
 def test_path_outside_assets_is_a_reported_failure(tmp_path: Path) -> None:
-    source = DataSource(path="/assets/../../etc/passwd")
+    (tmp_path / "passwd.json").symlink_to("/etc/passwd")  # a link inside, leading out
+    source = DataSource(path="/assets/passwd.json")
     status = DataProvider(source, tmp_path, clock=FakeClock()).read()
     assert not status.ok and status.error is not None
     assert "outside the assets folder" in status.error.problem
+    assert "/etc" not in str(status.error)
+
+
+def test_missing_file_names_the_source_not_the_server_path(tmp_path: Path) -> None:
+    status = DataProvider(DataSource(path="gone.json"), tmp_path, clock=FakeClock()).read()
+    assert status.error is not None and "'gone.json' does not exist" in status.error.problem
+    assert str(tmp_path) not in json.dumps(status.alert())
 
 
 class _Server:
@@ -186,7 +199,9 @@ def http_server() -> Iterator[_Server]:
 @pytest.mark.timeout(30)
 def test_http_source_reads_and_survives_errors(tmp_path: Path, http_server: _Server) -> None:
     source = DataSource(url=http_server.url, key="tide.next_high", poll_interval=5)
-    provider = DataProvider(source, tmp_path, clock=MonotonicClock(), timeout=0.5)
+    provider = DataProvider(
+        source, tmp_path, clock=MonotonicClock(), timeout=0.5, network=LOCAL_HTTP
+    )
     assert provider.read().value == "3:45 PM"
 
     http_server.status = 500
@@ -212,7 +227,9 @@ def test_http_source_reads_and_survives_errors(tmp_path: Path, http_server: _Ser
 def test_http_source_sends_credentials_and_hides_them(tmp_path: Path, http_server: _Server) -> None:
     http_server.status = 404
     url = http_server.url.replace("http://", "http://user:s3cret@") + "?token=abc"
-    provider = DataProvider(DataSource(url=url), tmp_path, clock=FakeClock(), timeout=2)
+    provider = DataProvider(
+        DataSource(url=url), tmp_path, clock=FakeClock(), timeout=2, network=LOCAL_HTTP
+    )
     status = provider.read()
     assert status.error is not None and "HTTP 404" in str(status.error)
     assert http_server.authorization == ["Basic dXNlcjpzM2NyZXQ="], "sent as basic auth"

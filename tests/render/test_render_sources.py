@@ -22,9 +22,10 @@ from PIL import Image
 
 from chaos.realparts import RtspCameraServer
 from vistter.actors.program.blend import Blender
+from vistter.actors.program.frame_plan import ramp
 from vistter.actors.program.frame_queue import ProgramFrame
 from vistter.actors.program.mixer import ProgramMixer
-from vistter.actors.program.state import ProgramState, ramp
+from vistter.actors.program.state import ProgramState
 from vistter.actors.sources.ingest import camera_ingest_command
 from vistter.actors.sources.table import SourceState, SourceTable
 from vistter.clock import MonotonicClock

@@ -22,8 +22,9 @@ from test_show_rig import (
     stop_actors,
 )
 
+from vistter.actors.program.changes import Take, TransitionKind
 from vistter.actors.program.overlay_layer import OverlayLayer
-from vistter.actors.program.state import ProgramState, Take, TransitionKind
+from vistter.actors.program.state import ProgramState
 from vistter.clock import FakeClock
 from vistter.errors import OperatorError
 from vistter.models.cameras import CameraConfig
@@ -35,7 +36,7 @@ from vistter.show import (
     ShowError,
     ShowSettings,
 )
-from vistter.show.track_base import ThreadDied
+from vistter.supervisors.worker import WorkerDied
 
 __all__ = ["rig", "stop_actors"]
 
@@ -78,7 +79,7 @@ def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 
 def _crash(rig: ShowRig, child_id: str) -> None:
     before = rig.executor(child_id)
-    before.tell(ThreadDied(RuntimeError("injected")))
+    before.tell(WorkerDied("test", RuntimeError("injected")))
     eventually(lambda: _restarted(rig, child_id, before))
 
 

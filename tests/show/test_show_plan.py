@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from PIL import Image
 from test_show_rig import FMT, FPS, small_timeline
 
+from vistter.actors.program.changes import ArmedChange, OverlayOff, OverlayOn, Take
+from vistter.actors.program.clock import ProgramEpoch
 from vistter.actors.program.overlay_layer import OverlayLayer
-from vistter.actors.program.state import ProgramEpoch, ProgramState
+from vistter.actors.program.state import ProgramState
 from vistter.clock import FakeClock
 from vistter.models.validation import load_timeline
 from vistter.show import (
@@ -57,8 +59,20 @@ def test_next_video_cue_wraps_only_when_looping() -> None:
     assert once.next_video(12 * FPS) is None
 
 
-def _state() -> tuple[ShowState, ProgramState]:
-    program = ProgramState(FMT)
+class AppliedLog(ProgramState):
+    """A ProgramState that records every armed change applied to it, in order."""
+
+    def __init__(self) -> None:
+        super().__init__(FMT)
+        self.applied: list[ArmedChange] = []
+
+    def apply(self, change: ArmedChange) -> bool:
+        self.applied.append(change)
+        return super().apply(change)
+
+
+def _state() -> tuple[ShowState, AppliedLog]:
+    program = AppliedLog()
     show = ShowState(program)
     show.load(load_timeline(small_timeline()), None, loop=True)
     return show, program
@@ -66,30 +80,66 @@ def _state() -> tuple[ShowState, ProgramState]:
 
 def test_arming_is_once_per_key_and_generation() -> None:
     show, program = _state()
-    calls: list[int] = []
-    assert show.arm("video", 0, ("v1", 0), 10, lambda: calls.append(1), video=True) \
+    take_v1, again_v1, take_v2 = Take("camera:1", 0, tag="v1"), Take("camera:9", 0, tag="v1"), \
+        Take("camera:2", 0, tag="v2")
+    o1, o1_next, o2 = (OverlayOn("lower", 1, _layer(), 0, until_frame=10, tag=tag)
+                       for tag in ("o1", "o1", "o2"))
+    assert show.arm("video", 0, ("v1", 0), 10, take_v1) \
         is ArmOutcome.STALE  # no segment yet
     segment = show.start_segment(0, 0)
     g = segment.generation
-    assert show.arm("video", g, ("v1", 0), 10, lambda: calls.append(1), video=True) \
-        is ArmOutcome.ARMED
-    assert show.arm("video", g, ("v1", 0), 10, lambda: calls.append(2), video=True) \
-        is ArmOutcome.ALREADY
-    assert calls == [1]
+    assert show.arm("video", g, ("v1", 0), 10, take_v1) is ArmOutcome.ARMED
+    assert show.arm("video", g, ("v1", 0), 10, again_v1) is ArmOutcome.ALREADY
+    assert program.applied == [take_v1]
     show.set_overrides(slate=True)
-    assert show.arm("video", g, ("v2", 0), 10, lambda: calls.append(3), video=True) \
-        is ArmOutcome.HELD
-    assert show.arm("lower", g, ("o1", 0), 10, lambda: calls.append(4), video=False) \
-        is ArmOutcome.ARMED
+    assert show.arm("video", g, ("v2", 0), 10, take_v2) is ArmOutcome.HELD
+    assert show.arm("lower", g, ("o1", 0), 10, o1) is ArmOutcome.ARMED
     show.set_text("o1", "live")
-    assert show.arm("lower", g, ("o1", 1), 10, lambda: calls.append(5), video=False,
+    assert show.arm("lower", g, ("o1", 1), 10, o1_next,
                     cue_text=("o1", None)) is ArmOutcome.STALE
     later = show.start_segment(30, 30)
-    assert show.arm("lower", g, ("o2", 0), 10, lambda: calls.append(6), video=False) \
-        is ArmOutcome.STALE
+    assert show.arm("lower", g, ("o2", 0), 10, o2) is ArmOutcome.STALE
     assert not show.is_armed("video", later.generation, ("v1", 0))
-    assert calls == [1, 4]
+    assert [id(change) for change in program.applied] == [id(take_v1), id(o1)]
     assert program.horizon == 0
+    assert program.source_at(0) == "camera:1"  # applied: really armed on the program
+    assert [entry["tag"] for entry in program.on_air()["overlays"]] == ["o1"]
+
+
+def test_the_kind_of_change_decides_which_override_holds_it() -> None:
+    show, program = _state()
+    g = show.start_segment(0, 0).generation
+    show.set_overrides(overlays_cleared=True)
+    assert show.arm("lower", g, ("o1", 0), 10, OverlayOn("lower", 1, _layer(), 0)) \
+        is ArmOutcome.HELD
+    assert show.arm("lower", g, ("#hide", 0), 0, OverlayOff("lower", 0)) is ArmOutcome.HELD
+    assert show.arm("video", g, ("v1", 0), 10, Take("camera:1", 0)) is ArmOutcome.ARMED
+    show.set_overrides(overlays_cleared=False, forced_camera=2)
+    assert show.arm("video", g, ("v2", 0), 10, Take("camera:2", 5)) is ArmOutcome.HELD
+    assert show.arm("lower", g, ("o1", 0), 10, OverlayOn("lower", 1, _layer(), 0)) \
+        is ArmOutcome.ARMED
+    assert [type(change).__name__ for change in program.applied] == ["Take", "OverlayOn"]
+
+
+def test_changes_armed_through_the_show_land_on_their_frames() -> None:
+    show, program = _state()
+    g = show.start_segment(0, 0).generation
+    arms: list[tuple[str, tuple[str, int], int, ArmedChange]] = [
+        ("video", ("v1", 0), 150, Take("camera:1", 0, tag="v1")),
+        ("video", ("v2", 0), 300, Take("camera:2", 150, "fade", 3, tag="v2")),
+        ("lower", ("o1", 0), 240, OverlayOn("lower", 1, _layer(), 60, until_frame=240,
+                                            tag="o1")),
+        ("lower", ("#hide", 200), 200, OverlayOff("lower", 200, fade_out_frames=1)),
+    ]
+    for track, key, end, change in arms:
+        assert show.arm(track, g, key, end, change) is ArmOutcome.ARMED
+    plans = [program.frame_plan(n) for n in range(260)]
+    assert [p.source for p in plans[148:155]] == ["camera:1"] * 2 + ["camera:2"] * 5
+    assert [round(p.progress, 2) for p in plans[149:155]] == [1.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    assert [n for n, p in enumerate(plans) if p.layers] == list(range(60, 201))
+    assert [p.layers[0].opacity for p in plans[198:201]] == [1.0, 1.0, 0.5]
+    effects = {(e.tag, e.requested, e.effective) for e in program.effects()}
+    assert {("v1", 0, 0), ("v2", 150, 150), ("o1", 60, 60)} <= effects
 
 
 def test_armed_through_is_the_slowest_track_and_wakes_waiters() -> None:
@@ -119,11 +169,9 @@ def test_withdraw_forgets_what_the_tracks_armed() -> None:
     show, program = _state()
     segment = show.start_segment(0, 0)
     g = segment.generation
-    show.arm("video", g, ("v2", 0), 300,
-             lambda: program.take("camera:2", 150, tag="v2"), video=True)
+    show.arm("video", g, ("v2", 0), 300, Take("camera:2", 150, tag="v2"))
     show.arm("lower", g, ("o1", 0), 240,
-             lambda: program.show_overlay("lower", 1, _layer(), 60, until_frame=240, tag="o1"),
-             video=False)
+             OverlayOn("lower", 1, _layer(), 60, until_frame=240, tag="o1"))
     for n in range(100):
         program.frame_plan(n)
     assert show.withdraw(None, video=True, overlays=False) == (1, 0)

@@ -21,9 +21,10 @@ from vistter.actors.sources.table import SourceState, SourceTable
 from vistter.clock import MonotonicClock
 from vistter.media.frames import Frame, solid_frame
 from vistter.models.validation import load_timeline
-from vistter.show import FixedCalendar, ShowContext, show_spec
+from vistter.show import FixedCalendar, ShowContext
 from vistter.supervisors import RootSupervisor, Strategy, SupervisorFlags
 from vistter.supervisors.link import Link
+from vistter.tree import show_spec
 
 END = 13 * FPS
 LUMA = {"camera:1": 60, "camera:2": 180}

@@ -17,7 +17,8 @@ import pykka
 import pytest
 from support.eventsink import RecordingSink as BaseSink
 
-from vistter.actors.program.state import FramePlan, ProgramState
+from vistter.actors.program.frame_plan import FramePlan
+from vistter.actors.program.state import ProgramState
 from vistter.actors.sources.table import media_source_id
 from vistter.clock import FakeClock
 from vistter.errors import OperatorError
@@ -32,10 +33,10 @@ from vistter.show import (
     ShowContext,
     ShowSettings,
     SourceControl,
-    show_spec,
 )
 from vistter.show.controls import Calendar
 from vistter.supervisors import RootSupervisor, Strategy, SupervisorFlags
+from vistter.tree import show_spec
 
 FMT = FrameFormat(320, 180, 30)
 FPS = FMT.fps

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from test_show_rig import FPS, FakePtz, FakeSources, ShowRig
 
-from vistter.actors.program.state import ramp
+from vistter.actors.program.frame_plan import ramp
 from vistter.clock import FakeClock
 from vistter.models.validation import load_timeline_file
 

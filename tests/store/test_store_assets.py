@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import os
@@ -507,16 +508,23 @@ def test_delete_refuses_while_a_timeline_uses_the_asset(
 
 
 def test_leftover_temporary_uploads_are_removed_at_start(db: Database, assets_dir: Path) -> None:
+    """Every partial upload nobody holds goes at once (however recent); a live one stays."""
     assets_dir.mkdir(parents=True)
     old = assets_dir / ".upload-crashed.part"
-    fresh = assets_dir / ".upload-inflight.part"
-    for leftover in (old, fresh):
+    recent = assets_dir / ".upload-killed-just-now.part"
+    inflight = assets_dir / ".upload-inflight.part"
+    for leftover in (old, recent, inflight):
         leftover.write_bytes(b"partial")
     stale = time.time() - 2 * 3600
     os.utime(old, (stale, stale))
-    AssetStore(db, assets_dir, LIMIT)
-    assert not old.exists()
-    assert fresh.exists()
+    with inflight.open("rb") as writer:
+        fcntl.flock(writer.fileno(), fcntl.LOCK_EX)  # as a live upload in another process
+        AssetStore(db, assets_dir, LIMIT)
+        assert not old.exists()
+        assert not recent.exists()
+        assert inflight.exists()
+    AssetStore(db, assets_dir, LIMIT)  # its writer is gone: removed at the next start
+    assert not inflight.exists()
 
 
 def test_bad_limits_are_a_bug(db: Database, assets_dir: Path) -> None:

@@ -13,9 +13,11 @@ from pathlib import Path
 from vistter.actors.encoder.hwaccel import EncoderChoice, detect_encoder
 from vistter.actors.encoder.ts_pipe import TsPipe
 from vistter.actors.fanout.table import FanoutTable
+from vistter.actors.program.clock import ProgramEpoch
 from vistter.actors.program.fallback import FallbackPolicy
 from vistter.actors.program.frame_queue import FrameQueue
-from vistter.actors.program.state import ProgramEpoch, ProgramState
+from vistter.actors.program.state import ProgramState
+from vistter.actors.sources.kind import SourceContext
 from vistter.actors.sources.table import SLATE_SOURCE_ID, SourceTable
 from vistter.clock import Clock
 from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
@@ -41,6 +43,11 @@ class ProgramBus:
     ts: TsPipe
     fanout: FanoutTable
     slate_image: Path
+
+    @property
+    def source_context(self) -> SourceContext:
+        """What every source actor is started with (see the source registry)."""
+        return SourceContext(self.fmt, self.sources, self.ffmpeg)
 
     @classmethod
     def build(cls, config: ApplianceConfig, clock: Clock, events: EventSink) -> ProgramBus:

@@ -14,7 +14,8 @@ Routes:
 * ``POST /api/supervision/restart`` -- restart one actor by its path (``{"path": "..."}``),
   for an operator who wants a stuck part started afresh;
 * ``GET /api/destinations`` -- every output's status (stream keys masked);
-* ``POST /api/destinations`` -- start an RTMP(S) destination while live;
+* ``POST /api/destinations`` -- start an RTMP(S) or SRT destination while live (409 when
+  an output with that id exists);
 * ``DELETE /api/destinations/{id}`` -- stop one and forget it.
 """
 
@@ -25,16 +26,18 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pykka
+from pydantic import TypeAdapter
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute
 
 from vistter.api.auth import BearerAuth, require_usable_token
-from vistter.api.body import BodyLimit, read_json
+from vistter.api.body import BodyLimit
+from vistter.api.contract import DocumentBody, ModelBody, Operation, Parameter, Reply
 from vistter.api.errors import (
     NO_STORE,
     BadRequestError,
@@ -43,12 +46,27 @@ from vistter.api.errors import (
     TreeUnavailableError,
     handle_operator_error,
 )
-from vistter.api.library import LibraryDeps, library_body_limits, library_routes
-from vistter.api.show import ShowDeps, show_routes
+from vistter.api.library import LibraryDeps, library_body_limits, library_operations
+from vistter.api.openapi import contract_routes, external_operations
+from vistter.api.replies import (
+    DestinationAdded,
+    DestinationList,
+    DestinationRemoved,
+    ErrorReply,
+    HealthReply,
+    RestartReply,
+    StatusReply,
+    SupervisionNode,
+    ValidationReply,
+)
+from vistter.api.requests import RestartRequest
+from vistter.api.show import ShowDeps, show_operations
 from vistter.clock import Clock, MonotonicClock
+from vistter.console import EventFeed, console_routes
 from vistter.errors import OperatorError
-from vistter.models.destinations import RtmpDestination
+from vistter.models.destinations import AnyDestination, LiveDestination
 from vistter.models.quick import parse_destination
+from vistter.models.timeline import TimelineDocument
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 TREE_RETRY_AFTER_SECONDS = 5
@@ -77,7 +95,7 @@ class DestinationControl(Protocol):
 
     def list_destinations(self) -> list[dict[str, Any]]: ...
 
-    def add_destination(self, destination: RtmpDestination) -> str: ...
+    def add_destination(self, destination: AnyDestination) -> str: ...
 
     def remove_destination(self, destination_id: str) -> None: ...
 
@@ -115,6 +133,8 @@ class ApiDeps:
     :class:`~vistter.errors.SupervisionError` (409)."""
     library: LibraryDeps | None = None
     """The timeline library, execution log and assets (routes in :mod:`vistter.api.library`)."""
+    events: EventFeed | None = None
+    """The telemetry bus, fed to the console's live events (:mod:`vistter.console`)."""
 
 
 def iter_nodes(tree: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -171,8 +191,7 @@ class _Routes:
     async def supervision(self, request: Request) -> JSONResponse:
         return JSONResponse(await self._tree(), headers=NO_STORE)
 
-    async def validate_timeline(self, request: Request) -> JSONResponse:
-        document = await read_json(request)
+    async def validate_timeline(self, request: Request, document: object) -> JSONResponse:
         problems = await run_in_threadpool(self._deps.validate_timeline, document)
         body = {
             "valid": not problems,
@@ -184,14 +203,8 @@ class _Routes:
         return JSONResponse(body, status_code=422 if problems else 200, headers=NO_STORE)
 
 
-    async def restart(self, request: Request) -> JSONResponse:
-        document = await read_json(request)
-        path = document.get("path") if isinstance(document, dict) else None
-        if not isinstance(path, str) or not path.strip("/"):
-            raise BadRequestError(
-                "The body must name the actor to restart.",
-                hint='Send {"path": "telemetry/system"}; GET /api/supervision lists the paths.',
-            )
+    async def restart(self, request: Request, body: RestartRequest) -> JSONResponse:
+        path = body.path
         if self._deps.restart_child is None:
             raise BadRequestError(
                 "Restarting actors is not available here.",
@@ -220,9 +233,9 @@ class _Routes:
             headers=NO_STORE,
         )
 
-    async def add_destination(self, request: Request) -> JSONResponse:
+    async def add_destination(self, request: Request, document: object) -> JSONResponse:
         control = self._destinations()
-        destination, problems = parse_destination(await read_json(request))
+        destination, problems = parse_destination(document)
         if destination is None:
             return JSONResponse(
                 {
@@ -245,6 +258,60 @@ class _Routes:
         return JSONResponse({"removed": destination_id}, headers=NO_STORE)
 
 
+_TREE_DOWN = {503: "The supervision tree did not answer in time or is not running."}
+_NOT_HERE = {400: "This app has no appliance behind it (a bare API)."}
+
+
+def _operations(r: _Routes) -> list[Operation]:
+    """The operations of the tree, status, validation and destination routes."""
+    destination = DocumentBody(TypeAdapter(LiveDestination),
+                               "An RTMP(S) or SRT destination; the key is write-only.")
+    return [
+        Operation("GET", "/api/health", r.health, "Liveness and a summary of the actor tree.",
+                  {200: Reply("ok or degraded.", HealthReply)}, errors=_TREE_DOWN,
+                  tag="appliance", public=True),
+        Operation("GET", "/api/supervision", r.supervision, "The live supervision tree.",
+                  {200: Reply("The root supervisor and its children.", SupervisionNode)},
+                  errors=_TREE_DOWN),
+        Operation("GET", "/api/status", r.status,
+                  "What is on air, the encoder and why, sources, destinations.",
+                  {200: Reply("The appliance's status.", StatusReply)}, errors=_NOT_HERE),
+        Operation("POST", "/api/timelines/validate", r.validate_timeline,
+                  "Check a timeline: every problem with its field path.",
+                  {200: Reply("Valid.", ValidationReply),
+                   422: Reply("Invalid: the problems (or, for a body that is not JSON, an "
+                              "error).", TypeAdapter(ValidationReply | ErrorReply))},
+                  body=DocumentBody(TimelineDocument, "A timeline in the spec's JSON format."),
+                  tag="library"),
+        Operation("POST", "/api/supervision/restart", r.restart,
+                  "Restart one actor of the tree by its path.",
+                  {200: Reply("Restarted.", RestartReply)},
+                  body=ModelBody(RestartRequest, "The body must name the actor to restart.",
+                                 'Send {"path": "telemetry/system"}; GET /api/supervision '
+                                 "lists the paths."),
+                  errors={404: "There is no actor at this path.",
+                          409: "This actor cannot be restarted now (or at all: the API).",
+                          **_NOT_HERE}),
+        Operation("GET", "/api/destinations", r.list_destinations,
+                  "Every output's status (stream keys masked).",
+                  {200: Reply("The outputs.", DestinationList)}, errors=_NOT_HERE,
+                  tag="destinations"),
+        Operation("POST", "/api/destinations", r.add_destination,
+                  "Start a destination while live.",
+                  {201: Reply("Started.", DestinationAdded)}, body=destination,
+                  errors={409: "An output with this id exists.",
+                          422: "The destination has problems: each with its field path.",
+                          **_NOT_HERE}, tag="destinations"),
+        Operation("DELETE", "/api/destinations/{destination_id}", r.remove_destination,
+                  "Stop a destination and forget it.",
+                  {200: Reply("Removed.", DestinationRemoved)},
+                  parameters=[Parameter("destination_id", "path",
+                                        {"type": "string", "minLength": 1})],
+                  errors={404: "There is no destination with this id.", **_NOT_HERE},
+                  tag="destinations"),
+    ]
+
+
 def create_app(deps: ApiDeps) -> Starlette:
     """Build the control API app.
 
@@ -252,27 +319,19 @@ def create_app(deps: ApiDeps) -> Starlette:
     outermost first: error guard (500 JSON), bearer auth (401), body limit (413).
     """
     require_usable_token(deps.token)
-    endpoints = _Routes(deps)
-    routes = [
-        Route("/api/health", endpoints.health, methods=["GET"]),
-        Route("/api/supervision", endpoints.supervision, methods=["GET"]),
-        Route("/api/status", endpoints.status, methods=["GET"]),
-        Route("/api/timelines/validate", endpoints.validate_timeline, methods=["POST"]),
-        Route("/api/supervision/restart", endpoints.restart, methods=["POST"]),
-        Route("/api/destinations", endpoints.list_destinations, methods=["GET"]),
-        Route("/api/destinations", endpoints.add_destination, methods=["POST"]),
-        Route(
-            "/api/destinations/{destination_id}",
-            endpoints.remove_destination,
-            methods=["DELETE"],
-        ),
+    operations = [
+        *_operations(_Routes(deps)),
+        *library_operations(deps.library),
+        *show_operations(deps.show),
     ]
-    routes.extend(library_routes(deps.library))
-    routes.extend(show_routes(deps.show))
+    routes: list[BaseRoute] = [operation.route() for operation in operations]
+    operations.extend(external_operations())  # the console's (answer 503 without a bus)
+    routes.extend(contract_routes(operations, version=deps.version, secured=deps.token is not None))
+    routes.extend(console_routes(deps.events))  # the page at /, /static, /api/events
     known = ", ".join(
-        f"{method} {route.path}"
+        f"{method} {getattr(route, 'path', '')}"
         for route in routes
-        for method in sorted(route.methods or ())
+        for method in sorted(getattr(route, "methods", None) or ())
         if method != "HEAD"
     )
     return Starlette(

@@ -13,6 +13,7 @@ own limit (and hint) instead of the general one.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NoReturn
@@ -123,14 +124,39 @@ class BodyLimit:
         await self.app(scope, limited_receive, send)
 
 
+_VENDOR_JSON = re.compile(r"^application/vnd\.vistter(\.[a-z0-9-]+)*\+json$")
+_LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def is_json_media_type(content_type: str | None) -> bool:
-    """``application/json`` or any ``application/*+json``, parameters ignored."""
+    """``application/json`` or Vistter's own ``application/vnd.vistter.*+json``, with no
+    charset or ``charset=utf-8``. Any other ``+json`` type (``application/evil+json``) is a
+    different format that merely looks like JSON: refused, like every other type."""
     if not content_type:
         return False
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    )
+    media_type, *parameters = (part.strip().lower() for part in content_type.split(";"))
+    if media_type != "application/json" and not _VENDOR_JSON.match(media_type):
+        return False
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip() == "charset" and value.strip().strip('"') not in ("utf-8", "utf8"):
+            return False
+    return True
+
+
+def _refuse_lone_surrogates(text: str, document: object) -> None:
+    """JSON may escape a lone UTF-16 surrogate (``"\\ud800"``); Python parses it into a
+    string that cannot be encoded, stored or sent back. Refused at the edge (422)."""
+    if _LONE_SURROGATE_ESCAPE.search(text) is None:
+        return  # no escape of a surrogate at all: nothing to check
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedJsonError(
+            "The request body has a lone UTF-16 surrogate escape (\\ud800 to \\udfff) in a "
+            "string: it is not a character and cannot be stored.",
+            hint="Send text as UTF-8, or escape a character beyond U+FFFF as a surrogate pair.",
+        ) from None
 
 
 class _NonStandardConstantError(ValueError):
@@ -144,7 +170,8 @@ def _reject_constant(name: str) -> NoReturn:
 def parse_json(body: bytes) -> object:
     """Parse a JSON document, raising :class:`MalformedJsonError` that says where it broke."""
     try:
-        return json.loads(body, parse_constant=_reject_constant)
+        text = body.decode("utf-8-sig")  # UTF-8 only (a UTF-16 body is refused), BOM or not
+        document = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise MalformedJsonError(
             f"The request body is not valid JSON: {exc.msg} at line {exc.lineno}, "
@@ -162,10 +189,30 @@ def parse_json(body: bytes) -> object:
             hint="Use a finite number or null instead.",
         ) from None
     except RecursionError:
-        raise MalformedJsonError(
-            "The request body is nested too deeply to parse.",
-            hint="A timeline is a few levels deep; check the document for runaway nesting.",
-        ) from None
+        raise _too_deep() from None
+    _refuse_lone_surrogates(text, document)
+    return document
+
+
+def _too_deep() -> MalformedJsonError:
+    return MalformedJsonError(
+        "The request body is nested too deeply to parse.",
+        hint="A timeline is a few levels deep; check the document for runaway nesting.",
+    )
+
+
+def check_json_text(body: bytes) -> None:
+    """Refuse JSON text that no JSON route could take whatever it means: nested too deeply
+    to parse, or with a lone surrogate escape (:class:`MalformedJsonError`, 422). Text that
+    is not JSON at all passes: the caller reports that in its own terms. Any thread."""
+    try:
+        text = body.decode("utf-8-sig")
+        document = json.loads(text)
+    except RecursionError:
+        raise _too_deep() from None
+    except ValueError:  # not JSON, not UTF-8: the caller says so in its own terms
+        return
+    _refuse_lone_surrogates(text, document)
 
 
 async def read_json(request: Request) -> object:

@@ -82,6 +82,12 @@ class MalformedJsonError(ApiError):
     status_code = 422
 
 
+class RequestHeadersTooLargeError(ApiError):
+    """The request's headers are larger than the HTTP server accepts (431)."""
+
+    status_code = 431
+
+
 class TreeUnavailableError(ApiError):
     """The supervision tree did not answer in time, or is not running (503)."""
 

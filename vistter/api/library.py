@@ -30,20 +30,33 @@ are JSON ``{"error", "problem", "hint"}`` (an invalid timeline adds ``"problems"
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from vistter.api.body import PathLimit, is_json_media_type, parse_json, read_json
+from vistter.api.body import PathLimit, check_json_text
+from vistter.api.contract import DocumentBody, ModelBody, Operation, Parameter, RawBody, Reply
 from vistter.api.errors import NO_STORE, BadRequestError, UnsupportedMediaTypeError
+from vistter.api.replies import (
+    AssetList,
+    AssetReply,
+    Deleted,
+    ExecutionList,
+    ExecutionReply,
+    TimelineList,
+    TimelineRecordReply,
+    TimelineSummaryReply,
+)
+from vistter.api.requests import MAX_ROW_ID, CloneRequest
 from vistter.api.uploads import UPLOAD_PATH, receive_upload, upload_body_limit
 from vistter.models.config import ApplianceConfig
+from vistter.models.timeline import TimelineDocument
 from vistter.models.validation import TimelineInvalid
 from vistter.store import (
     AssetNotFoundError,
@@ -62,12 +75,11 @@ __all__ = [
     "MAX_EXECUTIONS_LIMIT",
     "LibraryDeps",
     "library_body_limits",
-    "library_routes",
+    "library_operations",
 ]
 
 DEFAULT_EXECUTIONS_LIMIT = 100
 MAX_EXECUTIONS_LIMIT = 1000
-_MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer: a bigger id cannot be stored, so is unknown
 
 
 @dataclass(frozen=True)
@@ -94,66 +106,76 @@ class LibraryDeps:
 # -- JSON shapes ---------------------------------------------------------------------------
 
 
+def reply(model: type[BaseModel], **fields: Any) -> dict[str, Any]:
+    """An answer built through its documented model, as JSON-ready data."""
+    return model(**fields).model_dump(mode="json", exclude_none=False)
+
+
 def timeline_summary_json(summary: TimelineSummary) -> dict[str, Any]:
     """One line of ``GET /api/timelines``."""
-    return {
-        "id": summary.id,
-        "key": summary.key,
-        "name": summary.name,
-        "duration": summary.duration,
-        "modified_at": summary.modified_at.isoformat(),
-        "is_active": summary.is_active,
-        "is_running": summary.is_running,
-    }
+    return reply(
+        TimelineSummaryReply,
+        id=summary.id,
+        key=summary.key,
+        name=summary.name,
+        duration=summary.duration,
+        modified_at=summary.modified_at.isoformat(),
+        is_active=summary.is_active,
+        is_running=summary.is_running,
+    )
 
 
 def timeline_record_json(record: TimelineRecord, *, document: bool) -> dict[str, Any]:
     """A stored timeline's columns, with its whole ``document`` when asked."""
-    body: dict[str, Any] = {
-        "id": record.id,
-        "key": record.key,
-        "name": record.name,
-        "description": record.description,
-        "duration": record.duration,
-        "fps": record.fps,
-        "resolution": record.resolution,
-        "created_at": record.created_at.isoformat(),
-        "modified_at": record.modified_at.isoformat(),
-        "is_active": record.is_active,
-    }
-    if document:
-        body["document"] = record.document
+    body = reply(
+        TimelineRecordReply,
+        id=record.id,
+        key=record.key,
+        name=record.name,
+        description=record.description,
+        duration=record.duration,
+        fps=record.fps,
+        resolution=record.resolution,
+        created_at=record.created_at.isoformat(),
+        modified_at=record.modified_at.isoformat(),
+        is_active=record.is_active,
+        document=record.document if document else None,
+    )
+    if not document:
+        del body["document"]
     return body
 
 
 def execution_json(record: ExecutionRecord) -> dict[str, Any]:
     """One run of a timeline."""
-    return {
-        "id": record.id,
-        "timeline_id": record.timeline_id,
-        "timeline_name": record.timeline_name,
-        "status": record.status,
-        "started_at": record.started_at.isoformat(),
-        "completed_at": None if record.completed_at is None else record.completed_at.isoformat(),
-        "duration_seconds": record.duration_seconds,
-        "error_message": record.error_message,
-        "metrics": record.metrics,
-    }
+    return reply(
+        ExecutionReply,
+        id=record.id,
+        timeline_id=record.timeline_id,
+        timeline_name=record.timeline_name,
+        status=record.status,
+        started_at=record.started_at.isoformat(),
+        completed_at=None if record.completed_at is None else record.completed_at.isoformat(),
+        duration_seconds=record.duration_seconds,
+        error_message=record.error_message,
+        metrics=record.metrics,
+    )
 
 
 def asset_json(record: AssetRecord) -> dict[str, Any]:
     """A stored asset; ``file_path`` is how a timeline refers to it."""
-    return {
-        "id": record.id,
-        "asset_type": record.asset_type,
-        "filename": record.filename,
-        "file_path": record.file_path,
-        "file_size": record.file_size,
-        "mime_type": record.mime_type,
-        "checksum": record.checksum,
-        "uploaded_at": record.uploaded_at.isoformat(),
-        "metadata": record.metadata,
-    }
+    return reply(
+        AssetReply,
+        id=record.id,
+        asset_type=record.asset_type,
+        filename=record.filename,
+        file_path=record.file_path,
+        file_size=record.file_size,
+        mime_type=record.mime_type,
+        checksum=record.checksum,
+        uploaded_at=record.uploaded_at.isoformat(),
+        metadata=record.metadata,
+    )
 
 
 def invalid_timeline_response(error: TimelineInvalid) -> JSONResponse:
@@ -179,7 +201,7 @@ def export_disposition(key: str) -> str:
 
 def _path_id(request: Request, not_found: Callable[[int], Exception]) -> int:
     value = int(request.path_params["record_id"])
-    if value > _MAX_ROW_ID:
+    if value > MAX_ROW_ID:  # SQLite's largest integer: a bigger id names nothing
         raise not_found(value)
     return value
 
@@ -208,30 +230,6 @@ def _limit(request: Request) -> int:
         f"limit {raw[:40]!r} is not a whole number from 1 to {MAX_EXECUTIONS_LIMIT}.",
         hint=f"Use e.g. ?limit=20, or leave it out for the newest {DEFAULT_EXECUTIONS_LIMIT}.",
     )
-
-
-async def _clone_name(request: Request) -> str | None:
-    body = await request.body()
-    if not body.strip():
-        return None
-    if not is_json_media_type(request.headers.get("content-type")):
-        raise UnsupportedMediaTypeError(
-            "The clone request body must be JSON.",
-            hint='Send \'Content-Type: application/json\' with {"name": "<new name>"}, or '
-            "send no body for the default name.",
-        )
-    document = parse_json(body)
-    if not isinstance(document, dict) or set(document) - {"name"}:
-        raise BadRequestError(
-            'The clone request body may only carry {"name": "<new name>"}.',
-            hint='Send the new name, or no body for "<name> (copy)".',
-        )
-    name = document.get("name")
-    if name is not None and not isinstance(name, str):
-        raise BadRequestError(
-            "The clone's name must be text.", hint='Send e.g. {"name": "Marina, evening"}.'
-        )
-    return name
 
 
 async def _import_text(request: Request) -> bytes:
@@ -275,13 +273,13 @@ class _LibraryRoutes:
         body = {"timelines": [timeline_summary_json(summary) for summary in summaries]}
         return JSONResponse(body, headers=NO_STORE)
 
-    async def create_timeline(self, request: Request) -> Response:
-        document = await read_json(request)
+    async def create_timeline(self, request: Request, document: object) -> Response:
         library, config = self._deps.timelines, self._deps.config
         return await self._stored(lambda: library.create(document, config), 201)
 
     async def import_timeline(self, request: Request) -> Response:
         text = await _import_text(request)
+        await run_in_threadpool(check_json_text, text)
         library, config = self._deps.timelines, self._deps.config
         return await self._stored(lambda: library.import_json(text, config), 201)
 
@@ -290,9 +288,8 @@ class _LibraryRoutes:
         record = await run_in_threadpool(self._deps.timelines.get, timeline_id)
         return JSONResponse(timeline_record_json(record, document=True), headers=NO_STORE)
 
-    async def replace_timeline(self, request: Request) -> Response:
+    async def replace_timeline(self, request: Request, document: object) -> Response:
         timeline_id = _path_id(request, _timeline_not_found)
-        document = await read_json(request)
         library, config = self._deps.timelines, self._deps.config
         return await self._stored(lambda: library.update(timeline_id, document, config), 200)
 
@@ -301,10 +298,9 @@ class _LibraryRoutes:
         await run_in_threadpool(self._deps.timelines.delete, timeline_id)
         return JSONResponse({"deleted": timeline_id}, headers=NO_STORE)
 
-    async def clone_timeline(self, request: Request) -> Response:
+    async def clone_timeline(self, request: Request, body: CloneRequest) -> Response:
         timeline_id = _path_id(request, _timeline_not_found)
-        name = await _clone_name(request)
-        library = self._deps.timelines
+        name, library = body.name, self._deps.timelines
         return await self._stored(lambda: library.clone(timeline_id, name), 201)
 
     async def export_timeline(self, request: Request) -> Response:
@@ -357,31 +353,116 @@ class _LibraryRoutes:
         return JSONResponse({"deleted": asset_id}, headers=NO_STORE)
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+_ID = Parameter("record_id", "path", {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID},
+                "The record's id.")
+_LIMIT = Parameter("limit", "query", {"type": "integer", "minimum": 1,
+                                      "maximum": MAX_EXECUTIONS_LIMIT},
+                   f"How many, newest first (default {DEFAULT_EXECUTIONS_LIMIT}).", required=False)
+_NAME = Parameter("name", "query", {"type": "string", "minLength": 1},
+                  "The file name (or send X-Filename / Content-Disposition).", required=False)
+_TIMELINE = DocumentBody(TimelineDocument, "A timeline in the spec's JSON format.")
+_INVALID = "The timeline has problems: every one with its field path and a hint."
+_NO_TIMELINE = "There is no stored timeline with this id."
+_NO_ASSET = "There is no stored asset with this id."
+_KEY_TAKEN = "Another stored timeline has the same key (timeline.id)."
+_CREATED = {"Location": "Where the new record is."}
+_ASSET_KINDS = {
+    "application/octet-stream": {"type": "string", "format": "binary"},
+    "image/png": {"type": "string", "format": "binary"},
+    "image/jpeg": {"type": "string", "format": "binary"},
+    "video/mp4": {"type": "string", "format": "binary"},
+}
 
 
-def library_routes(deps: LibraryDeps | None) -> list[Route]:
-    """The library, execution and asset routes (none without a library)."""
+_BY_ID = {"record_id": "$response.body#/id"}
+_TIMELINE_LINKS = {
+    verb: (f"{method}_api_timelines_record_id{suffix}", _BY_ID)
+    for verb, method, suffix in (
+        ("get", "get", ""), ("replace", "put", ""), ("delete", "delete", ""),
+        ("clone", "post", "_clone"), ("export", "get", "_export"),
+        ("executions", "get", "_executions"),
+    )
+}
+_ASSET_LINKS = {
+    "get": ("get_api_assets_record_id", _BY_ID),
+    "delete": ("delete_api_assets_record_id", _BY_ID),
+}
+
+
+def library_operations(deps: LibraryDeps | None) -> list[Operation]:
+    """The library, execution and asset operations (none without a library)."""
     if deps is None:
         return []
     e = _LibraryRoutes(deps)
-    table: list[tuple[str, Endpoint, str]] = [
-        ("/api/timelines", e.list_timelines, "GET"),
-        ("/api/timelines", e.create_timeline, "POST"),
-        ("/api/timelines/import", e.import_timeline, "POST"),
-        ("/api/timelines/{record_id:int}", e.get_timeline, "GET"),
-        ("/api/timelines/{record_id:int}", e.replace_timeline, "PUT"),
-        ("/api/timelines/{record_id:int}", e.delete_timeline, "DELETE"),
-        ("/api/timelines/{record_id:int}/clone", e.clone_timeline, "POST"),
-        ("/api/timelines/{record_id:int}/export", e.export_timeline, "GET"),
-        ("/api/timelines/{record_id:int}/executions", e.timeline_executions, "GET"),
-        ("/api/executions", e.list_executions, "GET"),
-        ("/api/assets", e.list_assets, "GET"),
-        (UPLOAD_PATH, e.upload_asset, "POST"),
-        ("/api/assets/{record_id:int}", e.get_asset, "GET"),
-        ("/api/assets/{record_id:int}", e.delete_asset, "DELETE"),
+    record = Reply("The stored timeline (without its document).", TimelineRecordReply)
+    created = Reply("Stored.", TimelineRecordReply, headers=_CREATED, links=_TIMELINE_LINKS)
+    return [
+        Operation("GET", "/api/timelines", e.list_timelines, "The timeline library.",
+                  {200: Reply("Every stored timeline.", TimelineList)}, tag="library"),
+        Operation("POST", "/api/timelines", e.create_timeline, "Store a timeline.",
+                  {201: created}, body=_TIMELINE, errors={409: _KEY_TAKEN, 422: _INVALID},
+                  tag="library"),
+        Operation("POST", "/api/timelines/import", e.import_timeline,
+                  "Store a timeline from a file's text (as exported).", {201: created},
+                  body=RawBody({"application/json": TimelineDocument},
+                               "The timeline file's text, as it is."),
+                  errors={409: _KEY_TAKEN, 413: "The file is larger than [api] max_body_bytes.",
+                          415: "A form was sent; send the file's text as the body.",
+                          422: "The text is not JSON, or the timeline has problems."},
+                  tag="library"),
+        Operation("GET", "/api/timelines/{record_id:int}", e.get_timeline,
+                  "A stored timeline with its document.",
+                  {200: Reply("The timeline and its document.", TimelineRecordReply)},
+                  parameters=[_ID], errors={404: _NO_TIMELINE}, tag="library"),
+        Operation("PUT", "/api/timelines/{record_id:int}", e.replace_timeline,
+                  "Replace a stored timeline's document (invalid: the stored one stays).",
+                  {200: record}, body=_TIMELINE, parameters=[_ID],
+                  errors={404: _NO_TIMELINE, 409: _KEY_TAKEN, 422: _INVALID}, tag="library"),
+        Operation("DELETE", "/api/timelines/{record_id:int}", e.delete_timeline,
+                  "Delete a stored timeline (its run history stays).",
+                  {200: Reply("Deleted.", Deleted)}, parameters=[_ID],
+                  errors={404: _NO_TIMELINE, 409: "The timeline is on air."}, tag="library"),
+        Operation("POST", "/api/timelines/{record_id:int}/clone", e.clone_timeline,
+                  "Copy a stored timeline under a new key.", {201: created},
+                  body=ModelBody(CloneRequest, 'The clone request body may only carry '
+                                 '{"name": "<new name>"}.',
+                                 'Send the new name, or no body for "<name> (copy)".',
+                                 optional=True),
+                  parameters=[_ID], errors={404: _NO_TIMELINE, 422: _INVALID}, tag="library"),
+        Operation("GET", "/api/timelines/{record_id:int}/export", e.export_timeline,
+                  "The document exactly as stored, as a file download.",
+                  {200: Reply("The timeline file.", TimelineDocument)}, parameters=[_ID],
+                  errors={404: _NO_TIMELINE}, tag="library"),
+        Operation("GET", "/api/timelines/{record_id:int}/executions", e.timeline_executions,
+                  "The runs of one timeline, newest first.",
+                  {200: Reply("Its runs.", ExecutionList)}, parameters=[_ID, _LIMIT],
+                  errors={400: "limit is not a whole number in range.", 404: _NO_TIMELINE},
+                  tag="library"),
+        Operation("GET", "/api/executions", e.list_executions, "Every run, newest first.",
+                  {200: Reply("The runs.", ExecutionList)}, parameters=[_LIMIT],
+                  errors={400: "limit is not a whole number in range."}, tag="library"),
+        Operation("GET", "/api/assets", e.list_assets, "Every stored asset.",
+                  {200: Reply("The assets.", AssetList)}, tag="assets"),
+        Operation("POST", UPLOAD_PATH, e.upload_asset,
+                  "Upload an asset: the file is the raw body (type checked by its content).",
+                  {201: Reply("Stored (or the identical file already stored).", AssetReply,
+                              headers=_CREATED, links=_ASSET_LINKS)},
+                  body=RawBody(_ASSET_KINDS, "The file's bytes."), parameters=[_NAME],
+                  errors={400: "The client went away before the whole file arrived.",
+                          409: "Another asset already has this name.",
+                          413: "The file is larger than [api] max_upload_bytes.",
+                          415: "The content is not an image or video of a known type.",
+                          422: "The file name is missing or has a folder part."},
+                  tag="assets"),
+        Operation("GET", "/api/assets/{record_id:int}", e.get_asset, "One stored asset.",
+                  {200: Reply("The asset.", AssetReply)}, parameters=[_ID],
+                  errors={404: _NO_ASSET}, tag="assets"),
+        Operation("DELETE", "/api/assets/{record_id:int}", e.delete_asset,
+                  "Delete an asset (refused while a stored timeline uses it).",
+                  {200: Reply("Deleted.", Deleted)}, parameters=[_ID],
+                  errors={404: _NO_ASSET, 409: "Stored timelines use it (named in the hint)."},
+                  tag="assets"),
     ]
-    return [Route(path, endpoint, methods=[method]) for path, endpoint, method in table]
 
 
 def library_body_limits(deps: LibraryDeps | None) -> list[PathLimit]:

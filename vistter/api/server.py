@@ -21,6 +21,7 @@ from collections.abc import Generator
 import uvicorn
 from starlette.applications import Starlette
 
+from vistter.api.protocol import JsonErrorH11Protocol
 from vistter.errors import BindRefusedError, ConfigError
 from vistter.supervisors.actor import SupervisedActor
 from vistter.supervisors.link import Link
@@ -195,6 +196,7 @@ class ApiServer(SupervisedActor):
             lifespan="off",
             server_header=False,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            http=JsonErrorH11Protocol,  # invalid HTTP gets the API's JSON error too
         )
         self._server = _EmbeddedServer(config)
         self._thread = threading.Thread(

@@ -25,10 +25,19 @@ import pykka
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from vistter.api.body import read_json
+from vistter.api.contract import ModelBody, Operation, Parameter, Reply
 from vistter.api.errors import NO_STORE, BadRequestError, TreeUnavailableError
+from vistter.api.replies import ShowStatusReply
+from vistter.api.requests import (
+    JUMP_REQUEST,
+    ForceCameraRequest,
+    GoLiveRequest,
+    JumpToCue,
+    JumpToTime,
+    LiveTextRequest,
+    LoadRequest,
+)
 from vistter.models.config import ApplianceConfig
 from vistter.models.validation import load_timeline
 from vistter.store import TimelineLibrary
@@ -58,6 +67,9 @@ class ShowDeps:
 
 
 class _ShowRoutes:
+    """The endpoints. Each runs in the event loop thread; the orchestrator is called from the
+    thread pool. Its :class:`~vistter.errors.OperatorError` becomes a 4xx answer."""
+
     def __init__(self, deps: ShowDeps) -> None:
         self._deps = deps
 
@@ -81,31 +93,20 @@ class _ShowRoutes:
     async def status(self, request: Request) -> JSONResponse:
         return await self._call("status")
 
-    async def load(self, request: Request) -> JSONResponse:
-        body = await _object(request)
-        timeline_id = body.get("timeline_id")
-        if not isinstance(timeline_id, int) or isinstance(timeline_id, bool):
-            raise BadRequestError(
-                "The body must name a timeline of the library.",
-                hint='Send {"timeline_id": 1}; GET /api/timelines lists them.',
-            )
-        loop = body.get("loop")
-        if loop is not None and not isinstance(loop, bool):
-            raise BadRequestError("loop must be true or false.", hint='e.g. {"loop": true}')
+    async def load(self, request: Request, body: LoadRequest) -> JSONResponse:
         if self._deps.timelines is None:
             raise BadRequestError("There is no timeline library here.", hint="Use the appliance.")
         library = self._deps.timelines
-        record = await run_in_threadpool(library.get, timeline_id)
+        record = await run_in_threadpool(library.get, body.timeline_id)
         # checked again: cameras or assets may have changed since it was stored
         document = await run_in_threadpool(load_timeline, record.document, self._deps.config)
-        return await self._call("load", document, timeline_id, loop)
+        return await self._call("load", document, body.timeline_id, body.loop)
 
     async def preflight(self, request: Request) -> JSONResponse:
         return await self._call("preflight")
 
-    async def go_live(self, request: Request) -> JSONResponse:
-        body = await _object(request, optional=True)
-        return await self._call("go_live", force=bool(body.get("force", False)))
+    async def go_live(self, request: Request, body: GoLiveRequest) -> JSONResponse:
+        return await self._call("go_live", force=body.force)
 
     async def pause(self, request: Request) -> JSONResponse:
         return await self._call("pause")
@@ -119,71 +120,88 @@ class _ShowRoutes:
     async def stop(self, request: Request) -> JSONResponse:
         return await self._call("stop_show")
 
-    async def jump(self, request: Request) -> JSONResponse:
-        body = await _object(request)
-        cue_id, seconds = body.get("cue_id"), body.get("seconds")
-        if (cue_id is None) == (seconds is None) or (
-            seconds is not None and not isinstance(seconds, int | float)
-        ):
-            raise BadRequestError(
-                "Jump needs either a cue id or a time in seconds.",
-                hint='Send {"cue_id": "cue_v3"} or {"seconds": 65}.',
-            )
-        return await self._call("jump", cue_id=cue_id, seconds=seconds)
+    async def jump(self, request: Request, body: JumpToCue | JumpToTime) -> JSONResponse:
+        if isinstance(body, JumpToCue):
+            return await self._call("jump", cue_id=body.cue_id)
+        return await self._call("jump", seconds=body.seconds)
+
+    async def force_camera(self, request: Request, body: ForceCameraRequest) -> JSONResponse:
+        return await self._call("force_camera", body.camera_id)
 
     async def override(self, request: Request) -> JSONResponse:
         name = str(request.path_params["name"])
         method = OVERRIDES.get(name)
-        if method is None:
+        if method is None or name == "force-camera":
             raise BadRequestError(
-                f"There is no override {name!r}.", hint=f"Use one of: {', '.join(OVERRIDES)}."
+                f"There is no override {name[:40]!r} without a body.",
+                hint=f"Use one of: {', '.join(OVERRIDES)} (force-camera takes "
+                '{"camera_id": 2}).',
             )
-        if name == "force-camera":
-            camera_id = (await _object(request)).get("camera_id")
-            if not isinstance(camera_id, int) or isinstance(camera_id, bool):
-                raise BadRequestError(
-                    "force-camera needs a camera id.", hint='Send {"camera_id": 2}.'
-                )
-            return await self._call(method, camera_id)
         return await self._call(method)
 
-    async def text(self, request: Request) -> JSONResponse:
-        body = await _object(request)
-        cue_id, text = body.get("cue_id"), body.get("text")
-        if not isinstance(cue_id, str) or not (text is None or isinstance(text, str)):
-            raise BadRequestError(
-                "Live text needs the overlay cue and the new text.",
-                hint='Send {"cue_id": "cue_o3", "text": "Tide: High 4:10 PM"} (null: back to '
-                "the timeline's text).",
-            )
-        return await self._call("update_text", cue_id, text)
+    async def text(self, request: Request, body: LiveTextRequest) -> JSONResponse:
+        return await self._call("update_text", body.cue_id, body.text)
 
 
-async def _object(request: Request, *, optional: bool = False) -> dict[str, Any]:
-    if optional and not (await request.body()):
-        return {}
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise BadRequestError("The body must be a JSON object.", hint="e.g. {}")
-    return body
+_STATUS = {200: Reply("The show's status after the call.", ShowStatusReply)}
+_CALL_ERRORS = {
+    409: "The show's state does not allow this now; the hint says what is allowed.",
+    503: "The orchestrator is not answering (restarting); retry in a few seconds.",
+}
+_CONTROL_ERRORS = {400: "The request names something the show does not have.", **_CALL_ERRORS}
+_OVERRIDE_NAMES = [name for name in OVERRIDES if name != "force-camera"]
 
 
-def show_routes(deps: ShowDeps | None) -> list[Route]:
-    """The show routes, or none when the app has no show to control."""
+def show_operations(deps: ShowDeps | None) -> list[Operation]:
+    """The show operations, or none when the app has no show to control."""
     if deps is None:
         return []
     r = _ShowRoutes(deps)
-    post = ["POST"]
+
+    def control(path: str, endpoint: Any, summary: str) -> Operation:
+        return Operation("POST", path, endpoint, summary, _STATUS, errors=_CONTROL_ERRORS,
+                         tag="show")
+
     return [
-        Route("/api/show", r.status, methods=["GET"]),
-        Route("/api/show/load", r.load, methods=post),
-        Route("/api/show/preflight", r.preflight, methods=post),
-        Route("/api/show/go-live", r.go_live, methods=post),
-        Route("/api/show/pause", r.pause, methods=post),
-        Route("/api/show/resume", r.resume, methods=post),
-        Route("/api/show/skip", r.skip, methods=post),
-        Route("/api/show/stop", r.stop, methods=post),
-        Route("/api/show/jump", r.jump, methods=post),
-        Route("/api/show/overrides/{name}", r.override, methods=post),
-        Route("/api/show/text", r.text, methods=post),
+        Operation("GET", "/api/show", r.status,
+                  "The show: state, timeline position, cue on air, next cue, overrides.",
+                  _STATUS, errors={503: _CALL_ERRORS[503]}, tag="show"),
+        Operation("POST", "/api/show/load", r.load, "Load a timeline of the library.", _STATUS,
+                  body=ModelBody(LoadRequest, "The body must name a timeline of the library.",
+                                 'Send {"timeline_id": 1}; GET /api/timelines lists them.'),
+                  errors={404: "There is no stored timeline with this id.",
+                          422: "The stored timeline is no longer valid (e.g. a camera it "
+                          "uses was removed): every problem with its path.",
+                          **_CALL_ERRORS}, tag="show"),
+        control("/api/show/preflight", r.preflight, "Check cameras, media and outputs."),
+        Operation("POST", "/api/show/go-live", r.go_live, "GO LIVE with the loaded timeline.",
+                  _STATUS,
+                  body=ModelBody(GoLiveRequest, "go-live takes an optional force flag.",
+                                 'Send no body, or {"force": true} to skip blocking checks.',
+                                 optional=True),
+                  errors=_CONTROL_ERRORS, tag="show"),
+        control("/api/show/pause", r.pause, "Hold the program on the current frame."),
+        control("/api/show/resume", r.resume, "Continue from the held frame."),
+        control("/api/show/skip", r.skip, "Jump to the next video cue."),
+        control("/api/show/stop", r.stop, "End the run (the source on air stays)."),
+        Operation("POST", "/api/show/jump", r.jump, "Jump to a cue or a time.", _STATUS,
+                  body=ModelBody(JUMP_REQUEST, "Jump needs either a cue id or a time in seconds.",
+                                 'Send {"cue_id": "cue_v3"} or {"seconds": 65}.'),
+                  errors=_CONTROL_ERRORS, tag="show"),
+        Operation("POST", "/api/show/overrides/force-camera", r.force_camera,
+                  "Put a camera on air until released.", _STATUS,
+                  body=ModelBody(ForceCameraRequest, "force-camera needs a camera id.",
+                                 'Send {"camera_id": 2}.'),
+                  errors=_CONTROL_ERRORS, tag="show"),
+        Operation("POST", "/api/show/overrides/{name}", r.override,
+                  "A manual override: slate, pin, clear overlays, or release them.", _STATUS,
+                  parameters=[Parameter("name", "path", {"type": "string",
+                                                         "enum": _OVERRIDE_NAMES})],
+                  errors=_CONTROL_ERRORS, tag="show"),
+        Operation("POST", "/api/show/text", r.text, "Change an overlay's text live.", _STATUS,
+                  body=ModelBody(LiveTextRequest,
+                                 "Live text needs the overlay cue and the new text.",
+                                 'Send {"cue_id": "cue_o3", "text": "Tide: High 4:10 PM"} '
+                                 "(null: back to the timeline's text)."),
+                  errors=_CONTROL_ERRORS, tag="show"),
     ]

@@ -25,11 +25,20 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: The largest whole number a float holds exactly (2**53); a :data:`Number` may not exceed it.
+MAX_EXACT_INT = 2**53
+
+
 def _finite_number(value: object) -> object:
     # Keep ints as ints and floats as floats, so a document round-trips unchanged,
     # but refuse what JSON/TOML would only turn into a number by accident.
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PydanticCustomError("number_type", "Input should be a number")
+    if isinstance(value, int) and abs(value) > MAX_EXACT_INT:
+        # a JSON integer literal of hundreds of digits: no float can hold it
+        raise PydanticCustomError(
+            "number_too_large", "Input should be a number no larger than 2**53"
+        )
     if not math.isfinite(value):
         raise PydanticCustomError("number_type", "Input should be a finite number")
     return value
@@ -47,6 +56,9 @@ Int = Annotated[int, Strict()]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 #: Text that must not be empty.
 NonEmptyText = Annotated[str, StringConstraints(min_length=1)]
+#: Any text, possibly empty. The constraint makes pydantic-core check the string, which
+#: refuses a lone UTF-16 surrogate (JSON's ``"\\ud800"``): it cannot be stored or sent.
+Text = Annotated[str, StringConstraints(min_length=0)]
 
 
 #: The repository's ``config/`` folder: base of relative paths when no file is being loaded.

@@ -18,8 +18,15 @@ from pydantic import Field, ValidationError, model_validator
 from vistter.errors import ConfigError
 from vistter.models._types import DEFAULT_CONFIG_DIR, StrictModel
 from vistter.models.cameras import CameraConfig, PtzConfig
-from vistter.models.destinations import Destination, RecorderDestination, RtmpDestination
+from vistter.models.destinations import (
+    AnyDestination,
+    Destination,
+    RecorderDestination,
+    RtmpDestination,
+    SrtDestination,
+)
 from vistter.models.env import apply_env_overrides, env_token
+from vistter.models.network import NetworkConfig
 from vistter.models.problems import Problem, custom_error, problems_from_validation_error
 from vistter.models.redact import redact_url
 from vistter.models.settings import (
@@ -62,7 +69,7 @@ class ConfigInvalid(ConfigError):  # noqa: N818 - reads as a state, like Timelin
 
 
 def check_destination_bitrate(
-    destination: RtmpDestination, encoding: EncodingConfig, path: str = "encoding.bitrate_kbps"
+    destination: AnyDestination, encoding: EncodingConfig, path: str = "encoding.bitrate_kbps"
 ) -> Problem | None:
     """A problem when the program bitrate is more than the destination's platform accepts."""
     limit = destination.max_bitrate
@@ -91,6 +98,7 @@ class ApplianceConfig(StrictModel):
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
     show: ShowConfig = Field(default_factory=ShowConfig)
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> ApplianceConfig:
@@ -176,12 +184,12 @@ class ApplianceConfig(StrictModel):
         """The camera with this id, or ``None``."""
         return next((camera for camera in self.cameras if camera.id == camera_id), None)
 
-    def find_destination(self, destination_id: str) -> RtmpDestination | RecorderDestination | None:
+    def find_destination(self, destination_id: str) -> AnyDestination | None:
         """The destination with this id, or ``None``."""
         return next((d for d in self.destinations if d.id == destination_id), None)
 
     @property
-    def enabled_destinations(self) -> tuple[RtmpDestination | RecorderDestination, ...]:
+    def enabled_destinations(self) -> tuple[AnyDestination, ...]:
         return tuple(d for d in self.destinations if d.enabled)
 
     def warnings(self) -> list[str]:
@@ -206,8 +214,9 @@ def _ids(ids: set[int]) -> str:
 
 def _field_names() -> frozenset[str]:
     models: list[type[StrictModel]] = [
-        ApplianceConfig, CameraConfig, PtzConfig, RtmpDestination, RecorderDestination,
-        EncodingConfig, ApiConfig, TelemetryConfig, PathsConfig, ShowConfig,
+        ApplianceConfig, CameraConfig, PtzConfig, RtmpDestination, SrtDestination,
+        RecorderDestination,
+        EncodingConfig, ApiConfig, TelemetryConfig, PathsConfig, ShowConfig, NetworkConfig,
     ]  # fmt: skip
     return frozenset(name for model in models for name in model.model_fields)
 

@@ -1,14 +1,16 @@
 """Destination configuration: where the one encoded program is sent.
 
-A destination is either an RTMP(S) publish to a platform (YouTube, Facebook, Twitch, or a
-custom server) or a local recorder writing segment files. The ``platform`` field selects
-which (a discriminated union).
+A destination is an RTMP(S) publish to a platform (YouTube, Facebook, Twitch, or a custom
+server), an SRT publish (caller mode) to an SRT listener, or a local recorder writing segment
+files. The ``platform`` field selects which (a discriminated union); each model's ``kind``
+names its entry in the output registry (:mod:`vistter.actors.outputs.registry`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import (
     Field,
@@ -23,9 +25,17 @@ from vistter.models._types import Int, NonEmptyText, StrictModel, resolve_config
 from vistter.models.env import destination_key_variable
 from vistter.models.presets import PLATFORM_PRESETS, PlatformPreset
 from vistter.models.problems import custom_error, field_error
-from vistter.models.redact import redact_url
+from vistter.models.redact import MASK, redact_url
 
-__all__ = ["Destination", "DestinationId", "RecorderDestination", "RtmpDestination"]
+__all__ = [
+    "AnyDestination",
+    "Destination",
+    "DestinationId",
+    "LiveDestination",
+    "RecorderDestination",
+    "RtmpDestination",
+    "SrtDestination",
+]
 
 #: A destination id: letters, digits, ``_``, ``-`` and ``.``, starting with a letter or digit.
 DestinationId = Annotated[
@@ -39,6 +49,8 @@ class RtmpDestination(StrictModel):
     The key is a write-only secret: it shows as ``**********`` in ``repr`` and dumps, and
     only :meth:`publish_url` (for ffmpeg) reveals it.
     """
+
+    kind: ClassVar[str] = "rtmp"
 
     id: DestinationId
     platform: Literal["youtube", "facebook", "twitch", "custom_rtmp"]
@@ -118,8 +130,124 @@ class RtmpDestination(StrictModel):
         return redact_url(self.publish_url(), has_stream_key=self.stream_key is not None)
 
 
+#: SRT passphrase length (libsrt: 10 to 79 characters; 0 turns encryption off).
+SRT_PASSPHRASE_LENGTH = (10, 79)
+_SRT_SECRET_QUERY = ("passphrase", "streamid", "srt_streamid")
+
+
+class SrtDestination(StrictModel):
+    """An SRT publish in caller mode: ``srt://HOST:PORT?option=value...`` plus a passphrase.
+
+    The passphrase is a write-only secret like a stream key: ``**********`` in ``repr`` and
+    dumps; only :meth:`passphrase_value` (for ffmpeg) reveals it. It must not be written in
+    the URL. The ``streamid`` query option often carries a platform's key, so
+    :attr:`display_url` masks it too.
+    """
+
+    kind: ClassVar[str] = "srt"
+
+    id: DestinationId
+    platform: Literal["srt"]
+    url: NonEmptyText
+    passphrase: SecretStr | None = None
+    enabled: bool = True
+
+    @field_validator("passphrase")
+    @classmethod
+    def _clean_passphrase(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        low, high = SRT_PASSPHRASE_LENGTH
+        if not low <= len(value.get_secret_value()) <= high:
+            raise custom_error(
+                f"the SRT passphrase must be {low} to {high} characters long",
+                "Use the same passphrase as the SRT listener (10 to 79 characters).",
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _caller_url(self) -> SrtDestination:
+        problem = srt_url_problem(self.url)
+        if problem is not None:
+            raise field_error("url", f"the url of destination '{self.id}' {problem}",
+                              "Write it as srt://HOST:PORT, options after '?' "
+                              "(e.g. srt://203.0.113.5:9000?latency=200000).")
+        return self
+
+    @property
+    def endpoint(self) -> tuple[str, int]:
+        """``(host, port)`` of the SRT listener."""
+        parts = urlsplit(self.url)
+        assert parts.hostname is not None and parts.port is not None  # validated
+        return parts.hostname, parts.port
+
+    @property
+    def max_bitrate(self) -> int | None:
+        """An SRT listener has no platform limit known to Vistter."""
+        return None
+
+    def publish_url(self) -> str:
+        """The URL ffmpeg publishes to (no passphrase in it: see :meth:`passphrase_value`).
+        It may carry a ``streamid`` secret: never log it."""
+        return self.url
+
+    def passphrase_value(self) -> str | None:
+        """The passphrase, for ffmpeg only. Never log it."""
+        return None if self.passphrase is None else self.passphrase.get_secret_value()
+
+    @property
+    def display_url(self) -> str:
+        """The URL with its secret-looking options masked, safe to show and log."""
+        return _mask_query(redact_url(self.url), _SRT_SECRET_QUERY)
+
+    @classmethod
+    def from_url(cls, url: str, destination_id: str) -> SrtDestination:
+        """An SRT destination for ``srt://host:port?...`` (``vistter run --to``); a
+        ``passphrase`` option in the URL is taken out of it and kept as the secret."""
+        parts = urlsplit(url)
+        options = parts.query.split("&") if parts.query else []
+        secret = [o for o in options if o.partition("=")[0] == "passphrase"]
+        passphrase = unquote(secret[-1].partition("=")[2]) if secret else None
+        rest = "&".join(o for o in options if o not in secret)
+        clean = parts._replace(query=rest).geturl()
+        return cls(id=destination_id, platform="srt", url=clean,
+                   passphrase=None if passphrase is None else SecretStr(passphrase))
+
+
+def srt_url_problem(url: str) -> str | None:
+    """What is wrong with an SRT caller URL, or None. Never raises."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme.lower() != "srt":
+        return "is not srt://"
+    if not parts.hostname or port is None:
+        return "needs a host and a port (srt://HOST:PORT)"
+    options = dict(parse_qsl(parts.query, keep_blank_values=True))
+    if options.get("mode", "caller") != "caller":
+        return "must use caller mode (Vistter connects to the SRT listener)"
+    if "passphrase" in options:
+        return "must not carry the passphrase (set the passphrase field: it is kept secret)"
+    return None
+
+
+def _mask_query(url: str, names: tuple[str, ...]) -> str:
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = [
+        f"{name}={MASK if name.lower() in names else value}"
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return parts._replace(query="&".join(pairs)).geturl()
+
+
 class RecorderDestination(StrictModel):
     """Local recording into ``path`` (a folder), cut into files of ``segment_seconds``."""
+
+    kind: ClassVar[str] = "recorder"
 
     id: DestinationId
     platform: Literal["recorder"]
@@ -137,5 +265,14 @@ class RecorderDestination(StrictModel):
         """Where the recordings go, for status and logs."""
         return str(self.path)
 
+    @property
+    def max_bitrate(self) -> int | None:
+        """A recorder takes any bitrate."""
+        return None
 
-Destination = Annotated[RtmpDestination | RecorderDestination, Field(discriminator="platform")]
+
+AnyDestination = RtmpDestination | SrtDestination | RecorderDestination
+#: Any configured destination, chosen by its ``platform``.
+Destination = Annotated[AnyDestination, Field(discriminator="platform")]
+#: A destination the control API may add while live (a recorder's folder belongs in the file).
+LiveDestination = Annotated[RtmpDestination | SrtDestination, Field(discriminator="platform")]

@@ -80,8 +80,9 @@ def apply_env_overrides(
     for destination in _entries(result, "destinations"):
         if isinstance(destination.get("id"), str):
             key = get(destination_key_variable(destination["id"]))
-            if key is not None:
-                destination["stream_key"] = key
+            if key is not None:  # an SRT destination's secret is its passphrase
+                secret = "passphrase" if destination.get("platform") == "srt" else "stream_key"
+                destination[secret] = key
     for camera in _entries(result, "cameras"):
         camera_id = camera.get("id")
         if not isinstance(camera_id, int) or isinstance(camera_id, bool):

@@ -8,33 +8,49 @@ its top-left corner, and may fade in and out.
 
 from __future__ import annotations
 
+import re
 import string
 from datetime import datetime
 from typing import Annotated, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from PIL import ImageColor
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from vistter.models._types import (
     Identifier,
     Int,
-    NonEmptyText,
     NonNegativeSeconds,
     Number,
     StrictModel,
+)
+from vistter.models.assets import REFERENCE_HINT, AssetPathError, check_reference
+from vistter.models.limits import (
+    MAX_FONT_SIZE,
+    MAX_FORMAT_NUMBER,
+    MAX_PADDING,
+    MAX_SCALE,
+    MAX_TEXT_CHARS,
+    MAX_TEXT_LINES,
+    MAX_URL_CHARS,
+    MIN_FONT_SIZE,
+    MIN_POLL_SECONDS,
 )
 from vistter.models.problems import custom_error, field_error
 
 __all__ = [
     "TEMPLATE_FIELDS",
+    "AssetReference",
     "DataSource",
     "DynamicTextOverlay",
     "ImageOverlay",
+    "LiveText",
     "LogoOverlay",
     "LowerThirdOverlay",
     "OverlayParams",
     "Position",
     "TextOverlay",
+    "check_text",
     "rgba",
 ]
 
@@ -62,7 +78,39 @@ def _check_color(value: str) -> str:
     return value
 
 
-Color = Annotated[str, Field(min_length=1)]
+Color = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def check_text(value: str) -> str:
+    """``value`` when it has at most :data:`MAX_TEXT_LINES` lines (length is a constraint)."""
+    if value.count("\n") >= MAX_TEXT_LINES:
+        raise custom_error(
+            f"the text has more than {MAX_TEXT_LINES} lines",
+            f"Use at most {MAX_TEXT_LINES} lines; an overlay is read at a glance.",
+        )
+    return value
+
+
+def _check_reference(value: str) -> str:
+    try:
+        check_reference(value)
+    except AssetPathError as error:
+        raise custom_error(str(error), REFERENCE_HINT) from None
+    return value
+
+
+#: Overlay text: 1 to :data:`MAX_TEXT_CHARS` characters, at most :data:`MAX_TEXT_LINES` lines.
+OverlayText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS),
+    AfterValidator(check_text),
+]
+#: A live text sent by an operator (``POST /api/show/text``): the same limits as a cue's text.
+LiveText = OverlayText
+#: A file in the assets folder: ``/assets/NAME`` or a relative path (see models.assets).
+AssetReference = Annotated[str, Field(min_length=1), AfterValidator(_check_reference)]
+
+_SPEC_NUMBER = re.compile(r"[0-9]+")
 
 
 class _OverlayBase(StrictModel):
@@ -73,7 +121,7 @@ class _OverlayBase(StrictModel):
     position: Position | None = None
     x: Annotated[Int, Field(ge=0)] | None = None
     y: Annotated[Int, Field(ge=0)] | None = None
-    scale: Annotated[Number, Field(gt=0, le=10)] = 1.0
+    scale: Annotated[Number, Field(gt=0, le=MAX_SCALE)] = 1.0
     opacity: Annotated[Number, Field(ge=0, le=1)] = 1.0
     fade_in: NonNegativeSeconds = 0
     fade_out: NonNegativeSeconds = 0
@@ -104,10 +152,10 @@ class _OverlayBase(StrictModel):
 class _TextStyle(_OverlayBase):
     """Text styling: size in pixels, colour, optional background box with padding."""
 
-    font_size: Annotated[Int, Field(ge=6, le=400)] = 32
+    font_size: Annotated[Int, Field(ge=MIN_FONT_SIZE, le=MAX_FONT_SIZE)] = 32
     color: Color = "#FFFFFF"
     background_color: Color | None = None
-    padding: Annotated[Int, Field(ge=0, le=400)] = 8
+    padding: Annotated[Int, Field(ge=0, le=MAX_PADDING)] = 8
 
     @field_validator("color", "background_color")
     @classmethod
@@ -121,16 +169,16 @@ class LowerThirdOverlay(_TextStyle):
     DEFAULT_POSITION: ClassVar[Position] = "bottom_left"
 
     type: Literal["lower_third"]
-    text: NonEmptyText
-    subtitle: str | None = None
-    image_url: NonEmptyText | None = None
+    text: OverlayText
+    subtitle: OverlayText | None = None
+    image_url: AssetReference | None = None
 
 
 class TextOverlay(_TextStyle):
     """Static text."""
 
     type: Literal["text"]
-    text: NonEmptyText
+    text: OverlayText
 
 
 class LogoOverlay(_OverlayBase):
@@ -139,7 +187,7 @@ class LogoOverlay(_OverlayBase):
     DEFAULT_POSITION: ClassVar[Position] = "top_right"
 
     type: Literal["logo"]
-    image_url: NonEmptyText
+    image_url: AssetReference
 
 
 class ImageOverlay(_OverlayBase):
@@ -148,7 +196,7 @@ class ImageOverlay(_OverlayBase):
     DEFAULT_POSITION: ClassVar[Position] = "center"
 
     type: Literal["image"]
-    image_url: NonEmptyText
+    image_url: AssetReference
 
 
 class DataSource(StrictModel):
@@ -158,10 +206,10 @@ class DataSource(StrictModel):
     whole document is the value. A ``path`` follows the same rules as asset paths.
     """
 
-    path: NonEmptyText | None = None
-    url: NonEmptyText | None = None
+    path: AssetReference | None = None
+    url: Annotated[str, Field(min_length=1, max_length=MAX_URL_CHARS)] | None = None
     key: Identifier | None = None
-    poll_interval: Annotated[Number, Field(ge=1, le=86_400)] = 30
+    poll_interval: Annotated[Number, Field(ge=MIN_POLL_SECONDS, le=86_400)] = 30
 
     @model_validator(mode="after")
     def _one_location(self) -> DataSource:
@@ -171,38 +219,68 @@ class DataSource(StrictModel):
                 "a data source needs exactly one of path or url",
                 "Give either path (a JSON file) or url (an http(s) address).",
             )
-        if self.url is not None and not self.url.lower().startswith(("http://", "https://")):
-            raise field_error(
-                "url",
-                "the data source url must start with http:// or https://",
-                "Use an http(s) address, or path for a local JSON file.",
-            )
+        if self.url is not None:
+            _check_url(self.url)
         return self
+
+    @property
+    def location(self) -> str:
+        """The URL or the path, as written."""
+        return self.url if self.url is not None else str(self.path)
+
+
+def _check_url(url: str) -> None:
+    hint = "Use an http(s) address, or path for a JSON file in the assets folder."
+    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
+        raise field_error("url", "the data source url contains spaces or control characters",
+                          hint)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise field_error("url", "the data source url cannot be parsed", hint) from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise field_error("url", "the data source url must start with http:// or https://",
+                          hint)
+    if not parts.hostname:
+        raise field_error("url", "the data source url has no host", hint)
 
 
 class DynamicTextOverlay(_TextStyle):
     """Text rebuilt from a template: the time now and/or a value read from a data source."""
 
     type: Literal["dynamic_text"]
-    template: NonEmptyText
+    template: OverlayText
     source: DataSource | None = None
 
     @field_validator("template")
     @classmethod
     def _valid_template(cls, value: str) -> str:
         try:
-            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+            fields = [(name, spec) for _, name, spec, _ in string.Formatter().parse(value)
+                      if name is not None]  # fmt: skip
         except ValueError:
             raise custom_error(
                 "the template has an unmatched { or }",
                 "Write {{ and }} for literal braces; placeholders are {time:%H:%M} and {value}.",
             ) from None
+        names = {name for name, _ in fields}
         unknown = sorted(names - set(TEMPLATE_FIELDS))
         if unknown:
             raise custom_error(
                 f"the template uses unknown placeholder(s) {', '.join(unknown)}",
                 "Only {time:FORMAT} (strftime format, e.g. {time:%H:%M}) and {value} exist.",
             )
+        for _, spec in fields:
+            if "{" in (spec or "") or any(
+                int(number) > MAX_FORMAT_NUMBER for number in _SPEC_NUMBER.findall(spec or "")
+            ):
+                raise custom_error(
+                    f"a format in the template has a number larger than {MAX_FORMAT_NUMBER} "
+                    "or a nested {...}",
+                    f"Keep widths and precisions at {MAX_FORMAT_NUMBER} or less, e.g. "
+                    "{value:.1f} or {value:>8}.",
+                )
         return value
 
     @model_validator(mode="after")

@@ -118,6 +118,9 @@ class EncodingConfig(StrictModel):
 class ApiConfig(StrictModel):
     """The control API: where it listens, its bearer token and request size limits.
 
+    ``max_upload_bytes`` bounds one upload (413 beyond it); ``max_inflight_upload_bytes``
+    bounds what all uploads in progress hold on disk together (507 beyond it).
+
     Listening beyond loopback without a ``token`` is refused by the API when it starts.
     """
 
@@ -126,6 +129,8 @@ class ApiConfig(StrictModel):
     token: SecretStr | None = None
     max_body_bytes: Annotated[Int, Field(ge=1024)] = 1 * _MIB
     max_upload_bytes: Annotated[Int, Field(ge=1024)] = 64 * _MIB
+    max_inflight_upload_bytes: Annotated[Int, Field(ge=1024)] = 256 * _MIB
+    """Bytes all uploads being received at once may hold on disk (beyond it: 507)."""
 
     @field_validator("token")
     @classmethod

@@ -28,8 +28,16 @@ from vistter.models._types import (
     Number,
     PositiveSeconds,
     StrictModel,
+    Text,
+)
+from vistter.models.limits import (
+    MAX_CUES_PER_TRACK,
+    MAX_DESCRIPTION_CHARS,
+    MAX_NAME_CHARS,
+    MAX_OVERLAY_TRACKS,
 )
 from vistter.models.overlays import (
+    AssetReference,
     DataSource,
     DynamicTextOverlay,
     ImageOverlay,
@@ -113,19 +121,14 @@ class ShowCameraParams(_TransitionParams):
     """Put a camera on the program, optionally moving it to a PTZ preset first."""
 
     camera_id: Annotated[Int, Field(ge=1)]
-    preset_id: NonEmptyText | None = None
+    preset_id: Identifier | None = None
 
 
 class ShowMediaParams(_TransitionParams):
     """Put a still image or a video file on the program (``loop`` repeats a video)."""
 
-    media_url: NonEmptyText
+    media_url: AssetReference
     loop: bool = False
-
-    @property
-    def is_remote(self) -> bool:
-        """True for http(s) URLs, which are fetched rather than read from the assets folder."""
-        return self.media_url.lower().startswith(("http://", "https://"))
 
     @property
     def is_image(self) -> bool:
@@ -175,7 +178,7 @@ class VideoTrack(StrictModel):
 
     track_id: Identifier
     type: Literal["video"] = "video"
-    cues: tuple[VideoCue, ...] = ()
+    cues: Annotated[tuple[VideoCue, ...], Field(max_length=MAX_CUES_PER_TRACK)] = ()
 
 
 class OverlayTrack(StrictModel):
@@ -184,7 +187,7 @@ class OverlayTrack(StrictModel):
     track_id: Identifier
     type: Literal["overlay"] = "overlay"
     layer: Annotated[Int, Field(ge=1, le=1000)] = 1
-    cues: tuple[OverlayCue, ...] = ()
+    cues: Annotated[tuple[OverlayCue, ...], Field(max_length=MAX_CUES_PER_TRACK)] = ()
 
 
 Track = VideoTrack | OverlayTrack
@@ -192,13 +195,13 @@ Track = VideoTrack | OverlayTrack
 
 class Tracks(StrictModel):
     video: VideoTrack
-    overlays: tuple[OverlayTrack, ...] = ()
+    overlays: Annotated[tuple[OverlayTrack, ...], Field(max_length=MAX_OVERLAY_TRACKS)] = ()
 
 
 class Fallback(StrictModel):
     """What goes on air when the scheduled source fails: a backup camera, else a slate."""
 
-    test_pattern: NonEmptyText | None = None
+    test_pattern: AssetReference | None = None
     backup_camera_id: Annotated[Int, Field(ge=1)] | None = None
 
 
@@ -206,11 +209,11 @@ class Timeline(StrictModel):
     """A show: its length, frame rate, picture size, tracks of cues and fallback."""
 
     id: Identifier
-    name: NonEmptyText
-    description: str | None = None
+    name: Annotated[NonEmptyText, Field(max_length=MAX_NAME_CHARS)]
+    description: Annotated[Text, Field(max_length=MAX_DESCRIPTION_CHARS)] | None = None
     duration: Annotated[Number, Field(gt=0, le=MAX_TIMELINE_SECONDS)]
     fps: Annotated[Int, Field(ge=1, le=MAX_FPS)] = 30
-    resolution: str = "1920x1080"
+    resolution: Text = "1920x1080"
     loop: bool = False
     tracks: Tracks
     fallback: Fallback | None = None

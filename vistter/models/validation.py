@@ -17,8 +17,22 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from vistter.errors import TimelineError
-from vistter.models.assets import AssetPathError, resolve_asset
+from vistter.models.assets import REFERENCE_HINT, AssetPathError, resolve_asset
 from vistter.models.config import ApplianceConfig
+from vistter.models.limits import (
+    MAX_CUES_PER_TRACK,
+    MAX_DATA_SOURCES,
+    MAX_DESCRIPTION_CHARS,
+    MAX_NAME_CHARS,
+    MAX_OVERLAY_TRACKS,
+    MAX_PADDING,
+    MAX_SCALE,
+    MAX_TEXT_CHARS,
+    MAX_TEXT_LINES,
+    MAX_URL_CHARS,
+    MIN_POLL_SECONDS,
+)
+from vistter.models.network import NetworkRefusedError
 from vistter.models.overlays import (
     DynamicTextOverlay,
     ImageOverlay,
@@ -58,6 +72,19 @@ _FIELD_HINTS = {
     "camera_id": "Camera ids are whole numbers from the appliance configuration, e.g. 1.",
     "layer": "Layers are whole numbers from 1 (bottom) up.",
     "font_size": "Font sizes are whole numbers of pixels from 6 to 400.",
+    "text": f"Overlay texts have 1 to {MAX_TEXT_CHARS} characters and at most "
+    f"{MAX_TEXT_LINES} lines.",
+    "subtitle": f"Subtitles have 1 to {MAX_TEXT_CHARS} characters and at most "
+    f"{MAX_TEXT_LINES} lines.",
+    "cues": f"A track has at most {MAX_CUES_PER_TRACK} cues; split a long show into "
+    "timelines.",
+    "overlays": f"A timeline has at most {MAX_OVERLAY_TRACKS} overlay tracks.",
+    "name": f"Names have 1 to {MAX_NAME_CHARS} characters.",
+    "description": f"Descriptions have at most {MAX_DESCRIPTION_CHARS} characters.",
+    "padding": f"Padding is a whole number of pixels from 0 to {MAX_PADDING}.",
+    "scale": f"Scale is a factor more than 0 and at most {MAX_SCALE}, e.g. 0.5 or 2.",
+    "poll_interval": f"Poll intervals are {MIN_POLL_SECONDS} to 86400 seconds, e.g. 30.",
+    "url": f"Use an https address of at most {MAX_URL_CHARS} characters.",
 }
 
 
@@ -136,7 +163,7 @@ def _track_paths(timeline: Timeline) -> Iterator[tuple[str, Track]]:
 
 
 def _semantic_problems(timeline: Timeline, config: ApplianceConfig | None) -> list[Problem]:
-    problems = [*_id_problems(timeline)]
+    problems = [*_id_problems(timeline), *_data_source_problems(timeline)]
     for track_path, track in _track_paths(timeline):
         problems.extend(_timing_problems(timeline, track_path, track))
         for index, cue in enumerate(track.cues):
@@ -279,19 +306,54 @@ def _camera_problem(config: ApplianceConfig, path: str, camera_id: int) -> Probl
     )
 
 
+def _data_source_problems(timeline: Timeline) -> Iterator[Problem]:
+    """More different data sources than :data:`MAX_DATA_SOURCES` (one poller thread each)."""
+    seen: set[tuple[str | None, str | None, str | None]] = set()  # one poller for each
+    for track_path, track in _track_paths(timeline):
+        for index, cue in enumerate(track.cues):
+            params = cue.params
+            if not isinstance(params, DynamicTextOverlay) or params.source is None:
+                continue
+            seen.add((params.source.path, params.source.url, params.source.key))
+            if len(seen) > MAX_DATA_SOURCES:
+                yield Problem(
+                    f"{track_path}.cues[{index}].params.source",
+                    f"the timeline reads more than {MAX_DATA_SOURCES} different data sources "
+                    "(a source is its path or url with its key)",
+                    f"Use at most {MAX_DATA_SOURCES}; cues with the same source share one.",
+                )
+                return
+
+
 def _asset_problem(config: ApplianceConfig, path: str, reference: str) -> Problem | None:
-    assets_dir = config.paths.assets_dir
+    """The reference is refused, or names no file in the assets folder.
+
+    Messages name the asset as written, never a server path.
+    """
     try:
-        file = resolve_asset(reference, assets_dir)
+        file = resolve_asset(reference, config.paths.assets_dir)
     except AssetPathError as error:
-        return Problem(path, str(error), "Name a file inside the assets folder: /assets/NAME.")
-    if file is None or file.is_file():
+        return Problem(path, str(error), REFERENCE_HINT)
+    if file.is_file():
         return None
     return Problem(
         path,
-        f"the file '{reference}' does not exist (looked for {file})",
-        f"Upload it to the assets folder ({assets_dir}) or fix the name.",
+        f"the asset '{reference}' does not exist in the assets folder",
+        "Upload it (POST /api/assets; GET /api/assets lists what is there) or fix the name.",
     )
+
+
+def _network_problem(config: ApplianceConfig, path: str, url: str) -> Problem | None:
+    try:
+        config.network.check_url(url)
+    except NetworkRefusedError as error:
+        return Problem(
+            path,
+            f"the data source url is not allowed: {error}",
+            "Use an https address of a public server, or allow it under [network] "
+            "(allowed_schemes, allowed_hosts) in the appliance configuration.",
+        )
+    return None
 
 
 def _cue_config_problems(config: ApplianceConfig, path: str, cue: Cue) -> Iterator[Problem]:
@@ -315,15 +377,15 @@ def _cue_config_problems(config: ApplianceConfig, path: str, cue: Cue) -> Iterat
         if isinstance(params, LogoOverlay | ImageOverlay | LowerThirdOverlay):
             if params.image_url is not None:
                 found = _asset_problem(config, f"{path}.params.image_url", params.image_url)
-        elif isinstance(params, DynamicTextOverlay) and params.source and params.source.path:
-            try:
-                resolve_asset(params.source.path, config.paths.assets_dir)
-            except AssetPathError as error:
-                found = Problem(
-                    f"{path}.params.source.path",
-                    str(error),
-                    "Name a file inside the assets folder: /assets/NAME.json.",
-                )
+        elif isinstance(params, DynamicTextOverlay) and params.source is not None:
+            source = params.source
+            if source.path is not None:
+                try:
+                    resolve_asset(source.path, config.paths.assets_dir)
+                except AssetPathError as error:
+                    found = Problem(f"{path}.params.source.path", str(error), REFERENCE_HINT)
+            elif source.url is not None:
+                found = _network_problem(config, f"{path}.params.source.url", source.url)
     if found is not None:
         yield found
 

@@ -12,6 +12,11 @@ A :class:`DataPoller` runs the reads on a daemon thread every ``poll_interval`` 
 an injected :class:`~vistter.clock.Clock` and tells its owner about what matters: a new
 value, the first failure, a recovery.
 
+A URL is fetched only if the ``[network]`` policy allows it, checked again on the resolved
+address (:mod:`vistter.overlays.fetch`); a path is a JSON file in the assets folder. Errors
+name the source as the timeline wrote it (a URL without credentials or query), never a
+server path.
+
 Values are what the JSON holds: strings, numbers and booleans as they are (so a template
 can say ``{value:.1f}``), ``null`` as ``None`` (shown empty), objects and lists as compact
 JSON text.
@@ -28,16 +33,17 @@ from pathlib import Path
 from typing import Any, Final
 
 from vistter.clock import Clock
-from vistter.models.assets import AssetPathError, resolve_asset
+from vistter.models.assets import REFERENCE_HINT, AssetPathError, resolve_asset
+from vistter.models.network import NetworkConfig
 from vistter.models.overlays import DataSource
 from vistter.overlays.errors import DataSourceError
 from vistter.overlays.fetch import fetch_bytes, safe_url
+from vistter.telemetry.topics import ALERT_TOPIC
 
 __all__ = ["ALERT_TOPIC", "DataPoller", "DataProvider", "DataStatus", "pick_field"]
 
 logger = logging.getLogger(__name__)
 
-ALERT_TOPIC: Final = "alert"
 MAX_DOCUMENT_BYTES: Final = 1024 * 1024
 """Largest JSON document a data source may return."""
 DEFAULT_TIMEOUT: Final = 5.0
@@ -154,11 +160,13 @@ class DataProvider:
         *,
         clock: Clock,
         timeout: float = DEFAULT_TIMEOUT,
+        network: NetworkConfig | None = None,
     ) -> None:
         self.source = source
         self._assets_dir = assets_dir
         self._clock = clock
         self._timeout = timeout
+        self._network = network if network is not None else NetworkConfig()
         self._lock = threading.Lock()
         self.location = safe_url(source.url) if source.url is not None else str(source.path)
         self._status = DataStatus(self.location)
@@ -236,6 +244,7 @@ class DataProvider:
                 limit=MAX_DOCUMENT_BYTES,
                 error_type=DataSourceError,
                 what="data source",
+                policy=self._network,
             )
         assert self.source.path is not None  # the model guarantees path or url
         try:
@@ -243,29 +252,25 @@ class DataProvider:
         except AssetPathError as error:
             raise DataSourceError(
                 f"the data source path {self.source.path!r} is not usable: {error}.",
-                hint="Name a JSON file inside the assets folder, such as /assets/tide.json.",
+                hint=REFERENCE_HINT,
             ) from None
-        if path is None:
-            raise DataSourceError(
-                f"the data source path {self.source.path!r} is a URL.",
-                hint="Give an http(s) address as url, and a file as path.",
-            )
+        name = repr(self.source.path)
         try:
             with open(path, "rb") as handle:
                 data = handle.read(MAX_DOCUMENT_BYTES + 1)
         except FileNotFoundError:
             raise DataSourceError(
-                f"the data source file {path} does not exist.",
-                hint=f"Create it or fix the overlay's source path (assets: {self._assets_dir}).",
+                f"the data source file {name} does not exist in the assets folder.",
+                hint="Upload it (POST /api/assets) or fix the overlay's source path.",
             ) from None
         except OSError as error:
             raise DataSourceError(
-                f"the data source file {path} cannot be read: {error.strerror or error}.",
+                f"the data source file {name} cannot be read: {error.strerror or 'I/O error'}.",
                 hint="Check that it is a readable file.",
             ) from None
         if len(data) > MAX_DOCUMENT_BYTES:
             raise DataSourceError(
-                f"the data source file {path} is larger than {MAX_DOCUMENT_BYTES} bytes.",
+                f"the data source file {name} is larger than {MAX_DOCUMENT_BYTES} bytes.",
                 hint="Keep only what the overlay needs in the file.",
             )
         return data
@@ -277,7 +282,7 @@ class DataPoller:
     ``on_status`` runs in the poller thread after the first read, after every read that
     changed the value, on the first failure of a series and on recovery; it should only
     post a message to its actor. If ``on_status`` (or a read) raises, that is a bug: the
-    thread calls ``on_crash(exception)`` (typically ``actor_ref.tell(ThreadDied(exc))`` so
+    thread calls ``on_crash(exception)`` (typically the owning actor's ``worker_died``, so
     the owning actor crashes and is restarted) and ends.
     """
 

@@ -25,6 +25,14 @@ Decisions:
   middle of the template stretches; its left and right tenth keep their shape).
 - A named position keeps a margin of 3 % of the program height from the edges it touches;
   explicit ``x``/``y`` are the top-left corner in timeline pixels (scaled like the rest).
+- **Bounded by the frame**: no overlay is drawn to a bitmap larger than the program frame.
+  Text is fitted to the frame less its margins (:mod:`vistter.overlays.fit`: the font at
+  most one frame-line high, long lines cut with ``…``, extra lines dropped); a lower third's
+  bar is at most the frame less its margins; a picture is resized only in its visible part,
+  and every picture is clipped to the frame. A live text longer than
+  :data:`~vistter.models.limits.MAX_TEXT_CHARS` characters (or
+  :data:`~vistter.models.limits.MAX_TEXT_LINES` lines) is refused; a dynamic text's value is
+  cut to those limits.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from PIL import Image, ImageDraw
 
 from vistter.actors.program.overlay_layer import OverlayLayer, place
 from vistter.media.frames import FrameFormat
+from vistter.models.limits import MAX_TEXT_CHARS, MAX_TEXT_LINES
 from vistter.models.overlays import (
     DynamicTextOverlay,
     ImageOverlay,
@@ -46,7 +55,7 @@ from vistter.models.overlays import (
     rgba,
 )
 from vistter.overlays.errors import OverlayError, OverlayTextError
-from vistter.overlays.fonts import font
+from vistter.overlays.fit import clip_to_frame, fit_font, fit_lines, limit_text
 from vistter.overlays.images import load_picture, picture_path
 from vistter.overlays.layout import Rgba, margin, measure_text, paint_text, scaled
 
@@ -117,35 +126,55 @@ def render_overlay(
     ``text`` replaces the cue's text (an operator's live update); ``now`` and ``value`` fill
     a dynamic text's ``{time}`` and ``{value}`` (``now`` defaults to the local time now);
     ``scale`` is ``program height / timeline height``. Runs in the caller's thread (a track
-    executor), never in the mixer's frame loop. Raises :class:`OverlayAssetError` for a
+    executor or the orchestrator), never in the mixer's frame loop; its time and memory are
+    bounded by the frame size (see the module doc). Raises :class:`OverlayAssetError` for a
     missing or unreadable picture, :class:`OverlayTextError` when a text cannot be built
-    (a template format that does not fit the value, or ``text`` given for a picture), and
-    :class:`OverlayError` for a picture scaled far beyond the frame.
+    (a template format that does not fit the value, ``text`` given for a picture, or a
+    ``text`` over the limits), and :class:`OverlayError` for a picture scaled far beyond
+    the frame.
     """
     if not scale > 0:
         raise ValueError(f"scale {scale!r} is not a positive number")
     factor = scale * float(params.scale)
+    if text is not None:
+        _check_live_text(params, text)
     if isinstance(params, LogoOverlay | ImageOverlay):
-        if text is not None:
-            raise OverlayTextError(
-                f"a {params.type} overlay has no text to replace.",
-                hint="Update the text of a text, lower_third or dynamic_text overlay instead.",
-            )
-        image = _picture(params.image_url, assets_dir, factor, fmt)
-        shown: str | None = None
-    elif isinstance(params, LowerThirdOverlay):
+        return _picture(params, assets_dir, factor, fmt, scale)
+    if isinstance(params, LowerThirdOverlay):
         shown = params.text if text is None else text
-        image = _lower_third(params, shown, assets_dir, factor)
+        image = _lower_third(params, shown, assets_dir, factor, fmt)
     else:
         if text is not None:
             shown = text
         elif isinstance(params, DynamicTextOverlay):
-            shown = _template_text(params, now, value)
+            shown = limit_text(_template_text(params, now, value))
         else:
             shown = params.text
-        image = _text_box(params, shown, factor)
+        image = _text_box(params, shown, factor, fmt)
     x, y = _position(params, image.width, image.height, fmt, scale)
+    image, x, y = clip_to_frame(image, x, y, fmt)
     return RenderedOverlay(image, x, y, fmt, float(params.opacity), shown)
+
+
+def _check_live_text(params: AnyOverlay, text: str) -> None:
+    if isinstance(params, LogoOverlay | ImageOverlay):
+        raise OverlayTextError(
+            f"a {params.type} overlay has no text to replace.",
+            hint="Update the text of a text, lower_third or dynamic_text overlay instead.",
+        )
+    if len(text) > MAX_TEXT_CHARS or text.count("\n") >= MAX_TEXT_LINES:
+        raise OverlayTextError(
+            f"the new text has {len(text)} characters and {text.count(chr(10)) + 1} lines, "
+            f"more than an overlay shows ({MAX_TEXT_CHARS} characters, {MAX_TEXT_LINES} "
+            "lines).",
+            hint="Send a shorter text; an overlay is read at a glance.",
+        )
+
+
+def _room(fmt: FrameFormat) -> tuple[int, int]:
+    """The width and height an overlay may use: the frame less its margins."""
+    edge = margin(fmt)
+    return max(2, fmt.width - 2 * edge), max(2, fmt.height - 2 * edge)
 
 
 def _position(
@@ -165,17 +194,26 @@ def _template_text(params: DynamicTextOverlay, now: datetime | None, value: obje
     except (ValueError, TypeError, KeyError, IndexError) as error:
         raise OverlayTextError(
             f"the dynamic text template {params.template!r} does not fit the value "
-            f"{value!r}: {error}.",
+            f"{_short(repr(value))}: {_short(str(error))}.",
             hint="Fix the format after ':' in the template (e.g. {value:.1f} needs a number), "
             "or the data source's key.",
         ) from None
 
 
-def _text_box(params: TextOverlay | DynamicTextOverlay, text: str, factor: float) -> Image.Image:
-    face = font(scaled(params.font_size, factor, minimum=1))
-    block = measure_text(text, face)
+def _short(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters (a data feed's value may be a megabyte)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _text_box(
+    params: TextOverlay | DynamicTextOverlay, text: str, factor: float, fmt: FrameFormat
+) -> Image.Image:
+    room_w, room_h = _room(fmt)
     background = None if params.background_color is None else rgba(params.background_color)
     pad = scaled(params.padding, factor) if background is not None else 0
+    pad = min(pad, room_w // 4, room_h // 4)
+    face = fit_font(scaled(params.font_size, factor, minimum=1), room_h - 2 * pad)
+    block = measure_text(fit_lines(text, face, room_w - 2 * pad, room_h - 2 * pad), face)
     size = (block.width + 2 * pad, block.height + 2 * pad)
     if size[0] == 0 or size[1] == 0:
         return Image.new("RGBA", (2, 2), (0, 0, 0, 0))  # nothing to show, e.g. an empty value
@@ -185,22 +223,29 @@ def _text_box(params: TextOverlay | DynamicTextOverlay, text: str, factor: float
 
 
 def _lower_third(
-    params: LowerThirdOverlay, text: str, assets_dir: Path, factor: float
+    params: LowerThirdOverlay, text: str, assets_dir: Path, factor: float, fmt: FrameFormat
 ) -> Image.Image:
+    room_w, room_h = _room(fmt)
     template = _lower_third_template(params, assets_dir)
-    bar_w, bar_h = scaled(template.width, factor, 2), scaled(template.height, factor, 2)
-    title_face = font(scaled(params.font_size, factor, 1), bold=True)
-    title = measure_text(" ".join(text.splitlines()), title_face)
+    bar_w = min(room_w, scaled(template.width, factor, 2))
+    bar_h = min(room_h, scaled(template.height, factor, 2))
+    pad = min(scaled(params.padding, factor), room_w // 4, room_h // 4)
+    inset = min(max(pad, round(bar_h * _INSET_SHARE)), room_w // 4)
+    text_room_w, text_room_h = room_w - 2 * inset, room_h - 2 * pad
+    title_face = fit_font(scaled(params.font_size, factor, 1), text_room_h, bold=True)
+    title_text = fit_lines(" ".join(text.splitlines()), title_face, text_room_w, text_room_h)
+    title = measure_text(title_text, title_face)
     subtitle = None
-    if params.subtitle:
-        sub_size = scaled(params.font_size * _SUBTITLE_SHARE, factor, 1)
-        subtitle = measure_text(" ".join(params.subtitle.splitlines()), font(sub_size))
-    pad = scaled(params.padding, factor)
-    inset = max(pad, round(bar_h * _INSET_SHARE))
+    sub_room_h = text_room_h - title.height
+    if params.subtitle and sub_room_h > 0:
+        sub_face = fit_font(scaled(params.font_size * _SUBTITLE_SHARE, factor, 1), sub_room_h)
+        sub_text = fit_lines(" ".join(params.subtitle.splitlines()), sub_face, text_room_w,
+                             sub_room_h)  # fmt: skip
+        subtitle = measure_text(sub_text, sub_face)
     text_w = max(title.width, subtitle.width if subtitle else 0)
     text_h = title.height + (subtitle.height if subtitle else 0)
-    width = max(bar_w, text_w + 2 * inset)
-    height = max(bar_h, text_h + 2 * pad)
+    width = min(room_w, max(bar_w, text_w + 2 * inset))
+    height = min(room_h, max(bar_h, text_h + 2 * pad))
     canvas = _stretch(template, width, height, bar_w)
     top = (height - text_h) // 2
     color = rgba(params.color)
@@ -247,7 +292,12 @@ def _stretch(template: Image.Image, width: int, height: int, natural_w: int) -> 
     return canvas
 
 
-def _picture(reference: str, assets_dir: Path, factor: float, fmt: FrameFormat) -> Image.Image:
+def _picture(
+    params: LogoOverlay | ImageOverlay, assets_dir: Path, factor: float, fmt: FrameFormat,
+    scale: float,
+) -> RenderedOverlay:
+    """The picture at its scaled size, resized (and kept) only where it is on the frame."""
+    reference = params.image_url
     picture = load_picture(reference, assets_dir)
     width, height = scaled(picture.width, factor, 1), scaled(picture.height, factor, 1)
     if width * height > _MAX_AREA_FRAMES * fmt.width * fmt.height:
@@ -256,6 +306,17 @@ def _picture(reference: str, assets_dir: Path, factor: float, fmt: FrameFormat) 
             f"than the {fmt.width}x{fmt.height} program.",
             hint="Lower the cue's scale, or use a smaller picture.",
         )
-    if (width, height) == picture.size:
-        return picture
-    return picture.resize((width, height), Image.Resampling.LANCZOS)
+    x, y = _position(params, width, height, fmt, scale)
+    left, top = max(0, x), max(0, y)
+    right, bottom = min(fmt.width, x + width), min(fmt.height, y + height)
+    if right <= left or bottom <= top:  # nothing of it is on the frame
+        image, x, y = clip_to_frame(picture, fmt.width, fmt.height, fmt)
+    elif (width, height) == picture.size:
+        image, x, y = clip_to_frame(picture, x, y, fmt)
+    else:
+        ratio_x, ratio_y = picture.width / width, picture.height / height
+        box = ((left - x) * ratio_x, (top - y) * ratio_y,
+               (right - x) * ratio_x, (bottom - y) * ratio_y)  # fmt: skip
+        image = picture.resize((right - left, bottom - top), Image.Resampling.LANCZOS, box=box)
+        x, y = left, top
+    return RenderedOverlay(image, x, y, fmt, float(params.opacity), None)

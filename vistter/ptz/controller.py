@@ -29,12 +29,12 @@ from vistter.ptz.onvif_client import (
     PtzTimeouts,
 )
 from vistter.supervisors.link import EventSink, NullSink
+from vistter.telemetry.topics import ALERT_TOPIC
 
 __all__ = ["ALERT_TOPIC", "PtzClientFactory", "PtzController", "PtzResult"]
 
 logger = logging.getLogger(__name__)
 
-ALERT_TOPIC = "alert"
 _CURRENT_SHOT = "the cue runs on the current shot"
 
 PtzClientFactory = Callable[[PtzConfig, PtzTimeouts], PtzClient]

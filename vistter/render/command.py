@@ -35,9 +35,10 @@ from vistter.render.render_sources import (
 )
 from vistter.render.session import render_program
 from vistter.render.writer import RenderedFile
-from vistter.show import FixedCalendar, ShowContext, ShowSettings, show_spec
+from vistter.show import FixedCalendar, ShowContext, ShowSettings
 from vistter.supervisors import RootSupervisor, Strategy, SupervisorFlags
 from vistter.supervisors.processes import ProcessSet
+from vistter.tree import show_spec
 
 DEFAULT_START = datetime(2000, 1, 1, 12, 0, 0)
 SOURCE_TIMEOUT = 20.0
@@ -78,6 +79,7 @@ def render_timeline(
     context = ShowContext.build(
         state, config.paths.assets_dir, clock=clock,
         settings=ShowSettings(loop=config.show.loop), calendar=FixedCalendar(start, fmt.fps),
+        network=config.network,
     )
     root = RootSupervisor(SupervisorFlags(Strategy.ONE_FOR_ONE), [show_spec(context)],
                           clock=clock)

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from vistter.actors.encoder.command import AUDIO_BITRATE, AUDIO_RATE, SILENCE
+from vistter.actors.encoder.command import audio_input_args, encode_argv
 from vistter.actors.program.frame_queue import FrameQueue, ProgramFrame
 from vistter.errors import OperatorError
 from vistter.media.ffmpeg import FfmpegBinary
@@ -203,26 +203,20 @@ class Mp4Writer:
         return None if self._process is None else self._process.pid
 
     def command(self) -> list[str]:
-        """The encoder's argv (no secrets in it)."""
+        """The encoder's argv (no secrets in it): the one encode command with constant
+        quality x264 and an MP4 file as output."""
         fmt = self.fmt
-        argv = [self._ffmpeg.path, "-hide_banner", "-loglevel", "error", "-nostats",
-                "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", fmt.size, "-r", str(fmt.fps),
-                "-i", "pipe:0"]
-        if self.audio:
-            argv += ["-f", "lavfi", "-t", f"{self.frames / fmt.fps:.6f}", "-i", SILENCE]
-        argv += ["-map", "0:v:0"]
-        if self.audio:
-            argv += ["-map", "1:a:0"]
-        argv += [
+        video = [
             "-c:v", "libx264", "-preset", self._preset, "-crf", str(self._crf),
-            "-pix_fmt", "yuv420p", "-r", str(fmt.fps),
+            "-pix_fmt", "yuv420p",
             "-g", str(self._gop), "-keyint_min", str(self._gop), "-sc_threshold", "0",
             "-video_track_timescale", str(fmt.fps * _TIMESCALE_PER_FRAME),
         ]  # fmt: skip
-        if self.audio:
-            argv += ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2"]
-        argv += ["-movflags", "+faststart", "-f", "mp4", "-y", str(self.partial_path)]
-        return argv
+        audio = audio_input_args(None, duration=self.frames / fmt.fps) if self.audio else None
+        output = ["-movflags", "+faststart", "-f", "mp4", "-y", str(self.partial_path)]
+        return encode_argv(
+            self._ffmpeg.path, fmt, video=video, audio=audio, output=output, loglevel="error"
+        )
 
     def open(self) -> None:
         """Start the encoder (driver thread). Raises :class:`RenderWriteError` when the output

@@ -6,7 +6,7 @@
   skip, stop, overrides, live text);
 - :class:`VideoTrackExecutor` / :class:`OverlayTrackExecutor`: arm each track's cues ahead
   of time on the ``ProgramState`` (PTZ pre-roll, media sources, overlay rendering);
-- :func:`show_spec`: the ``show`` subtree for the appliance's root supervisor.
+- the ``show`` subtree itself is built with the rest of the tree in :mod:`vistter.tree`.
 """
 
 from vistter.show.context import ShowContext, ShowSettings
@@ -33,12 +33,10 @@ from vistter.show.show_state import (
     ShowPhase,
     ShowState,
 )
-from vistter.show.tree import SHOW_FLAGS, show_spec
 from vistter.show.video_track import VideoTrackExecutor
 
 __all__ = [
     "NO_LIMIT",
-    "SHOW_FLAGS",
     "ArmOutcome",
     "Calendar",
     "CueSpan",
@@ -67,5 +65,4 @@ __all__ = [
     "VideoTrackExecutor",
     "assets_in",
     "render_cue",
-    "show_spec",
 ]

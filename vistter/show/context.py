@@ -9,6 +9,7 @@ from pathlib import Path
 from vistter.actors.program.state import ProgramState
 from vistter.clock import Clock
 from vistter.media.frames import FrameFormat
+from vistter.models.network import NetworkConfig
 from vistter.show.controls import Calendar, LiveCalendar, PtzControl, SourceControl
 from vistter.show.show_state import ShowState
 
@@ -48,7 +49,8 @@ class ShowContext:
     """Shared by the orchestrator and every track executor (outlives their restarts).
 
     ``sources`` None: media cues take ``media:<location>`` and someone else feeds it (a
-    render); ``ptz`` None: pre-rolls are skipped.
+    render); ``ptz`` None: pre-rolls are skipped; ``network``: which data feed URLs may be
+    fetched (the ``[network]`` settings; default https to public hosts only).
     """
 
     show: ShowState
@@ -57,6 +59,7 @@ class ShowContext:
     settings: ShowSettings = field(default_factory=ShowSettings)
     sources: SourceControl | None = None
     ptz: PtzControl | None = None
+    network: NetworkConfig = field(default_factory=NetworkConfig)
 
     @classmethod
     def build(
@@ -69,6 +72,7 @@ class ShowContext:
         sources: SourceControl | None = None,
         ptz: PtzControl | None = None,
         calendar: Calendar | None = None,
+        network: NetworkConfig | None = None,
     ) -> ShowContext:
         """A context with a new :class:`ShowState` over ``program`` and, unless given, a
         :class:`~vistter.show.controls.LiveCalendar` on the program's epoch."""
@@ -79,6 +83,7 @@ class ShowContext:
             settings=settings or ShowSettings(),
             sources=sources,
             ptz=ptz,
+            network=network or NetworkConfig(),
         )
 
     @property

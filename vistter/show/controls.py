@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from vistter.actors.program.state import ProgramEpoch
+from vistter.actors.program.clock import ProgramEpoch
 from vistter.clock import Clock
 from vistter.models.cameras import CameraConfig
 from vistter.ptz import PtzController, PtzResult
@@ -107,7 +107,7 @@ class LiveCalendar:
         mono, wall, t0 = self._reference()
         if t0 is None:  # no mixer yet: frame 0 is now
             return wall + timedelta(seconds=frame / self._epoch.fps)
-        return wall + timedelta(seconds=t0 + frame / self._epoch.fps - mono)
+        return wall + timedelta(seconds=self._epoch.due(frame) - mono)
 
     def frame_at(self, moment: datetime) -> int:
         mono, wall, t0 = self._reference()

@@ -8,23 +8,19 @@ and stops it when the show no longer needs it. Source ids are ``media:<location>
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Any
 
-import pykka
-
-from vistter.actors.sources.files import StillSource, VideoFileSource
+from vistter.actors.sources.registry import SourceContext, source_child
 from vistter.actors.sources.table import SourceTable, media_source_id
 from vistter.errors import OperatorError
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat
 from vistter.models.assets import AssetPathError, resolve_asset
+from vistter.models.sources import StillMedia, VideoMedia, media_child_id
 from vistter.show.tracks import CRASH_BACKOFF
 from vistter.supervisors import ChildSpec, SupervisorHandle
-from vistter.supervisors.link import Link
 
 __all__ = ["MediaError", "SupervisedMedia", "media_child_id"]
 
@@ -33,11 +29,6 @@ _IMAGES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", "
 
 class MediaError(OperatorError):
     """A video cue's media cannot be played (outside the assets folder, remote, missing)."""
-
-
-def media_child_id(location: str) -> str:
-    """The ``sources`` child id of the source playing ``location``."""
-    return "media-" + hashlib.sha1(location.encode(), usedforsecurity=False).hexdigest()[:12]
 
 
 class SupervisedMedia:
@@ -101,12 +92,6 @@ class SupervisedMedia:
         if not still and self._ffmpeg is None:
             raise MediaError(f"media {location!r} is a video and no ffmpeg is configured.",
                              hint="Use a still image, or run with ffmpeg.")
-        fmt, sources, ffmpeg = self._fmt, self._sources, self._ffmpeg
-
-        def start(link: Link) -> pykka.ActorRef[Any]:
-            if still:
-                return StillSource.start(link, source_id, path, fmt, sources)
-            assert ffmpeg is not None
-            return VideoFileSource.start(link, source_id, path, fmt, sources, ffmpeg=ffmpeg)
-
-        return ChildSpec(child_id, start, restart_delay=CRASH_BACKOFF)
+        media = StillMedia if still else VideoMedia
+        context = SourceContext(self._fmt, self._sources, self._ffmpeg)
+        return source_child(media(location, source_id, path), context, restart_delay=CRASH_BACKOFF)

@@ -37,25 +37,26 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 from dataclasses import dataclass
 from typing import Any
 
+from vistter.actors.program.changes import ClearOverlays
 from vistter.clock import Timer
 from vistter.errors import OperatorError
 from vistter.models.timeline import TimelineDocument
 from vistter.show.context import ShowContext
 from vistter.show.controls import ExecutionRecorder
 from vistter.show.errors import ShowError, ShowStateError
-from vistter.show.overrides import OverrideDesk
+from vistter.show.overrides import OverrideAction, OverrideDesk
+from vistter.show.payloads import PreflightPayload, ShowStatus, TextUpdate
 from vistter.show.preflight import PreflightChecks, PreflightReport
 from vistter.show.runs import RunLog
 from vistter.show.status import show_status
-from vistter.show.track_base import SHOW_TOPIC
 from vistter.show.tracks import TracksRef, start_executors, stop_executors
 from vistter.show.values import ShowPhase as P
 from vistter.supervisors.actor import SupervisedActor
 from vistter.supervisors.link import Link
+from vistter.telemetry.topics import SHOW_TOPIC
 
 __all__ = ["Orchestrator"]
 
@@ -138,7 +139,7 @@ class Orchestrator(SupervisedActor):
     def load(
         self, document: TimelineDocument, timeline_db_id: int | None = None,
         loop: bool | None = None,
-    ) -> dict[str, Any]:
+    ) -> ShowStatus:
         """Make ``document`` the show (validated already: see ``load_timeline``).
 
         ``loop`` None: the timeline's own ``loop`` if it says so, else the settings' default.
@@ -161,7 +162,7 @@ class Orchestrator(SupervisedActor):
         self._publish("loaded")
         return self.status()
 
-    def preflight(self) -> dict[str, Any]:
+    def preflight(self) -> PreflightPayload:
         """Check cameras, assets and destinations for the loaded timeline."""
         self._require("preflight")
         before = self.show.phase
@@ -173,7 +174,7 @@ class Orchestrator(SupervisedActor):
         self._publish("preflight", report=report.to_dict())
         return report.to_dict()
 
-    def go_live(self, at_frame: int | None = None, force: bool = False) -> dict[str, Any]:
+    def go_live(self, at_frame: int | None = None, force: bool = False) -> ShowStatus:
         """Start the loaded timeline: its frame 0 plays at program frame ``at_frame``.
 
         Refused when preflight finds a blocking problem, unless ``force``.
@@ -205,7 +206,7 @@ class Orchestrator(SupervisedActor):
         self._publish("live", at_frame=begin, warnings=len(report.warnings))
         return self.status()
 
-    def pause(self) -> dict[str, Any]:
+    def pause(self) -> ShowStatus:
         """Hold the program as it is from the next frame; the output keeps running."""
         self._require("pause")
         with self.show.guard():
@@ -219,7 +220,7 @@ class Orchestrator(SupervisedActor):
         self._publish("paused", at_frame=at)
         return self.status()
 
-    def resume(self) -> dict[str, Any]:
+    def resume(self) -> ShowStatus:
         """Go on from the timeline frame the show was paused at."""
         self._require("resume")
         segment = self.show.segment
@@ -231,7 +232,7 @@ class Orchestrator(SupervisedActor):
         self._publish("resumed", at_frame=at)
         return self.status()
 
-    def jump(self, cue_id: str | None = None, seconds: float | None = None) -> dict[str, Any]:
+    def jump(self, cue_id: str | None = None, seconds: float | None = None) -> ShowStatus:
         """Move to the start of cue ``cue_id``, or to ``seconds`` into the timeline, in the
         current loop iteration."""
         self._require("jump")
@@ -241,16 +242,21 @@ class Orchestrator(SupervisedActor):
             raise ShowError("a jump needs either a cue id or a time.",
                             hint="Give cue_id (e.g. cue_v2) or seconds (e.g. 65), not both.")
         if cue_id is not None:
-            span = plan.find(cue_id)
+            span = plan.find(cue_id) if isinstance(cue_id, str) else None
             if span is None:
                 raise ShowError(f"there is no cue '{cue_id}' in the loaded timeline.",
                                 hint="Use a cue id from the timeline.")
             target = span.start
         else:
-            if isinstance(seconds, bool) or not isinstance(seconds, int | float) \
-                    or not math.isfinite(seconds):
-                raise ShowError(f"{seconds!r} is not a time in seconds.",
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+                raise ShowError(f"{seconds!r:.40} is not a time in seconds.",
                                 hint="Give seconds as a number, e.g. 65 or 12.5.")
+            if not 0 <= seconds <= plan.timeline.duration:  # NaN, inf, 10**400: before any math
+                raise ShowError(
+                    f"{seconds!r:.40} s is outside the timeline (0 to "
+                    f"{plan.timeline.duration:g} s).",
+                    hint="Jump to a time within the timeline's duration.",
+                )
             target = plan.frames(seconds)
             if not 0 <= target < plan.length:
                 raise ShowError(
@@ -259,7 +265,7 @@ class Orchestrator(SupervisedActor):
                 )
         return self._jump_to(target, event="jump", cue=cue_id)
 
-    def skip(self) -> dict[str, Any]:
+    def skip(self) -> ShowStatus:
         """Jump to the start of the next video cue (the operator's "next")."""
         self._require("skip")
         plan, position = self.show.plan, self.show.position()
@@ -274,7 +280,7 @@ class Orchestrator(SupervisedActor):
         return self._jump_to(iteration * plan.length + span.start, event="skip", cue=span.cue_id,
                              absolute=True)
 
-    def stop_show(self) -> dict[str, Any]:
+    def stop_show(self) -> ShowStatus:
         """End the run: armed changes withdrawn, overlays off, the source on air stays.
 
         (Named ``stop_show`` because ``stop`` is Pykka's own: it stops the actor.)"""
@@ -283,7 +289,7 @@ class Orchestrator(SupervisedActor):
         with self.show.guard():
             self.show.end_segment()
             self.program.cancel_from(None)
-            self.program.clear_overlays(None)
+            self.program.apply(ClearOverlays())
         self._release_media()
         self._runs.finish("stopped", None)
         self.show.set_phase(P.STOPPED)
@@ -292,44 +298,49 @@ class Orchestrator(SupervisedActor):
 
     # -- overrides (see OverrideDesk) -------------------------------------------------------
 
-    def emergency_slate(self) -> dict[str, Any]:
+    def emergency_slate(self) -> ShowStatus:
         return self._override("slate", self.overrides.emergency_slate)
 
-    def release_slate(self) -> dict[str, Any]:
+    def release_slate(self) -> ShowStatus:
         return self._override("slate_released", self.overrides.release_slate)
 
-    def force_camera(self, camera_id: int) -> dict[str, Any]:
+    def force_camera(self, camera_id: int) -> ShowStatus:
+        if isinstance(camera_id, bool) or not isinstance(camera_id, int):
+            raise ShowError(f"{camera_id!r:.40} is not a camera id.", hint="Give e.g. 2.")
         return self._override("camera_forced", lambda: self.overrides.force_camera(camera_id))
 
-    def release_camera(self) -> dict[str, Any]:
+    def release_camera(self) -> ShowStatus:
         return self._override("camera_released", self.overrides.release_camera)
 
-    def pin_camera(self) -> dict[str, Any]:
+    def pin_camera(self) -> ShowStatus:
         return self._override("camera_pinned", self.overrides.pin_camera)
 
-    def unpin_camera(self) -> dict[str, Any]:
+    def unpin_camera(self) -> ShowStatus:
         return self._override("camera_unpinned", self.overrides.unpin_camera)
 
-    def clear_overlays(self) -> dict[str, Any]:
+    def clear_overlays(self) -> ShowStatus:
         return self._override("overlays_cleared", self.overrides.clear_overlays)
 
-    def restore_overlays(self) -> dict[str, Any]:
+    def restore_overlays(self) -> ShowStatus:
         return self._override("overlays_restored", self.overrides.restore_overlays)
 
-    def release_overrides(self) -> dict[str, Any]:
+    def release_overrides(self) -> ShowStatus:
         return self._override("overrides_released", self.overrides.release_all)
 
-    def update_text(self, cue_id: str, text: str | None) -> dict[str, Any]:
+    def update_text(self, cue_id: str, text: str | None) -> TextUpdate:
         """Show ``text`` in overlay cue ``cue_id`` from the next frame (None: its own)."""
         if self.show.plan is None:
             raise ShowError("no timeline is loaded.", hint="Load a timeline first.")
+        if not isinstance(cue_id, str) or not (text is None or isinstance(text, str)):
+            raise ShowError("live text needs a cue id and a text (or null).",
+                            hint='Give e.g. "cue_o3" and "Tide: High 4:10 PM".')
         result = self.overrides.update_text(cue_id, text)
         self._publish("text_updated", cue=cue_id, on_air=result["on_air"])
         return result
 
     # -- status -----------------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> ShowStatus:
         """The show as the API and telemetry show it."""
         return show_status(self.context)
 
@@ -349,7 +360,7 @@ class Orchestrator(SupervisedActor):
         return self.context.frames(self.context.settings.switch_lead)
 
     def _jump_to(self, target: int, *, event: str, cue: str | None,
-                 absolute: bool = False) -> dict[str, Any]:
+                 absolute: bool = False) -> ShowStatus:
         plan, position = self.show.plan, self.show.position()
         assert plan is not None and position is not None
         show_frame = target if absolute else position.iteration * plan.length + target
@@ -367,7 +378,7 @@ class Orchestrator(SupervisedActor):
         self._publish(event, at_frame=at, cue=cue, show_frame=show_frame)
         return self.status()
 
-    def _override(self, event: str, action: Any) -> dict[str, Any]:
+    def _override(self, event: str, action: OverrideAction) -> ShowStatus:
         overrides = action()
         self._publish(event, overrides=overrides.to_dict())
         return self.status()

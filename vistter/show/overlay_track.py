@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from vistter.actors.program.changes import OverlayOff, OverlayOn
 from vistter.actors.program.overlay_layer import OverlayLayer
 from vistter.models.overlays import DataSource, DynamicTextOverlay
 from vistter.models.timeline import OverlayCue
@@ -40,11 +41,13 @@ from vistter.overlays import (
     render_overlay,
     resolution_scale,
 )
+from vistter.overlays.cache import RenderCache
 from vistter.show.context import ShowContext
 from vistter.show.plan import Occurrence, ShowPlan
 from vistter.show.show_state import ArmOutcome
 from vistter.show.track_base import TrackExecutor, Window
 from vistter.supervisors.link import Link
+from vistter.telemetry.topics import ALERT_TOPIC
 
 __all__ = ["OverlayTrackExecutor", "RenderedCue", "render_cue"]
 
@@ -104,7 +107,7 @@ class OverlayTrackExecutor(TrackExecutor):
 
     def __init__(self, link: Link, context: ShowContext, track_id: str) -> None:
         super().__init__(link, context, track_id)
-        self._cache: dict[tuple[str, str | None], RenderedCue] = {}
+        self._cache: RenderCache[tuple[str, str | None], RenderedCue] = RenderCache()
         self._failed: dict[tuple[int, tuple[str, int]], int] = {}
         self._dynamic: dict[tuple[int, tuple[str, int]], _Dynamic] = {}
         self._providers: dict[str, DataProvider] = {}
@@ -124,12 +127,14 @@ class OverlayTrackExecutor(TrackExecutor):
             name = _source_name(params.source)
             if name in self._providers:
                 continue
-            provider = DataProvider(params.source, self.context.assets_dir, clock=self.link.clock)
+            provider = DataProvider(params.source, self.context.assets_dir,
+                                    clock=self.link.clock, network=self.context.network)
             self._providers[name] = provider
             poller = DataPoller(
                 provider, clock=self.link.clock,
                 on_status=self._poster(name),
-                on_crash=self.crash_later, name=f"overlay-data-{self.track_id}",
+                on_crash=lambda exc: self.worker_died("overlay data poller", exc),
+                name=f"overlay-data-{self.track_id}",
             )
             self._pollers.append(poller)
             poller.start()
@@ -160,7 +165,7 @@ class OverlayTrackExecutor(TrackExecutor):
             alert = message.status.alert()
             if alert is not None:
                 alert["source"] = f"track:{self.track_id}"
-                self.link.events.publish("alert", alert)
+                self.link.events.publish(ALERT_TOPIC, alert)
             if message.status.changed:
                 for dynamic in self._dynamic.values():
                     if message.location in dynamic.sources:
@@ -237,15 +242,14 @@ class OverlayTrackExecutor(TrackExecutor):
         fade_in = min(length, window.plan.frames(cue.params.fade_in)) \
             if at == occurrence.start and key == occurrence.key else 0
         fade_out = min(length, window.plan.frames(cue.params.fade_out))
-        program, z = self.program, window.plan.layers[self.track_id]
+        showing = OverlayOn(
+            self.track_id, window.plan.layers[self.track_id], rendered.layer, at,
+            until_frame=occurrence.end, fade_in_frames=fade_in, fade_out_frames=fade_out,
+            opacity=rendered.opacity, tag=cue.id,
+        )
         return self.show.arm(
-            self.track_id, window.segment.generation, key, occurrence.end,
-            lambda: program.show_overlay(
-                self.track_id, z, rendered.layer, at, fade_in_frames=fade_in,
-                fade_out_frames=fade_out, until_frame=occurrence.end,
-                opacity=rendered.opacity, tag=cue.id,
-            ),
-            video=False, cue_text=(cue.id, text),
+            self.track_id, window.segment.generation, key, occurrence.end, showing,
+            cue_text=(cue.id, text),
         )
 
     def _render(
@@ -323,9 +327,9 @@ class OverlayTrackExecutor(TrackExecutor):
         ]
         if not held:
             return True
-        program, at = self.program, window.lo
+        at = window.lo
         outcome = self.show.arm(
             self.track_id, window.segment.generation, ("#hide", at), at,
-            lambda: program.hide_overlay(self.track_id, at), video=False,
+            OverlayOff(self.track_id, at),
         )
         return outcome is not ArmOutcome.STALE

@@ -18,6 +18,9 @@ withdrawn, or is refused), and arms its change for "the next frame" (``at_frame=
   the next frame, timing unchanged (the output never pauses); it stays for the rest of the
   run, in every later occurrence of the cue, until set back with ``text=None``.
 
+Every change reaches the program as a typed armed change (``Take``, ``ClearOverlays``,
+``TextChange``) through ``ProgramState.apply``.
+
 Skipping to the next cue is a jump (see the orchestrator). Every method runs in the calling
 thread (the orchestrator's) and raises :class:`~vistter.show.errors.ShowError` when the
 request cannot be met.
@@ -28,17 +31,21 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from vistter.actors.program.changes import ClearOverlays, Take, TextChange
 from vistter.actors.sources.table import SLATE_SOURCE_ID, camera_source_id
 from vistter.models.overlays import DynamicTextOverlay, LowerThirdOverlay, TextOverlay
 from vistter.models.timeline import CameraCue, MediaCue, OverlayCue
-from vistter.overlays import OverlayError
 from vistter.show.context import ShowContext
 from vistter.show.errors import ShowError
 from vistter.show.overlay_track import render_cue
+from vistter.show.payloads import TextUpdate
 from vistter.show.show_state import Overrides
 from vistter.show.video_track import entry_take, video_source
 
-__all__ = ["OverrideDesk"]
+__all__ = ["OverrideAction", "OverrideDesk"]
+
+OverrideAction = Callable[[], Overrides]
+"""One of the desk's operations, as the orchestrator runs it."""
 
 
 class OverrideDesk:
@@ -58,7 +65,7 @@ class OverrideDesk:
         with self.show.guard():
             overrides = self.show.set_overrides(slate=True)
             self.show.withdraw(None, video=True, overlays=False)
-            self.program.take(SLATE_SOURCE_ID, None, tag="override:slate")
+            self.program.apply(Take(SLATE_SOURCE_ID, tag="override:slate"))
         self.show.count("override_slate")
         return overrides
 
@@ -78,7 +85,7 @@ class OverrideDesk:
             overrides = self.show.set_overrides(forced_camera=camera_id)
             self.show.withdraw(None, video=True, overlays=False)
             if not overrides.slate:
-                self.program.take(camera_source_id(camera_id), None, tag="override:camera")
+                self.program.apply(Take(camera_source_id(camera_id), tag="override:camera"))
         self.show.count("override_camera")
         return overrides
 
@@ -106,7 +113,7 @@ class OverrideDesk:
         with self.show.guard():
             overrides = self.show.set_overrides(overlays_cleared=True)
             self.show.withdraw(None, video=False, overlays=True)
-            self.program.clear_overlays(None)
+            self.program.apply(ClearOverlays())
         self.show.count("override_clear_overlays")
         return overrides
 
@@ -122,7 +129,7 @@ class OverrideDesk:
         self.restore_overlays()
         return self._release(slate=False, forced_camera=None, pinned_source=None)
 
-    def update_text(self, cue_id: str, text: str | None) -> dict[str, Any]:
+    def update_text(self, cue_id: str, text: str | None) -> TextUpdate:
         """Show ``text`` in overlay cue ``cue_id`` from the next frame (None: its own text)."""
         plan = self.show.plan
         span = plan.find(cue_id) if plan is not None else None
@@ -139,22 +146,19 @@ class OverrideDesk:
             )
         if text is not None and not text.strip():
             raise ShowError("the new text is empty.", hint="Send some text, or null to reset.")
+        rendered = None
+        if text is not None or not isinstance(params, DynamicTextOverlay):
+            # Rendered before taking the show lock (bounded by the frame, yet tens of ms at
+            # 1080p), so the track executors' arming never waits for it; raises OverlayError.
+            rendered = render_cue(self.context, plan, span.cue, text=text)
         replaced = False
         with self.show.guard():
-            previous = self.show.text_for(cue_id)
             self.show.set_text(cue_id, text)
-            if text is not None or not isinstance(params, DynamicTextOverlay):
-                try:
-                    rendered = render_cue(self.context, plan, span.cue, text=text)
-                except OverlayError:
-                    self.show.set_text(cue_id, previous)
-                    raise
-                replaced = self.program.replace_overlay_image(
-                    span.track_id, rendered.layer, tag=cue_id
-                )
+            if rendered is not None:
+                replaced = self.program.apply(TextChange(span.track_id, rendered.layer, cue_id))
         self.show.count("live_text")
         self.show.notify(f"text:{cue_id}")
-        return {"cue_id": cue_id, "text": text, "on_air": replaced}
+        return TextUpdate(cue_id=cue_id, text=text, on_air=replaced)
 
     # -- internals --------------------------------------------------------------------------
 
@@ -170,14 +174,14 @@ class OverrideDesk:
     def _restore_video(self, overrides: Overrides) -> None:
         """Put on air, at the next frame, what the overrides left still want. Lock held."""
         if overrides.slate:
-            self.program.take(SLATE_SOURCE_ID, None, tag="override:slate")
+            self.program.apply(Take(SLATE_SOURCE_ID, tag="override:slate"))
             return
         if overrides.forced_camera is not None:
-            self.program.take(camera_source_id(overrides.forced_camera), None,
-                              tag="override:camera")
+            self.program.apply(Take(camera_source_id(overrides.forced_camera),
+                                    tag="override:camera"))
             return
         if overrides.pinned_source is not None:
-            self.program.take(overrides.pinned_source, None, tag="override:pin")
+            self.program.apply(Take(overrides.pinned_source, tag="override:pin"))
             return
         plan, segment = self.show.plan, self.show.segment
         if plan is None or segment is None:
@@ -192,6 +196,6 @@ class OverrideDesk:
             assert isinstance(cue, CameraCue | MediaCue)
             source = video_source(self.show, cue, local=local)
             if source is not None:
-                self.program.take(source, None, tag=cue.id)
+                self.program.apply(Take(source, tag=cue.id))
             return
         entry_take(self.show, occurrence, at, segment.generation, local=local)

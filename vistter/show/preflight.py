@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from vistter.actors.sources.table import SourceHealth, SourceState, camera_source_id
 from vistter.models.assets import AssetPathError, resolve_asset
 from vistter.models.overlays import DynamicTextOverlay, ImageOverlay, LogoOverlay, LowerThirdOverlay
 from vistter.models.timeline import CameraCue, MediaCue
+from vistter.show.payloads import PreflightItemPayload, PreflightPayload
 from vistter.show.plan import ShowPlan
 
 __all__ = ["PreflightChecks", "PreflightItem", "PreflightReport", "assets_in"]
@@ -34,9 +35,9 @@ class PreflightItem:
     message: str
     hint: str = ""
 
-    def to_dict(self) -> dict[str, str]:
-        return {"check": self.check, "subject": self.subject, "status": self.status,
-                "message": self.message, "hint": self.hint}
+    def to_dict(self) -> PreflightItemPayload:
+        return PreflightItemPayload(check=self.check, subject=self.subject, status=self.status,
+                                    message=self.message, hint=self.hint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +57,9 @@ class PreflightReport:
     def warnings(self) -> tuple[PreflightItem, ...]:
         return tuple(item for item in self.items if item.status == "warning")
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "errors": len(self.errors), "warnings": len(self.warnings),
-                "items": [item.to_dict() for item in self.items]}
+    def to_dict(self) -> PreflightPayload:
+        return PreflightPayload(ok=self.ok, errors=len(self.errors), warnings=len(self.warnings),
+                                items=[item.to_dict() for item in self.items])
 
 
 def assets_in(assets_dir: Path) -> Callable[[str], bool]:

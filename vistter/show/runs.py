@@ -12,11 +12,12 @@ logged and alerted; the show goes on.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from vistter.show.context import ShowContext
 from vistter.show.controls import ExecutionRecorder, FinalStatus
+from vistter.show.payloads import RunMetrics
 from vistter.supervisors.link import EventSink
+from vistter.telemetry.topics import ALERT_TOPIC
 
 __all__ = ["RunLog"]
 
@@ -56,22 +57,25 @@ class RunLog:
         except Exception as exc:  # a broken log must not stop the show
             self._failed("finish", exc)
 
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self) -> RunMetrics:
         program = self.context.program
         since = self.show.live_since
         frames = max(0, program.horizon - since) if since is not None else 0
         effects = [e for e in program.effects()
                    if e.tag and not e.tag.startswith("override")]
         late = [e.late_frames for e in effects if e.requested is not None]
-        return {
-            "frames": frames, "seconds": frames / self.context.fmt.fps,
-            "changes": len(effects), "late_changes": sum(1 for x in late if x > 0),
-            "max_late_frames": max(late, default=0), **self.show.counters(),
-        }
+        metrics = RunMetrics(
+            frames=frames, seconds=frames / self.context.fmt.fps,
+            changes=len(effects), late_changes=sum(1 for x in late if x > 0),
+            max_late_frames=max(late, default=0),
+        )
+        for name, value in self.show.counters().items():
+            metrics[name] = value
+        return metrics
 
     def _failed(self, what: str, exc: Exception) -> None:
         logger.exception("show: the execution record could not %s", what)
-        self._events.publish("alert", {
+        self._events.publish(ALERT_TOPIC, {
             "severity": "warning", "kind": "execution_record",
             "message": f"the execution record could not {what}: {exc}",
             "hint": "Check the database (disk space, permissions); the show goes on.",

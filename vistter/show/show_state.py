@@ -17,10 +17,12 @@ executors are restarted around it and re-derive everything from it:
 - the media sources the video track has asked for.
 
 Locking: one re-entrant lock. Arming goes through :meth:`ShowState.arm`, which checks the
-generation and the overrides and calls ``ProgramState`` under that lock, so an override or a
-segment change and a concurrent arming never interleave. Lock order is always ShowState, then
-ProgramState (the mixer takes only the latter). Listeners run outside the lock, in the thread
-that made the change; they must only post a message (an actor ``tell``) and never raise.
+generation and the overrides and hands the armed change (a typed value of
+:mod:`vistter.actors.program.changes`) to ``ProgramState.apply`` under that lock, so an
+override or a segment change and a concurrent arming never interleave. Lock order is always
+ShowState, then ProgramState (the mixer takes only the latter). Listeners run outside the
+lock, in the thread that made the change; they must only post a message (an actor ``tell``)
+and never raise.
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from vistter.actors.program.changes import ArmedChange, Take
 from vistter.actors.program.state import ProgramState
 from vistter.models.timeline import TimelineDocument
 from vistter.show.errors import ShowError
+from vistter.show.payloads import CounterName
 from vistter.show.plan import ShowPlan
 from vistter.show.values import (
     NO_LIMIT,
@@ -80,7 +84,7 @@ class ShowState:
         self._wanted = -1
         self._media: dict[str, str] = {}
         self._listeners: list[ChangeListener] = []
-        self._counters: dict[str, int] = {}
+        self._counters: dict[CounterName, int] = {}
         self.execution_id: int | None = None
         self.last_error: str | None = None
         self.live_since: int | None = None
@@ -238,19 +242,21 @@ class ShowState:
         generation: int,
         key: tuple[str, int],
         end: int,
-        action: Callable[[], object],
+        change: ArmedChange,
         *,
-        video: bool,
         cue_text: tuple[str, str | None] | None = None,
     ) -> ArmOutcome:
-        """Run ``action`` (a ``ProgramState`` call) once per ``key`` in ``generation``.
+        """Apply ``change`` to the program (``ProgramState.apply``) once per ``key`` in
+        ``generation``.
 
-        Refused (nothing run) when the segment changed (STALE), the show is paused or an
-        override holds the track (HELD), or, with ``cue_text=(cue id, live text rendered)``,
-        when the cue's live text has changed since (STALE: render again). ``end`` is the
-        program frame after which the key can be forgotten. An exception from ``action``
-        propagates (a bug).
+        Refused (nothing applied) when the segment changed (STALE), the show is paused or an
+        override holds the track (HELD: a video override holds takes, cleared overlays hold
+        every other kind), or, with ``cue_text=(cue id, live text rendered)``, when the cue's
+        live text has changed since (STALE: render again). ``end`` is the program frame after
+        which the key can be forgotten. A ``ProgramStateError`` from ``apply`` propagates (a
+        bug: the change was malformed).
         """
+        video = isinstance(change, Take)
         with self._lock:
             segment = self._segment
             if segment is None or segment.generation != generation:
@@ -266,7 +272,7 @@ class ShowState:
                 return ArmOutcome.HELD
             if cue_text is not None and self._texts.get(cue_text[0]) != cue_text[1]:
                 return ArmOutcome.STALE
-            action()
+            self.program.apply(change)
             armed[key] = end
             return ArmOutcome.ARMED
 
@@ -347,12 +353,12 @@ class ShowState:
 
     # -- counters of a run ------------------------------------------------------------------
 
-    def count(self, name: str) -> None:
+    def count(self, name: CounterName) -> None:
         """Add one to a run counter (pauses, jumps, overrides...)."""
         with self._lock:
             self._counters[name] = self._counters.get(name, 0) + 1
 
-    def counters(self) -> dict[str, int]:
+    def counters(self) -> dict[CounterName, int]:
         with self._lock:
             return dict(self._counters)
 

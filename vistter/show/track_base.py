@@ -5,8 +5,9 @@ injected clock, and at once whenever the show state changes (go-live, pause, res
 override, live text, a render asking for frames), it runs one *arming round* in its actor
 thread: it places the cues of its track that start within the lookahead window on the
 program (program frame = segment anchor + show frame) and arms them on the
-``ProgramState`` through :meth:`~vistter.show.show_state.ShowState.arm`, stamped with their
-exact frame, so a cue lands on that frame however late this thread wakes. It then marks the
+``ProgramState`` through :meth:`~vistter.show.show_state.ShowState.arm` as typed armed changes
+(:mod:`vistter.actors.program.changes`: ``Take``, ``OverlayOn``, ``OverlayOff``) stamped with
+their exact frame, so a cue lands on that frame however late this thread wakes. It then marks the
 track as armed through the end of the window (the offline render's barrier).
 
 Every round re-derives what to do from the shared :class:`~vistter.show.show_state.ShowState`
@@ -14,8 +15,9 @@ and ``ProgramState`` alone: the cue on air at the first frame the round can stil
 *entry* cue; armed there, mid-cue, if it is not armed in this generation) and the cues starting
 in the window. So a restarted executor neither misses a cue nor arms one twice.
 
-Background threads (a PTZ worker, data pollers) report an unexpected error with
-:class:`ThreadDied`, whose handler raises: the executor crashes and its supervisor restarts it.
+Background threads (a PTZ worker, data pollers) report an unexpected error through
+``worker_died`` (see :class:`~vistter.supervisors.actor.SupervisedActor`): the executor
+crashes and its supervisor restarts it.
 """
 
 from __future__ import annotations
@@ -29,29 +31,16 @@ from typing import Any
 
 from vistter.clock import Timer
 from vistter.show.context import ShowContext
+from vistter.show.payloads import TrackSync
 from vistter.show.plan import ShowPlan
 from vistter.show.show_state import Segment
 from vistter.supervisors.actor import SupervisedActor
 from vistter.supervisors.link import Link
+from vistter.telemetry.topics import ALERT_TOPIC, SHOW_TOPIC
 
-__all__ = ["ALERT_TOPIC", "SHOW_TOPIC", "ExecutorThreadError", "ThreadDied", "TrackExecutor",
-           "Window", "Worker"]
+__all__ = ["TrackExecutor", "Window", "Worker"]
 
 logger = logging.getLogger(__name__)
-
-SHOW_TOPIC = "event.show"
-ALERT_TOPIC = "alert"
-
-
-class ExecutorThreadError(RuntimeError):
-    """A background thread of a track executor died of an unexpected error."""
-
-
-@dataclass(frozen=True)
-class ThreadDied:
-    """Posted by a background thread that hit an unexpected error."""
-
-    error: BaseException
 
 
 @dataclass(frozen=True)
@@ -156,7 +145,8 @@ class TrackExecutor(SupervisedActor):
     # -- messages ---------------------------------------------------------------------------
 
     def on_receive(self, message: Any) -> Any:
-        """Actor thread. A :class:`ThreadDied` crashes the actor (on purpose)."""
+        """Actor thread. (A dead background thread crashes the actor through
+        ``worker_died``.)"""
         if isinstance(message, _Tick):
             self._timer = None
             self.run_round()
@@ -164,11 +154,6 @@ class TrackExecutor(SupervisedActor):
         elif isinstance(message, _Wake):
             self.on_wake(message.reason)
             self.run_round()
-        elif isinstance(message, ThreadDied):
-            raise ExecutorThreadError(
-                f"{self.link.path}: a background thread died: "
-                f"{type(message.error).__name__}: {message.error}"
-            ) from message.error
         else:
             return self.on_message(message)
         return None
@@ -181,14 +166,9 @@ class TrackExecutor(SupervisedActor):
         logger.warning("%s: unexpected message %r", self.link.path, message)
         return None
 
-    def sync(self) -> dict[str, Any]:
+    def sync(self) -> TrackSync:
         """Answered after every message posted before it (tests and status). Actor thread."""
-        return {"track": self.track_id, "rounds": self.rounds}
-
-
-    def crash_later(self, error: BaseException) -> None:
-        """For background threads: make the actor crash with ``error``."""
-        self.post(ThreadDied(error))
+        return TrackSync(track=self.track_id, rounds=self.rounds)
 
     def _on_change(self, reason: str) -> None:
         """Show state listener: runs in the changing thread; only posts."""

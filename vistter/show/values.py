@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+
+from vistter.show.payloads import OverridesPayload, PositionPayload
 
 __all__ = ["NO_LIMIT", "ArmOutcome", "Overrides", "Position", "Segment", "ShowPhase"]
 
@@ -78,13 +79,13 @@ class Overrides:
     def active(self) -> bool:
         return self.holds_video or self.overlays_cleared
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "slate": self.slate,
-            "forced_camera": self.forced_camera,
-            "pinned_source": self.pinned_source,
-            "overlays_cleared": self.overlays_cleared,
-        }
+    def to_dict(self) -> OverridesPayload:
+        return OverridesPayload(
+            slate=self.slate,
+            forced_camera=self.forced_camera,
+            pinned_source=self.pinned_source,
+            overlays_cleared=self.overlays_cleared,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +98,11 @@ class Position:
     seconds: float
     ended: bool
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "show_frame": self.show_frame,
-            "iteration": self.iteration,
-            "frame": self.frame,
-            "seconds": self.seconds,
-            "ended": self.ended,
-        }
+    def to_dict(self) -> PositionPayload:
+        return PositionPayload(
+            show_frame=self.show_frame,
+            iteration=self.iteration,
+            frame=self.frame,
+            seconds=self.seconds,
+            ended=self.ended,
+        )

@@ -23,10 +23,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from vistter.actors.program.changes import Take
 from vistter.actors.sources.table import camera_source_id, media_source_id
 from vistter.errors import OperatorError
 from vistter.models.timeline import CameraCue, MediaCue
 from vistter.show.context import ShowContext
+from vistter.show.payloads import PtzPreroll, VideoTrackSync
 from vistter.show.plan import Occurrence, ShowPlan
 from vistter.show.show_state import ArmOutcome, ShowState
 from vistter.show.track_base import TrackExecutor, Window, Worker
@@ -41,7 +43,7 @@ _Key = tuple[int, tuple[str, int]]
 
 @dataclass(frozen=True)
 class _PrerollDone:
-    record: dict[str, Any]
+    record: PtzPreroll
 
 
 def video_source(show: ShowState, cue: CameraCue | MediaCue, *, local: bool) -> str | None:
@@ -68,12 +70,9 @@ def entry_take(show: ShowState, occurrence: Occurrence, at: int, generation: int
     exact = occurrence.start >= at
     transition = cue.params.transition if exact else "cut"
     duration = round(cue.params.transition_seconds * show.fps) if exact else 0
-    program = show.program
     return show.arm(
         occurrence.span.track_id, generation, occurrence.key, occurrence.end,
-        lambda: program.take(source, max(at, occurrence.start), transition, duration,
-                             tag=cue.id),
-        video=True,
+        Take(source, max(at, occurrence.start), transition, duration, tag=cue.id),
     )
 
 
@@ -87,10 +86,13 @@ class VideoTrackExecutor(TrackExecutor):
         self._worker: Worker | None = None
         self._prerolled: dict[_Key, int] = {}
         self._media_failed: dict[_Key, int] = {}
-        self.prerolls: list[dict[str, Any]] = []
+        self.prerolls: list[PtzPreroll] = []
 
     def start_threads(self) -> None:
-        self._worker = Worker(f"vistter-preroll-{self.track_id}", self.crash_later)
+        self._worker = Worker(
+            f"vistter-preroll-{self.track_id}",
+            lambda exc: self.worker_died("PTZ preroll", exc),
+        )
 
     def stop_threads(self) -> None:
         if self._worker is not None and not self._worker.stop(timeout=2.0):
@@ -100,10 +102,10 @@ class VideoTrackExecutor(TrackExecutor):
         """The lookahead, plus the longest PTZ lead of the timeline's camera cues."""
         return self.context.frames(self.context.settings.lookahead) + self._max_lead(plan)
 
-    def sync(self) -> dict[str, Any]:
+    def sync(self) -> VideoTrackSync:
         status = super().sync()
-        status["prerolls"] = list(self.prerolls)
-        return status
+        return VideoTrackSync(track=status["track"], rounds=status["rounds"],
+                              prerolls=list(self.prerolls))
 
     def on_message(self, message: Any) -> Any:
         """Actor thread: a finished PTZ pre-roll is recorded and published."""
@@ -248,11 +250,11 @@ class VideoTrackExecutor(TrackExecutor):
         assert ptz is not None
         started = self.link.clock.monotonic()
         result = ptz.preroll(cue.params.camera_id, preset, on_air=on_air)
-        record = {
-            "cue": cue.id, "camera_id": cue.params.camera_id, "preset": preset,
-            "on_air": on_air, "ok": result.ok, "started": started, "frame": frame,
-            "finished": self.link.clock.monotonic(), "message": result.message,
-        }
+        record = PtzPreroll(
+            cue=cue.id, camera_id=cue.params.camera_id, preset=preset,
+            on_air=on_air, ok=result.ok, started=started, frame=frame,
+            finished=self.link.clock.monotonic(), message=result.message,
+        )
         self.post(_PrerollDone(record))
 
 

@@ -6,7 +6,8 @@
     library = TimelineLibrary(db)
     executions = ExecutionLog(db)
     executions.recover()                                    # once at startup
-    assets = AssetStore(db, config.paths.assets_dir, config.api.max_upload_bytes)
+    assets = AssetStore(db, config.paths.assets_dir, config.api.max_upload_bytes,
+                        max_inflight_bytes=config.api.max_inflight_upload_bytes)
 
 All of them may be called from any thread; each thread uses its own connection.
 """
@@ -19,6 +20,7 @@ from vistter.store.errors import (
     AssetNameTakenError,
     AssetNotFoundError,
     AssetRejectedError,
+    AssetStorageFullError,
     AssetTooLargeError,
     AssetTypeError,
     AssetTypeMismatchError,
@@ -46,6 +48,7 @@ __all__ = [
     "AssetNotFoundError",
     "AssetRecord",
     "AssetRejectedError",
+    "AssetStorageFullError",
     "AssetStore",
     "AssetTooLargeError",
     "AssetTypeError",

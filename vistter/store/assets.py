@@ -2,12 +2,13 @@
 
 :meth:`AssetStore.add` never holds an upload in memory: it streams it into a hidden temporary
 file in the assets folder while hashing it (SHA-256) and counting bytes, and stops as soon as
-it passes the size limit. Then it checks what the file *is* (magic bytes, see
-:mod:`vistter.store.sniff`) against the declared MIME type and the name's extension, reads
-its metadata (:mod:`vistter.store.probe`), and moves it into place atomically under a cleaned
-name, never over an existing file. The same content uploaded twice is stored once: the
-second upload returns the first record. Whatever fails, the temporary file is removed and
-nothing is recorded.
+it passes the size limit or the space uploads in progress may hold (:mod:`vistter.store.spool`,
+which also removes what a killed process left behind, when the store opens). Then it checks
+what the file *is* (magic bytes, see :mod:`vistter.store.sniff`) against the declared MIME
+type and the name's extension, reads its metadata (:mod:`vistter.store.probe`), and moves it
+into place atomically under a cleaned name, never over an existing file. The same content
+uploaded twice is stored once: the second upload returns the first record. Whatever fails,
+the temporary file is removed and nothing is recorded. Errors name the asset, never a server path.
 
 Methods run in the calling thread (an API worker: an upload and its probe take a while, so
 never call them from the event loop) on that thread's connection (see :mod:`vistter.store.db`).
@@ -16,19 +17,16 @@ never call them from the event loop) on that thread's connection (see :mod:`vist
 from __future__ import annotations
 
 import builtins
-import contextlib
 import errno
-import hashlib
 import json
+import logging
 import os
 import sqlite3
-import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -40,7 +38,7 @@ from vistter.store.errors import (
     AssetInUseError,
     AssetNameTakenError,
     AssetNotFoundError,
-    AssetTooLargeError,
+    AssetRejectedError,
     AssetTypeError,
     AssetTypeMismatchError,
     AssetUnreadableError,
@@ -48,7 +46,6 @@ from vistter.store.errors import (
 from vistter.store.filenames import safe_filename
 from vistter.store.probe import probe_media
 from vistter.store.sniff import (
-    HEADER_BYTES,
     M4A,
     MEDIA_TYPES,
     AssetKind,
@@ -58,20 +55,13 @@ from vistter.store.sniff import (
     sniff,
     supported_list,
 )
+from vistter.store.spool import ByteStream, SpooledUpload, UploadSpool
 
 __all__ = ["AssetRecord", "AssetStore", "ByteStream", "asset_references"]
 
+logger = logging.getLogger(__name__)
+
 CHUNK_BYTES = 64 * 1024
-#: Temporary uploads older than this are left over from a crash and removed at start.
-STALE_UPLOAD_SECONDS = 3600.0
-_TEMP_PREFIX, _TEMP_SUFFIX = ".upload-", ".part"
-
-
-class ByteStream(Protocol):
-    """Anything with ``read(size) -> bytes`` that returns ``b""`` at the end (a file, a
-    Starlette ``UploadFile.file``)."""
-
-    def read(self, size: int, /) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +77,6 @@ class AssetRecord:
     checksum: str
     uploaded_at: datetime
     metadata: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class _Upload:
-    path: Path
-    size: int
-    checksum: str
-    header: bytes
 
 
 def asset_references(document: TimelineDocument) -> Iterator[tuple[str, str]]:
@@ -119,9 +101,11 @@ def asset_references(document: TimelineDocument) -> Iterator[tuple[str, str]]:
 class AssetStore:
     """Add, list, get and delete assets kept as files in ``assets_dir``.
 
-    ``max_bytes`` is the upload size limit (``api.max_upload_bytes``). ``ffmpeg`` forces
-    metadata probing with that ffmpeg binary instead of PyAV (see :mod:`vistter.store.probe`).
-    Creating the store creates the folder and removes temporary uploads left by a crash.
+    ``max_bytes`` is the upload size limit (``api.max_upload_bytes``), ``max_inflight_bytes``
+    what all uploads in progress may hold (``api.max_inflight_upload_bytes``; default four
+    uploads' worth). ``ffmpeg`` forces metadata probing with that ffmpeg binary instead of
+    PyAV (see :mod:`vistter.store.probe`). Creating the store creates the folder and removes
+    every temporary upload a dead process left (see :mod:`vistter.store.spool`).
     """
 
     def __init__(
@@ -130,6 +114,7 @@ class AssetStore:
         assets_dir: Path,
         max_bytes: int,
         *,
+        max_inflight_bytes: int | None = None,
         ffmpeg: str | None = None,
         chunk_bytes: int = CHUNK_BYTES,
     ) -> None:
@@ -137,11 +122,14 @@ class AssetStore:
             raise ValueError("max_bytes and chunk_bytes must be at least 1")
         self._db = db
         self._dir = Path(os.path.normpath(Path(assets_dir).absolute()))
-        self._max_bytes = max_bytes
         self._ffmpeg = ffmpeg
-        self._chunk_bytes = chunk_bytes
         self._dir.mkdir(parents=True, exist_ok=True)
-        self._remove_stale_uploads()
+        inflight = 4 * max_bytes if max_inflight_bytes is None else max_inflight_bytes
+        self.spool = UploadSpool(self._dir, max_bytes, inflight, chunk_bytes)
+        """The uploads in progress (its ``inflight_bytes`` is what they hold now)."""
+        removed = self.spool.clean_leftovers()
+        if removed:
+            logger.warning("removed %d partial upload(s) left by a stopped process", len(removed))
 
     @property
     def assets_dir(self) -> Path:
@@ -176,14 +164,14 @@ class AssetStore:
         """Store an upload read from ``stream`` under (a cleaned) ``filename``.
 
         Returns the new record, or the existing one when the same content is already stored.
-        Raises :class:`AssetTooLargeError`, :class:`AssetTypeError`,
-        :class:`AssetTypeMismatchError`, :class:`AssetNameError`,
+        Raises :class:`AssetTooLargeError`, :class:`AssetStorageFullError`,
+        :class:`AssetTypeError`, :class:`AssetTypeMismatchError`, :class:`AssetNameError`,
         :class:`AssetUnreadableError` or :class:`AssetNameTakenError`; then nothing is kept.
         Exceptions raised by ``stream.read`` propagate, also after removing the partial file.
         """
         name = safe_filename(filename)
         declared = declared_type(declared_mime)
-        upload = self._receive(stream)
+        upload = self.spool.receive(stream, name)
         try:
             actual = _identify(upload, declared, name)
             existing = self._find_duplicate(upload)
@@ -193,42 +181,30 @@ class AssetStore:
             if actual.family_key == M4A.family_key and "video_codec" not in metadata:
                 actual = M4A
             return self._store(name, upload, actual, metadata)
+        except AssetRejectedError as error:
+            raise self._scrubbed(error, upload.path, name) from None
         finally:
-            upload.path.unlink(missing_ok=True)
+            upload.discard()
 
-    def _receive(self, stream: ByteStream) -> _Upload:
-        descriptor, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=self._dir)
-        path = Path(temp)
-        digest = hashlib.sha256()
-        header = bytearray()
-        size = 0
-        try:
-            with os.fdopen(descriptor, "wb") as out:
-                while chunk := stream.read(self._chunk_bytes):
-                    size += len(chunk)
-                    if size > self._max_bytes:
-                        raise AssetTooLargeError(
-                            f"the file is larger than the {_megabytes(self._max_bytes)} limit "
-                            f"for assets (stopped after {_megabytes(size)}).",
-                            hint="Upload a smaller file (shorter, smaller or at a lower "
-                            "bitrate), or raise api.max_upload_bytes in the configuration.",
-                        )
-                    digest.update(chunk)
-                    if len(header) < HEADER_BYTES:
-                        header += chunk[: HEADER_BYTES - len(header)]
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
-        return _Upload(path, size, digest.hexdigest(), bytes(header))
+    def _scrubbed(self, error: AssetRejectedError, temp: Path, name: str) -> AssetRejectedError:
+        """``error`` with the temporary file's and the folder's paths replaced by the name."""
 
-    def _find_duplicate(self, upload: _Upload) -> AssetRecord | None:
+        def clean(text: str) -> str:
+            for secret, shown in ((str(temp), name), (temp.name, name), (str(self._dir), "")):
+                text = text.replace(secret, shown)
+            return text
+
+        if clean(error.problem) == error.problem and clean(error.hint) == error.hint:
+            return error
+        return type(error)(clean(error.problem), hint=clean(error.hint))
+
+    def _find_duplicate(self, upload: SpooledUpload) -> AssetRecord | None:
         with self._db.write() as connection:
             return self._existing(connection, upload)
 
-    def _existing(self, connection: sqlite3.Connection, upload: _Upload) -> AssetRecord | None:
+    def _existing(
+        self, connection: sqlite3.Connection, upload: SpooledUpload
+    ) -> AssetRecord | None:
         row = connection.execute(
             "SELECT * FROM assets WHERE checksum = ?", (upload.checksum,)
         ).fetchone()
@@ -241,7 +217,7 @@ class AssetStore:
         return record
 
     def _store(
-        self, name: str, upload: _Upload, media: MediaType, metadata: dict[str, Any]
+        self, name: str, upload: SpooledUpload, media: MediaType, metadata: dict[str, Any]
     ) -> AssetRecord:
         target = self._dir / name
         placed = False
@@ -314,17 +290,10 @@ class AssetStore:
             resolved = resolve_asset(reference, self._dir)
         except AssetPathError:
             return False
-        return resolved is not None and Path(os.path.normpath(resolved)) == target
-
-    def _remove_stale_uploads(self) -> None:
-        cutoff = time.time() - STALE_UPLOAD_SECONDS
-        for leftover in self._dir.glob(f"{_TEMP_PREFIX}*{_TEMP_SUFFIX}"):
-            with contextlib.suppress(OSError):
-                if leftover.stat().st_mtime < cutoff:
-                    leftover.unlink()
+        return Path(os.path.normpath(resolved)) == target
 
 
-def _identify(upload: _Upload, declared: MediaType | None, name: str) -> MediaType:
+def _identify(upload: SpooledUpload, declared: MediaType | None, name: str) -> MediaType:
     if upload.size == 0:
         raise AssetUnreadableError(
             "the file is empty.", hint="Upload the file again; the transfer may have failed."
@@ -381,10 +350,6 @@ def _not_found(asset_id: int) -> AssetNotFoundError:
         f"there is no stored asset {asset_id}.",
         hint="List the assets to see their ids; it may have been deleted.",
     )
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size} bytes"
 
 
 def _record(row: sqlite3.Row) -> AssetRecord:

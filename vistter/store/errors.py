@@ -19,6 +19,7 @@ __all__ = [
     "AssetNameTakenError",
     "AssetNotFoundError",
     "AssetRejectedError",
+    "AssetStorageFullError",
     "AssetTooLargeError",
     "AssetTypeError",
     "AssetTypeMismatchError",
@@ -99,6 +100,13 @@ class AssetTooLargeError(AssetRejectedError):
     """The upload is larger than the size limit; it was stopped as soon as it went over."""
 
     http_status: ClassVar[int] = 413
+
+
+class AssetStorageFullError(AssetRejectedError):
+    """No room for the upload: the disk is full, or uploads in progress hold all the space
+    ``[api] max_inflight_upload_bytes`` allows. Nothing was stored; retry later."""
+
+    http_status: ClassVar[int] = 507
 
 
 class AssetTypeError(AssetRejectedError):

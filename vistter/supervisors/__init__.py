@@ -1,8 +1,8 @@
 """Erlang/OTP supervision on top of Pykka actors."""
 
+from vistter.supervisors.backoff import Backoff
 from vistter.supervisors.handle import ChildHandle, RootSupervisor, SupervisorHandle
 from vistter.supervisors.spec import (
-    Backoff,
     ChildKind,
     ChildSpec,
     HeartbeatSpec,

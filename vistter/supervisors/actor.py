@@ -16,6 +16,7 @@ import contextlib
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any, final
 
 import pykka
@@ -26,6 +27,7 @@ from vistter.clock import Timer
 from vistter.errors import OperatorError
 from vistter.supervisors.link import Exit, ExitReason, Link
 from vistter.supervisors.processes import ProcessSet
+from vistter.supervisors.worker import WorkerDied, WorkerDiedError, start_worker
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +44,9 @@ class SupervisedActor(pykka.ThreadingActor):
     * an :class:`~vistter.errors.OperatorError` (expected failure) goes back to the asker,
       or is logged for a tell; the actor keeps running;
     * any other exception crashes the actor: the asker gets the exception, the actor's
-      processes are ended and its supervisor is told (reason ``crash``).
+      processes are ended and its supervisor is told (reason ``crash``);
+    * a :class:`~vistter.supervisors.worker.WorkerDied` (posted by :meth:`worker_died`)
+      crashes the actor with :class:`~vistter.supervisors.worker.WorkerDiedError`.
     """
 
     def __init__(self, link: Link | None = None) -> None:
@@ -69,6 +73,35 @@ class SupervisedActor(pykka.ThreadingActor):
         """Post ``message`` to this actor ``delay`` seconds from now on the link's clock.
         Cancel the returned timer in :meth:`teardown` if it may still be pending."""
         return self.link.clock.call_later(delay, lambda: self.post(message))
+
+    def worker_died(self, worker: str, cause: BaseException) -> None:
+        """Any thread: this actor's ``worker`` thread died of ``cause``. Posts a
+        :class:`~vistter.supervisors.worker.WorkerDied`; the actor's thread then raises
+        :class:`~vistter.supervisors.worker.WorkerDiedError` (naming the worker, this actor
+        and the cause) and the actor crashes. Never blocks, never raises."""
+        self.post(WorkerDied(worker, cause))
+
+    def start_worker(
+        self,
+        worker: str,
+        body: Callable[[], None],
+        *,
+        thread_name: str | None = None,
+        ended_normally: Callable[[BaseException], bool] | None = None,
+    ) -> threading.Thread:
+        """Start a daemon worker thread running ``body``; if it raises (and
+        ``ended_normally`` does not accept the exception), the actor crashes through
+        :meth:`worker_died`. Call from the actor's thread (usually in :meth:`setup`).
+        The thread is named ``thread_name``, by default ``vistter-<child id>-<worker>``."""
+        default_name = f"vistter-{self.link.path.rsplit('/', 1)[-1]}-{worker}"
+        return start_worker(
+            worker,
+            body,
+            self.worker_died,
+            owner=self.link.path,
+            thread_name=thread_name or default_name,
+            ended_normally=ended_normally or (lambda _: False),
+        )
 
     def setup(self) -> None:
         """Prepare the actor. Runs in the actor's thread before any message is handled.
@@ -117,6 +150,11 @@ class SupervisedActor(pykka.ThreadingActor):
                     envelope.reply_to.set(True)
                 continue
             try:
+                if isinstance(envelope.message, WorkerDied):
+                    died = envelope.message
+                    raise WorkerDiedError(
+                        died.worker, died.cause, owner=self.link.path
+                    ) from died.cause
                 response = self._handle_receive(envelope.message)
             except OperatorError as exc:
                 if envelope.reply_to is not None:

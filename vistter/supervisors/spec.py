@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pykka
 
+from vistter.supervisors.backoff import Backoff
 from vistter.supervisors.link import Exit, ExitReason, Link
+
+_C = TypeVar("_C")
 
 
 class Strategy(enum.StrEnum):
@@ -20,6 +23,15 @@ class Strategy(enum.StrEnum):
     ONE_FOR_ALL = "one_for_all"
     REST_FOR_ONE = "rest_for_one"
     SIMPLE_ONE_FOR_ONE = "simple_one_for_one"
+
+    def restart_group(self, children: Sequence[_C], child: _C) -> list[_C]:
+        """The members of ``children`` (in start order) that a restart of ``child`` involves:
+        all of them, ``child`` and those started after it, or ``child`` alone."""
+        if self is Strategy.ONE_FOR_ALL:
+            return list(children)
+        if self is Strategy.REST_FOR_ONE:
+            return list(children[children.index(child):])
+        return [child]
 
 
 class RestartType(enum.StrEnum):
@@ -43,32 +55,6 @@ class RestartType(enum.StrEnum):
 class ChildKind(enum.StrEnum):
     WORKER = "worker"
     SUPERVISOR = "supervisor"
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Delay for restarts once the supervisor's restart intensity is exhausted.
-
-    As in RabbitMQ's ``supervisor2``: a child with a backoff that keeps failing is retried
-    after ``initial``, ``initial*factor``, ... up to ``maximum`` seconds instead of taking
-    the tree down. The delay starts again from ``initial`` once the child has stayed up for
-    ``reset_after`` seconds.
-    """
-
-    initial: float = 2.0
-    factor: float = 2.0
-    maximum: float = 60.0
-    reset_after: float = 60.0
-
-    def __post_init__(self) -> None:
-        if self.initial <= 0 or self.factor < 1 or self.maximum < self.initial:
-            raise ValueError(
-                f"invalid backoff {self}: need initial > 0, factor >= 1, maximum >= initial"
-            )
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait before delayed restart number ``attempt`` (0-based)."""
-        return float(min(self.maximum, self.initial * self.factor ** min(attempt, 64)))
 
 
 @dataclass(frozen=True)
@@ -96,6 +82,11 @@ class ChildSpec:
 
     ``shutdown`` is how many seconds the child gets to stop before it is killed
     (``math.inf`` waits forever, as OTP's ``infinity``; the default for supervisors).
+
+    ``restart_delay``: as in RabbitMQ's ``supervisor2``, a child that keeps failing once
+    the supervisor's restart intensity is exhausted is restarted after the backoff's
+    delays instead of taking the tree down; the delays start again from the first once
+    the child has stayed up for ``reset_after`` seconds. ``None`` escalates as OTP does.
     """
 
     id: str
@@ -145,7 +136,6 @@ def start_function_for(cls: type[pykka.Actor], *args: Any, **kwargs: Any) -> Sta
 
 
 __all__ = [
-    "Backoff",
     "ChildKind",
     "ChildSpec",
     "ExitReason",

@@ -5,6 +5,11 @@ A :class:`Supervisor` starts its children in order, watches them through their
 what does not stop in time, and gives up (escalates to its own supervisor) when children
 die more often than its restart intensity allows. Everything here runs in the
 supervisor's own actor thread; other threads only post messages to it.
+
+What it knows about each child is a :class:`~vistter.supervisors.children.ChildRecord`;
+hung children are found by :mod:`~vistter.supervisors.heartbeat`, restart storms by
+:mod:`~vistter.supervisors.intensity`, and delayed restarts follow the child's
+:class:`~vistter.supervisors.backoff.Backoff`.
 """
 
 from __future__ import annotations
@@ -13,83 +18,31 @@ import contextlib
 import itertools
 import logging
 import math
-from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
 import pykka
 
-from vistter.clock import Timer
 from vistter.errors import ChildStartError, SupervisionError, UnknownChildError
-from vistter.supervisors.actor import Heartbeat, SupervisedActor
+from vistter.supervisors.actor import SupervisedActor
+from vistter.supervisors.children import ChildInfo, ChildRecord
+from vistter.supervisors.heartbeat import HeartbeatProbe, Pulse
 from vistter.supervisors.intensity import RestartIntensity
 from vistter.supervisors.link import Exit, ExitReason, Link
-from vistter.supervisors.spec import (
-    ChildKind,
-    ChildSpec,
-    RestartType,
-    Strategy,
-    SupervisorFlags,
-)
+from vistter.supervisors.spec import ChildSpec, RestartType, Strategy, SupervisorFlags
+
+__all__ = ["SUPERVISION_TOPIC", "ChildInfo", "Supervisor", "SupervisorEscalation"]
 
 logger = logging.getLogger(__name__)
 
-HISTORY_LENGTH = 20
 SUPERVISION_TOPIC = "event.supervision"
+"""Where a supervisor publishes what happens to its children (started, exited, restarted,
+restart delayed, escalated...); see ``_publish``."""
 
 
 class SupervisorEscalation(Exception):  # noqa: N818 - it is an exit reason, not an error
     """Raised inside a supervisor that gave up; it crashes the supervisor on purpose."""
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One way a child incarnation ended."""
-
-    at: float
-    reason: str
-    error: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"at": self.at, "reason": self.reason, "error": self.error}
-
-
-@dataclass(frozen=True)
-class ChildInfo:
-    """A child as ``which_children`` shows it."""
-
-    id: str
-    path: str
-    kind: ChildKind
-    actor: str
-    state: str
-    restart_type: RestartType
-    restarts: int
-    history: tuple[HistoryEntry, ...]
-    pids: tuple[int, ...]
-    ref: pykka.ActorRef[Any] | None
-
-
-@dataclass
-class _Child:
-    spec: ChildSpec
-    args: tuple[Any, ...] = ()
-    link: Link | None = None
-    ref: pykka.ActorRef[Any] | None = None
-    state: str = "stopped"
-    restarts: int = 0
-    started_at: float = 0.0
-    delayed_attempt: int = 0
-    restart_timer: Timer | None = None
-    heartbeat_timer: Timer | None = None
-    heartbeat_future: pykka.Future[Any] | None = None
-    heartbeat_sent_at: float = 0.0
-    history: deque[HistoryEntry] = field(default_factory=lambda: deque(maxlen=HISTORY_LENGTH))
-
-    @property
-    def id(self) -> str:
-        return self.spec.id
 
 
 # Messages the supervisor posts to itself (from child threads and clock timers).
@@ -135,7 +88,7 @@ class Supervisor(SupervisedActor):
             raise ValueError("a simple_one_for_one supervisor takes exactly one child template")
         self.flags = flags
         self._intensity = RestartIntensity(flags.intensity, flags.period)
-        self._children: list[_Child] = []
+        self._children: list[ChildRecord] = []
         self._template: ChildSpec | None = None
         self._dynamic_ids = itertools.count(1)
         if flags.strategy is Strategy.SIMPLE_ONE_FOR_ONE:
@@ -145,7 +98,7 @@ class Supervisor(SupervisedActor):
             duplicates = {i for i in ids if ids.count(i) > 1}
             if duplicates:
                 raise ValueError(f"duplicate child ids under {link.path}: {sorted(duplicates)}")
-            self._children = [_Child(spec) for spec in children]
+            self._children = [ChildRecord(spec) for spec in children]
 
     @property
     def path(self) -> str:
@@ -157,7 +110,7 @@ class Supervisor(SupervisedActor):
         """Start the children in spec order (actor thread). If one fails to start, the
         ones already started are stopped in reverse order and the supervisor fails to
         start with :class:`~vistter.errors.ChildStartError`."""
-        started: list[_Child] = []
+        started: list[ChildRecord] = []
         for child in list(self._children):
             try:
                 self._start(child)
@@ -171,7 +124,7 @@ class Supervisor(SupervisedActor):
         """Stop every child in reverse start order (actor thread), killing any that does
         not stop within its shutdown time."""
         for child in reversed(self._children):
-            self._cancel_timers(child)
+            child.cancel_timers()
             self._terminate(child)
 
     def _kill_from_outside(self, exit_: Exit) -> None:
@@ -196,7 +149,7 @@ class Supervisor(SupervisedActor):
                     hint="pass the arguments for the child template, not a ChildSpec",
                 )
             spec = replace(self._template, id=f"{self._template.id}-{next(self._dynamic_ids)}")
-            child = _Child(spec, tuple(spec_or_args))
+            child = ChildRecord(spec, tuple(spec_or_args))
         else:
             if not isinstance(spec_or_args, ChildSpec):
                 raise SupervisionError(
@@ -208,7 +161,7 @@ class Supervisor(SupervisedActor):
                     f"{self.path} already has a child {spec_or_args.id!r}",
                     hint="choose another id, or terminate_child and delete_child the old one",
                 )
-            child = _Child(spec_or_args)
+            child = ChildRecord(spec_or_args)
         self._children.append(child)
         try:
             self._start(child)
@@ -221,7 +174,7 @@ class Supervisor(SupervisedActor):
         """Stop a child. Its spec stays (``restart_child`` starts it again) except under
         ``simple_one_for_one`` and for temporary children, which are removed."""
         child = self._require(child_id)
-        self._cancel_timers(child)
+        child.cancel_timers()
         self._terminate(child)
         if self._template is not None or child.spec.restart is RestartType.TEMPORARY:
             self._children.remove(child)
@@ -233,7 +186,7 @@ class Supervisor(SupervisedActor):
             raise SupervisionError(
                 f"{child.link.path} is running", hint="terminate_child it first"
             )
-        self._cancel_timers(child)
+        child.cancel_timers()
         self._start(child)
 
     def delete_child(self, child_id: str) -> None:
@@ -243,12 +196,12 @@ class Supervisor(SupervisedActor):
             raise SupervisionError(
                 f"{child.link.path} is running", hint="terminate_child it first"
             )
-        self._cancel_timers(child)
+        child.cancel_timers()
         self._children.remove(child)
 
     def which_children(self) -> list[ChildInfo]:
         """Every child, in start order, with its state, restarts, history and PIDs."""
-        return [self._info(child) for child in self._children]
+        return [child.info(self.path) for child in self._children]
 
     def child_ref(self, child_id: str) -> pykka.ActorRef[Any]:
         """The current incarnation of a running child."""
@@ -288,7 +241,7 @@ class Supervisor(SupervisedActor):
         child = next((c for c in self._children if c.link is link), None)
         if child is None or link.shutdown_requested:
             return  # a stale incarnation, or one we are stopping ourselves
-        self._forget_incarnation(child, exit_)
+        child.forget_incarnation(exit_)
         self._publish("child_exited", child, reason=exit_.reason.value, error=exit_.error)
         now = self.link.clock.monotonic()
         backoff = child.spec.restart_delay
@@ -317,7 +270,7 @@ class Supervisor(SupervisedActor):
 
     # -- restarting --------------------------------------------------------------------
 
-    def _restart(self, child: _Child, *, retry: bool = False) -> None:
+    def _restart(self, child: ChildRecord, *, retry: bool = False) -> None:
         """Restart ``child`` and its group (by strategy), delay it, or give up."""
         group = self._pending(child) if retry else self._group(child)
         if self._intensity.add(self.link.clock.monotonic()):
@@ -337,30 +290,25 @@ class Supervisor(SupervisedActor):
         self._publish("restart_delayed", child, delay=delay)
         logger.warning("%s/%s keeps failing; next restart in %.1f s", self.path, child.id, delay)
 
-    def _group(self, child: _Child) -> list[_Child]:
+    def _group(self, child: ChildRecord) -> list[ChildRecord]:
         """The children a restart of ``child`` involves, in start order."""
-        strategy = self.flags.strategy
-        if strategy is Strategy.ONE_FOR_ALL:
-            return list(self._children)
-        if strategy is Strategy.REST_FOR_ONE:
-            return self._children[self._children.index(child):]
-        return [child]
+        return self.flags.strategy.restart_group(self._children, child)
 
-    def _pending(self, child: _Child) -> list[_Child]:
+    def _pending(self, child: ChildRecord) -> list[ChildRecord]:
         """The members of ``child``'s group still waiting to be restarted."""
         return [c for c in self._group(child) if c is child or c.state == "restarting"]
 
-    def _stop_group(self, child: _Child, group: list[_Child]) -> None:
+    def _stop_group(self, child: ChildRecord, group: list[ChildRecord]) -> None:
         """Stop the group's other members in reverse order; drop temporary ones."""
         for member in reversed(group):
             if member not in self._children:
                 continue
-            self._cancel_timers(member)
+            member.cancel_timers()
             self._terminate(member)
             if member.spec.restart is RestartType.TEMPORARY:
                 self._children.remove(member)
 
-    def _start_group(self, group: list[_Child]) -> None:
+    def _start_group(self, group: list[ChildRecord]) -> None:
         """Start the group in order. If one fails, it and the rest wait for a retry that
         goes through the intensity check again (OTP's ``try_again``)."""
         for index, member in enumerate(group):
@@ -376,7 +324,7 @@ class Supervisor(SupervisedActor):
                 self.post(_RetryRestart(member.id))
                 return
 
-    def _escalate(self, child: _Child) -> NoReturn:
+    def _escalate(self, child: ChildRecord) -> NoReturn:
         message = (
             f"{self.path}: more than {self.flags.intensity} restarts within "
             f"{self.flags.period:g} s (last: {child.id}); giving up"
@@ -387,7 +335,7 @@ class Supervisor(SupervisedActor):
 
     # -- starting and stopping one child -----------------------------------------------
 
-    def _start(self, child: _Child, *, restarting: bool = False) -> None:
+    def _start(self, child: ChildRecord, *, restarting: bool = False) -> None:
         link = Link(
             f"{self.path}/{child.id}",
             on_exit=lambda lk, ex: self.post(_ChildExited(lk, ex)),
@@ -399,7 +347,7 @@ class Supervisor(SupervisedActor):
             ref = child.spec.start(link, *child.args)
         except Exception as exc:
             child.state = "stopped"
-            self._record(child, Exit.from_exception(ExitReason.START_FAILED, exc))
+            child.record(Exit.from_exception(ExitReason.START_FAILED, exc))
             raise ChildStartError(
                 f"{link.path} could not be constructed: {type(exc).__name__}: {exc}",
                 hint="see the log for the traceback",
@@ -409,7 +357,7 @@ class Supervisor(SupervisedActor):
             link.kill(ExitReason.KILLED, f"not ready within {child.spec.start_timeout:g} s")
         if link.exit is not None:
             exit_ = link.exit
-            self._forget_incarnation(child, exit_)
+            child.forget_incarnation(exit_)
             child.state = "stopped"
             raise ChildStartError(
                 f"{link.path} failed to start: {exit_.error or exit_.reason.value}",
@@ -421,9 +369,10 @@ class Supervisor(SupervisedActor):
             child.restarts += 1
         self._publish("child_restarted" if restarting else "child_started", child)
         if child.spec.heartbeat is not None:
-            self._arm_heartbeat(child)
+            child.heartbeat = HeartbeatProbe(child.spec.heartbeat, ref, link.incarnation)
+            self._arm_heartbeat(child, child.heartbeat)
 
-    def _terminate(self, child: _Child) -> None:
+    def _terminate(self, child: ChildRecord) -> None:
         """OTP's shutdown: ask the child to stop, wait ``shutdown`` seconds, then kill."""
         link, ref = child.link, child.ref
         if link is None or ref is None:
@@ -438,70 +387,39 @@ class Supervisor(SupervisedActor):
             link.kill(ExitReason.KILLED, f"did not stop within {timeout:g} s")
             logger.warning("%s did not stop within %g s; killed", link.path, timeout)
         exit_ = link.exit or Exit(ExitReason.KILLED)
-        self._forget_incarnation(child, exit_)
+        child.forget_incarnation(exit_)
         child.state = "stopped"
         self._publish("child_terminated", child, reason=exit_.reason.value)
 
-    def _forget_incarnation(self, child: _Child, exit_: Exit) -> None:
-        self._record(child, exit_)
-        if child.heartbeat_timer is not None:
-            child.heartbeat_timer.cancel()
-        child.link = child.ref = child.heartbeat_timer = child.heartbeat_future = None
-        child.state = "exited"
-
-    def _record(self, child: _Child, exit_: Exit) -> None:
-        child.history.append(HistoryEntry(exit_.at, exit_.reason.value, exit_.error))
-
-    def _cancel_timers(self, child: _Child) -> None:
-        for timer in (child.restart_timer, child.heartbeat_timer):
-            if timer is not None:
-                timer.cancel()
-        child.restart_timer = child.heartbeat_timer = None
-
     # -- heartbeat ---------------------------------------------------------------------
 
-    def _arm_heartbeat(self, child: _Child) -> None:
-        assert child.spec.heartbeat is not None
-        assert child.link is not None
-        incarnation = child.link.incarnation
-        child.heartbeat_timer = self.post_later(
-            child.spec.heartbeat.interval, _HeartbeatDue(child.id, incarnation)
+    def _arm_heartbeat(self, child: ChildRecord, probe: HeartbeatProbe) -> None:
+        probe.timer = self.post_later(
+            probe.spec.interval, _HeartbeatDue(child.id, probe.incarnation)
         )
 
     def _on_heartbeat_due(self, child_id: str, incarnation: int) -> None:
         child = self._find(child_id)
-        if child is None or child.link is None or child.link.incarnation != incarnation:
+        probe = child.heartbeat if child is not None else None
+        if child is None or child.link is None or probe is None:
             return
-        assert child.spec.heartbeat is not None
-        assert child.ref is not None
+        if child.link.incarnation != incarnation or probe.incarnation != incarnation:
+            return
         now = self.link.clock.monotonic()
-        if child.heartbeat_future is not None:
-            try:
-                child.heartbeat_future.get(timeout=0)
-                child.heartbeat_future = None
-            except pykka.Timeout:
-                waited = now - child.heartbeat_sent_at
-                if waited >= child.spec.heartbeat.timeout:
-                    child.link.kill(
-                        ExitReason.HANG, f"no heartbeat answer within {waited:.1f} s"
-                    )
-                    return
-            except Exception:  # the child died; its exit is on its way
-                return
-        if child.heartbeat_future is None:
-            try:
-                child.heartbeat_future = child.ref.ask(Heartbeat(), block=False)
-                child.heartbeat_sent_at = now
-            except pykka.ActorDeadError:
-                return
-        self._arm_heartbeat(child)
+        pulse = probe.check(now)
+        if pulse is Pulse.HUNG:
+            child.link.kill(
+                ExitReason.HANG, f"no heartbeat answer within {probe.unanswered_for(now):.1f} s"
+            )
+        elif pulse is Pulse.ALIVE:
+            self._arm_heartbeat(child, probe)
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _find(self, child_id: str) -> _Child | None:
+    def _find(self, child_id: str) -> ChildRecord | None:
         return next((c for c in self._children if c.id == child_id), None)
 
-    def _require(self, child_id: str) -> _Child:
+    def _require(self, child_id: str) -> ChildRecord:
         child = self._find(child_id)
         if child is None:
             known = ", ".join(c.id for c in self._children) or "none"
@@ -510,24 +428,7 @@ class Supervisor(SupervisedActor):
             )
         return child
 
-    def _info(self, child: _Child) -> ChildInfo:
-        actor = ""
-        if child.ref is not None:
-            actor = child.ref.actor_class.__name__
-        return ChildInfo(
-            id=child.id,
-            path=f"{self.path}/{child.id}",
-            kind=child.spec.kind,
-            actor=actor,
-            state=child.state,
-            restart_type=child.spec.restart,
-            restarts=child.restarts,
-            history=tuple(child.history),
-            pids=tuple(child.link.processes.pids()) if child.link is not None else (),
-            ref=child.ref,
-        )
-
-    def _publish(self, event: str, child: _Child, **extra: Any) -> None:
+    def _publish(self, event: str, child: ChildRecord, **extra: Any) -> None:
         payload: dict[str, Any] = {
             "event": event,
             "supervisor": self.path,

@@ -3,7 +3,8 @@
 Actors publish through the :class:`TelemetryBus` (the process's ``EventSink``); the
 :class:`TelemetryPublisher` actor puts messages on a ZeroMQ PUB socket; the
 :class:`SystemSampler` actor publishes ``metrics.system``; :class:`Metrics` keeps the
-OpenTelemetry instruments the API exposes as JSON and Prometheus text.
+OpenTelemetry instruments the API exposes as JSON and Prometheus text. Every topic name
+published on the bus is in :mod:`vistter.telemetry.topics`.
 """
 
 from vistter.telemetry.bus import Publish, TelemetryBus

@@ -24,11 +24,11 @@ from typing import Any
 import pykka
 
 from vistter.telemetry.codec import to_wire
+from vistter.telemetry.topics import TELEMETRY_TOPIC
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BACKLOG = 1000
-BUS_TOPIC = "event.telemetry"
 
 Listener = Callable[[str, dict[str, Any]], None]
 
@@ -88,7 +88,7 @@ class TelemetryBus:
             self._backlog.clear()
             if self._dropped_unreported:
                 overflow = Publish(
-                    BUS_TOPIC,
+                    TELEMETRY_TOPIC,
                     {
                         "event": "backlog_overflow",
                         "dropped": self._dropped_unreported,

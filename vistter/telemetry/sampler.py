@@ -23,10 +23,9 @@ from vistter.supervisors.actor import SupervisedActor
 from vistter.supervisors.link import Link
 from vistter.telemetry.bus import TelemetryBus
 from vistter.telemetry.metrics import Metrics
+from vistter.telemetry.topics import SYSTEM_METRICS_TOPIC
 
 logger = logging.getLogger(__name__)
-
-TOPIC = "metrics.system"
 
 # Chips that report the CPU itself, in order of preference (Intel, Raspberry Pi, AMD, ARM SoCs,
 # then ACPI's thermal zone as a last resort).
@@ -272,7 +271,7 @@ class SystemSampler(SupervisedActor):
         sample = self._probe.sample()
         payload = sample.to_payload()
         payload["interval_s"] = self._interval
-        self._bus.publish(TOPIC, payload)
+        self._bus.publish(SYSTEM_METRICS_TOPIC, payload)
         if self._metrics is not None:
             record_sample(self._metrics, sample)
         return payload

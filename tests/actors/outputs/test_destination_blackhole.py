@@ -22,6 +22,7 @@ from vistter.actors.outputs.destination import DestinationActor
 from vistter.actors.outputs.retry import RetrySchedule
 from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
 from vistter.models.destinations import RtmpDestination
+from vistter.supervisors.backoff import Backoff
 from vistter.supervisors.link import Link
 
 KEY = "blackhole_key_123"
@@ -50,7 +51,7 @@ def test_blackholed_destination_is_detected_retried_and_recovers(
         )  # fmt: skip
         ref = DestinationActor.start(
             Link("outputs/bh", events=events), destination, feed, ffmpeg,
-            schedule=RetrySchedule(delays=(1.0,), probe_interval=0.5),
+            schedule=RetrySchedule(backoff=Backoff.fixed(1.0, reset_after=30), probe_interval=0.5),
             stall_timeout=3.0, connect_timeout=6.0,
         )  # fmt: skip
         assert events.wait_state("live", 20)

@@ -21,7 +21,7 @@ from support.eventsink import RecordingSink
 
 from chaos.realparts import end_process
 from chaos.realparts.decode import decode_video
-from vistter.actors.outputs.chunk_feed import ChunkFeed, FeedThreadError
+from vistter.actors.outputs.chunk_feed import ChunkFeed
 from vistter.clock import MonotonicClock
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.supervisors.processes import ProcessSet
@@ -241,12 +241,13 @@ def test_chunk_feed_moves_bytes_and_reports_progress(
 ) -> None:
     processes = ProcessSet()
     exited = threading.Event()
-    errors: list[BaseException] = []
+    errors: list[tuple[str, BaseException]] = []
     out = tmp_path / "copy.ts"
     feed = ChunkFeed(
         name="test-copy", argv=_copy_argv(ffmpeg_binary.path, out), args_for_log="copy",
         source=ts_feed, processes=processes, clock=MonotonicClock(),
-        on_exit=lambda code: exited.set(), on_error=errors.append,
+        on_exit=lambda code: exited.set(),
+        on_error=lambda worker, exc: errors.append((worker, exc)),
     )  # fmt: skip
     feed.start()
     try:
@@ -282,7 +283,7 @@ def test_chunk_feed_reports_exit_with_redacted_stderr(
     feed = ChunkFeed(
         name="test-exit", argv=_copy_argv(ffmpeg_binary.path, missing), args_for_log="copy",
         source=ts_feed, processes=processes, clock=MonotonicClock(), on_exit=on_exit,
-        on_error=lambda exc: None, redact=lambda line: line.replace("SECRET", "***"),
+        on_error=lambda worker, exc: None, redact=lambda line: line.replace("SECRET", "***"),
     )  # fmt: skip
     feed.start()
     try:
@@ -308,11 +309,11 @@ def test_chunk_feed_reports_a_dead_writer_thread(
     ffmpeg_binary: FfmpegBinary, tmp_path: Path
 ) -> None:
     processes = ProcessSet()
-    errors: list[BaseException] = []
+    errors: list[tuple[str, BaseException]] = []
     died = threading.Event()
 
-    def on_error(exc: BaseException) -> None:
-        errors.append(exc)
+    def on_error(worker: str, exc: BaseException) -> None:
+        errors.append((worker, exc))
         died.set()
 
     feed = ChunkFeed(
@@ -325,6 +326,7 @@ def test_chunk_feed_reports_a_dead_writer_thread(
         assert died.wait(10)
     finally:
         feed.stop()
-    assert isinstance(errors[0], FeedThreadError)
-    assert "writer" in str(errors[0]) and "queue corrupted" in str(errors[0])
+    worker, cause = errors[0]
+    assert worker == "writer" and isinstance(cause, RuntimeError)
+    assert "queue corrupted" in str(cause)
     assert processes.pids() == []

@@ -22,6 +22,7 @@ from vistter.clock import FakeClock
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.models.destinations import RtmpDestination
 from vistter.models.settings import EncodingConfig
+from vistter.supervisors.backoff import Backoff
 from vistter.supervisors.link import Link
 
 SECRET = "live_8472_SeCrEtKeY"
@@ -112,7 +113,7 @@ def test_reconnects_within_seconds_when_the_server_comes_back(
 ) -> None:
     events = EventLog()
     # A 30 s retry delay: only the reachability probe can bring it back within seconds.
-    schedule = RetrySchedule(delays=(30.0,), probe_interval=0.5)
+    schedule = RetrySchedule(backoff=Backoff.fixed(30.0, reset_after=30), probe_interval=0.5)
     ref = DestinationActor.start(
         Link("outputs/main", events=events), _destination(nginx_rtmp.rtmp_port), ts_feed,
         ffmpeg_binary, schedule=schedule,
@@ -150,7 +151,7 @@ def test_a_killed_publisher_is_replaced(
     link = Link("outputs/main", events=events)
     ref = DestinationActor.start(
         link, _destination(nginx_rtmp.rtmp_port), ts_feed, ffmpeg_binary,
-        schedule=RetrySchedule(delays=(0.5,), stable_after=2.0),
+        schedule=RetrySchedule(backoff=Backoff.fixed(0.5, reset_after=2.0)),
     )  # fmt: skip
     assert events.wait_state("live", 20)
     pid = ref.proxy().status().get(timeout=5)["pid"]

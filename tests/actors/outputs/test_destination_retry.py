@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pykka
@@ -17,11 +18,12 @@ from test_destination_feed import EventLog, TsFeed
 from chaos.realparts import free_port
 from vistter.actors.outputs.destination import DestinationActor, publisher_argv
 from vistter.actors.outputs.reachability import ReachabilityProbe, endpoint_of, tcp_probe
-from vistter.actors.outputs.retry import SPEC_DELAYS, RetrySchedule, RetryTracker
+from vistter.actors.outputs.retry import SPEC_BACKOFF, RetrySchedule, RetryTracker
 from vistter.clock import FakeClock
 from vistter.errors import ConfigError
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.models.destinations import RtmpDestination
+from vistter.supervisors.backoff import Backoff
 from vistter.supervisors.link import ExitReason, Link
 
 SECRET = "sk-live-TOPSECRET-4711"
@@ -42,7 +44,7 @@ def test_schedule_is_the_specs_then_slow() -> None:
     schedule = RetrySchedule()
     delays = [schedule.delay(n) for n in range(1, 14)]
     assert delays == [2, 4, 8, 16, 32, 60, 60, 60, 60, 60, 60, 60, 60]
-    assert SPEC_DELAYS == (2, 4, 8, 16, 32, 60)
+    assert [SPEC_BACKOFF.delay(n) for n in range(6)] == [2, 4, 8, 16, 32, 60]
     assert schedule.max_attempts == 10
 
 
@@ -57,7 +59,7 @@ def test_tracker_fails_after_ten_retries_and_keeps_going() -> None:
 
 
 def test_a_long_run_resets_the_count_but_a_short_one_does_not() -> None:
-    tracker = RetryTracker(RetrySchedule(stable_after=30))
+    tracker = RetryTracker(RetrySchedule(backoff=replace(SPEC_BACKOFF, reset_after=30)))
     for n in range(3):
         tracker.failure(now=float(n))
     tracker.live(now=100.0)
@@ -71,7 +73,9 @@ def test_a_long_run_resets_the_count_but_a_short_one_does_not() -> None:
 
 
 def test_stable_run_clears_failed_state() -> None:
-    tracker = RetryTracker(RetrySchedule(max_attempts=2, stable_after=5))
+    tracker = RetryTracker(
+        RetrySchedule(backoff=replace(SPEC_BACKOFF, reset_after=5), max_attempts=2)
+    )
     for n in range(3):
         tracker.failure(now=float(n))
     assert tracker.failed
@@ -81,12 +85,17 @@ def test_stable_run_clears_failed_state() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs",
-    [{"delays": ()}, {"delays": (0.0,)}, {"max_attempts": 0}, {"slow_interval": 0}],
+    "make",
+    [
+        lambda: RetrySchedule(backoff=Backoff(initial=4.0, maximum=2.0)),
+        lambda: RetrySchedule(backoff=Backoff.fixed(0.0)),
+        lambda: RetrySchedule(max_attempts=0),
+        lambda: RetrySchedule(slow_interval=0),
+    ],
 )
-def test_schedule_rejects_nonsense(kwargs: dict[str, Any]) -> None:
+def test_schedule_rejects_nonsense(make: Callable[[], RetrySchedule]) -> None:
     with pytest.raises(ValueError, match="must"):
-        RetrySchedule(**kwargs)
+        make()
 
 
 # -- reachability ------------------------------------------------------------------------
@@ -118,9 +127,12 @@ def test_tcp_probe_open_and_closed_port() -> None:
 @pytest.mark.timeout(10)
 def test_reachability_probe_runs_one_at_a_time_and_reports_errors() -> None:
     results: list[bool] = []
-    errors: list[BaseException] = []
+    errors: list[tuple[str, BaseException]] = []
     done = threading.Event()
-    probe = ReachabilityProbe("127.0.0.1", free_port(), on_error=errors.append, timeout=0.5)
+    probe = ReachabilityProbe(
+        "127.0.0.1", free_port(), on_error=lambda worker, exc: errors.append((worker, exc)),
+        timeout=0.5,
+    )
 
     def on_result(result: Any) -> None:
         results.append(result.reachable)
@@ -135,7 +147,8 @@ def test_reachability_probe_runs_one_at_a_time_and_reports_errors() -> None:
 
     assert probe.start(broken)
     probe.join(5)
-    assert len(errors) == 1 and "bug in callback" in str(errors[0])
+    assert len(errors) == 1 and "bug in callback" in str(errors[0][1])
+    assert errors[0][0] == "reachability probe"
 
 
 # -- the actor's retry states with a FakeClock ----------------------------------------------

@@ -20,6 +20,7 @@ from vistter.actors.outputs.retry import RetrySchedule
 from vistter.clock import FakeClock
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.models.destinations import RecorderDestination
+from vistter.supervisors.backoff import Backoff
 from vistter.supervisors.link import Link
 
 
@@ -97,7 +98,8 @@ def test_restarts_its_ffmpeg_when_it_dies(
     events = EventLog()
     link = Link("outputs/archive", events=events)
     ref = RecorderActor.start(
-        link, _recorder(tmp_path), ts_feed, ffmpeg_binary, schedule=RetrySchedule(delays=(1.0,))
+        link, _recorder(tmp_path), ts_feed, ffmpeg_binary,
+        schedule=RetrySchedule(backoff=Backoff.fixed(1.0, reset_after=30)),
     )
     assert events.wait_state("live", 20)
     pid = _status(ref)["pid"]
@@ -120,7 +122,7 @@ def test_unusable_folder_is_a_state_with_a_clear_message(
     link = Link("outputs/archive", clock=clock, events=events)
     ref = RecorderActor.start(
         link, _recorder(blocker / "rec"), ts_feed, ffmpeg_binary,
-        schedule=RetrySchedule(delays=(2.0,), max_attempts=2),
+        schedule=RetrySchedule(backoff=Backoff.fixed(2.0, reset_after=30), max_attempts=2),
     )  # fmt: skip
     assert events.wait_state("retrying", 10, attempt=1)
     status = _status(ref)

@@ -7,7 +7,7 @@ from concurrent.futures import Future
 
 import pytest
 
-from vistter.actors.program.clock import ProgramClock, Tick
+from vistter.actors.program.clock import ProgramClock, ProgramEpoch, Tick
 from vistter.clock import FakeClock, MonotonicClock
 
 
@@ -183,3 +183,26 @@ def test_wait_next_before_start_is_an_error(fake: FakeClock) -> None:
         ProgramClock(30, fake).wait_next()
     with pytest.raises(ValueError, match="fps"):
         ProgramClock(0, fake)
+
+
+def test_due_times_come_from_the_shared_epoch(fake: FakeClock) -> None:
+    """One time line: the clock's due times are the epoch's, and a clock started later on
+    the same epoch (a restarted mixer) keeps its t0 instead of starting a new one."""
+    epoch = ProgramEpoch(30)
+    first = ProgramClock(30, fake, epoch=epoch)
+    with pytest.raises(RuntimeError, match="start"):
+        first.due(0)
+    first.start()
+    assert epoch.t0 == 1000.0
+    for index in (0, 1, 29, 1_000_000):
+        assert first.due(index) == epoch.due(index) == 1000.0 + index / 30
+    fake.advance(2.1)
+    restarted = ProgramClock(30, fake, epoch=epoch)
+    restarted.start(first_index=61)  # "now" is 1002.1, but the time line stays
+    assert restarted.t0 == 1000.0
+    tick = restarted.wait_next()
+    assert tick is not None
+    assert (tick.index, tick.due) == (61, epoch.due(61))
+    assert tick.late_by == pytest.approx(2.1 - 61 / 30)
+    with pytest.raises(ValueError, match="25 fps"):
+        ProgramClock(30, fake, epoch=ProgramEpoch(25))

@@ -14,7 +14,7 @@ from PIL import Image
 from support.eventsink import RecordingSink
 
 from vistter.actors.program.frame_queue import FrameQueue, ProgramFrame
-from vistter.actors.program.mixer import METRICS_TOPIC, ProgramMixer
+from vistter.actors.program.mixer import ProgramMixer
 from vistter.actors.program.overlay_layer import OverlayLayer
 from vistter.actors.program.state import ProgramState
 from vistter.actors.sources.table import SourceState, SourceTable
@@ -23,6 +23,7 @@ from vistter.media.frames import FrameFormat, solid_frame
 from vistter.supervisors import ChildSpec, RootSupervisor, Strategy, SupervisorFlags
 from vistter.supervisors.link import ExitReason, Link
 from vistter.supervisors.spec import start_function_for
+from vistter.telemetry.topics import PROGRAM_METRICS_TOPIC
 
 FMT = FrameFormat(32, 16, 30)
 
@@ -82,7 +83,7 @@ def test_live_clock_runs_at_the_frame_rate_with_consecutive_indices() -> None:
     assert status["frames"] >= 31
     assert status["dropped"] == 0
     assert status["compose_ms_max"] < 50
-    metrics = sink.topic(METRICS_TOPIC)
+    metrics = sink.topic(PROGRAM_METRICS_TOPIC)
     assert len(metrics) >= 2
     assert {"fps", "frames", "late_ticks", "dropped", "compose_ms_mean", "compose_ms_max",
             "queue_dropped", "on_air"} <= set(metrics[-1])

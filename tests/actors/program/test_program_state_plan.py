@@ -7,14 +7,11 @@ import threading
 import pytest
 from PIL import Image
 
+from vistter.actors.program.changes import ProgramStateError
+from vistter.actors.program.clock import ProgramEpoch
+from vistter.actors.program.frame_plan import FramePlan, ramp
 from vistter.actors.program.overlay_layer import OverlayLayer
-from vistter.actors.program.state import (
-    FramePlan,
-    ProgramEpoch,
-    ProgramState,
-    ProgramStateError,
-    ramp,
-)
+from vistter.actors.program.state import ProgramState
 from vistter.media.frames import FrameFormat
 
 FMT = FrameFormat(64, 36, 30)

@@ -1,4 +1,5 @@
-"""The ffmpeg command line of the one program encode.
+"""The ffmpeg command line of the one program encode (and, through :func:`encode_argv`, of
+the offline render's MP4 encode).
 
 Input 0 is raw yuv420p program frames on stdin; input 1 is the audio: silence
 (``anullsrc``, platforms expect an audio track) or a looped audio bed file. Output is
@@ -71,11 +72,48 @@ def video_rate_args(encoding: EncodingConfig, encoder: str, fps: int) -> list[st
     return args
 
 
-def audio_input_args(audio_bed: Path | None) -> list[str]:
-    """Input 1: the looped audio bed, or generated silence."""
+def audio_input_args(audio_bed: Path | None, *, duration: float | None = None) -> list[str]:
+    """Input 1: the looped audio bed, or generated silence (``duration`` s long, or endless)."""
     if audio_bed is None:
-        return ["-f", "lavfi", "-i", SILENCE]
+        length = [] if duration is None else ["-t", f"{duration:.6f}"]
+        return ["-f", "lavfi", *length, "-i", SILENCE]
     return ["-stream_loop", "-1", "-i", str(audio_bed)]
+
+
+def encode_argv(
+    ffmpeg: str,
+    fmt: FrameFormat,
+    *,
+    video: list[str],
+    audio: list[str] | None,
+    output: list[str],
+    loglevel: str = "warning",
+    global_args: tuple[str, ...] = (),
+    progress_fd: int | None = None,
+) -> list[str]:
+    """The one encode command: raw yuv420p program frames on stdin (input 0), an audio
+    input (``audio``: its input args, None for no audio track), H.264 with the ``video``
+    codec and rate arguments at the program's rate, AAC, then ``output`` (muxer and target).
+
+    Used by the live encoder (MPEG-TS on stdout) and the offline render (MP4 file).
+    """
+    argv = [ffmpeg, "-hide_banner", "-loglevel", loglevel, "-nostats"]
+    if progress_fd is not None:
+        argv += ["-progress", f"pipe:{progress_fd}", "-stats_period", f"{STATS_PERIOD:g}"]
+    argv += list(global_args)
+    argv += [
+        "-f", "rawvideo",
+        "-pix_fmt", "yuv420p",
+        "-s", fmt.size,
+        "-r", str(fmt.fps),
+        "-i", "pipe:0",
+    ]  # fmt: skip
+    argv += [*audio, "-map", "0:v:0", "-map", "1:a:0"] if audio is not None else ["-map", "0:v:0"]
+    argv += video
+    argv += ["-r", str(fmt.fps)]
+    if audio is not None:
+        argv += ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2"]
+    return argv + output
 
 
 def encoder_command(
@@ -88,38 +126,27 @@ def encoder_command(
     progress_fd: int | None = None,
     ts_offset: float = 0.0,
 ) -> EncodeCommand:
-    """The encoder's ffmpeg command line.
+    """The live encoder's ffmpeg command line.
 
     ``progress_fd`` is a descriptor inherited by ffmpeg (``pass_fds``) for ``-progress``;
     ``ts_offset`` (seconds) shifts the output timestamps, so that a restarted encoder
     continues the program's timeline instead of starting again at zero.
     """
     candidate = choice.candidate
-    argv = [ffmpeg.path, "-hide_banner", "-loglevel", "warning", "-nostats"]
-    if progress_fd is not None:
-        argv += ["-progress", f"pipe:{progress_fd}", "-stats_period", f"{STATS_PERIOD:g}"]
-    argv += list(candidate.global_args)
-    argv += [
-        "-f", "rawvideo",
-        "-pix_fmt", "yuv420p",
-        "-s", fmt.size,
-        "-r", str(fmt.fps),
-        "-i", "pipe:0",
-    ]
-    argv += audio_input_args(audio_bed)
-    argv += ["-map", "0:v:0", "-map", "1:a:0"]
-    argv += candidate.output_args()
-    argv += ["-r", str(fmt.fps)]
-    argv += video_rate_args(encoding, candidate.encoder, fmt.fps)
-    argv += ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2"]
     # End with the video: when stdin closes, flush and exit instead of encoding silence on.
     # -shortest holds frames in a sync queue; its default 10 s buffer stalls the output
     # whenever frames come faster than real time (a burst, an offline render): keep it short.
-    argv += ["-shortest", "-shortest_buf_duration", f"{SHORTEST_BUFFER:g}"]
+    output = ["-shortest", "-shortest_buf_duration", f"{SHORTEST_BUFFER:g}"]
     if ts_offset > 0:
-        argv += ["-output_ts_offset", f"{ts_offset:.6f}"]
-    argv += ["-f", "mpegts", "-muxdelay", "0", "-muxpreload", "0", "-flush_packets", "1"]
-    argv += ["pipe:1"]
+        output += ["-output_ts_offset", f"{ts_offset:.6f}"]
+    output += ["-f", "mpegts", "-muxdelay", "0", "-muxpreload", "0", "-flush_packets", "1"]
+    output += ["pipe:1"]
+    argv = encode_argv(
+        ffmpeg.path, fmt,
+        video=[*candidate.output_args(), *video_rate_args(encoding, candidate.encoder, fmt.fps)],
+        audio=audio_input_args(audio_bed), output=output,
+        global_args=candidate.global_args, progress_fd=progress_fd,
+    )  # fmt: skip
     audio = "audio bed " + audio_bed.name if audio_bed is not None else "silence"
     for_log = (
         f"ffmpeg encode {fmt.size}@{fmt.fps} {candidate.encoder} "

@@ -6,7 +6,8 @@ It owns one ffmpeg (see :mod:`vistter.actors.encoder.command`) and four daemon t
   writes them to ffmpeg's stdin (the queue keeps dropping the oldest while it waits);
 * ``reader``: reads ffmpeg's stdout in chunks into the
 :class:`~vistter.actors.encoder.ts_pipe.TsPipe`;
-* ``stderr``: keeps the last lines of ffmpeg's stderr for error reports;
+* ``stderr``: keeps the last lines of ffmpeg's stderr for error reports (a
+  :class:`~vistter.media.stderr_tail.StderrTail`);
 * ``progress``: parses ffmpeg's ``-progress`` blocks (fps, bitrate, speed...).
 
 While the actor runs, ffmpeg never has a reason to exit. Any exit (even code 0), a broken
@@ -26,7 +27,6 @@ still holds and exits, and the reader passes the tail on before the process is e
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import logging
 import os
@@ -37,18 +37,20 @@ from pathlib import Path
 from typing import IO, Any
 
 from vistter.actors.encoder.command import encoder_command
-from vistter.actors.encoder.hwaccel import EncoderChoice, summarize_stderr
+from vistter.actors.encoder.failures import EncoderFailedError, encoder_exited, encoder_stalled
+from vistter.actors.encoder.hwaccel import EncoderChoice
 from vistter.actors.encoder.progress import EncoderProgress, ProgressParser
 from vistter.actors.encoder.ts_pipe import TsPipe
 from vistter.actors.program.frame_queue import FrameQueue
 from vistter.clock import Timer
-from vistter.errors import VistterError
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat
+from vistter.media.stderr_tail import StderrTail
 from vistter.models.settings import EncodingConfig
 from vistter.supervisors.actor import SupervisedActor
 from vistter.supervisors.link import Link
 from vistter.supervisors.processes import OwnedProcess
+from vistter.telemetry.topics import STREAM_METRICS_TOPIC
 
 logger = logging.getLogger(__name__)
 
@@ -59,26 +61,12 @@ DRAIN_TIMEOUT = 3.0
 JOIN_TIMEOUT = 2.0
 
 
-class EncoderFailedError(VistterError):
-    """The encoder's ffmpeg exited, stalled, or one of its threads died.
-
-    Not an :class:`~vistter.errors.OperatorError`: raised in the actor, it crashes it, so
-    the supervisor restarts the encode.
-    """
-
-
 @dataclass(frozen=True)
 class _EncoderExited:
     """From the reader or writer thread: ffmpeg is gone (stdout EOF or stdin broken)."""
 
     where: str
     code: int | None
-
-
-@dataclass(frozen=True)
-class _ThreadDied:
-    thread: str
-    error: BaseException
 
 
 class _Tick:
@@ -119,13 +107,12 @@ class EncoderActor(SupervisedActor):
         self.stall_timeout = stall_timeout
         self._stopping = threading.Event()
         self._stream_ended = threading.Event()
-        self._stderr_ended = threading.Event()
         self._lock = threading.Lock()
         self._process: OwnedProcess | None = None
         self._progress_file: IO[str] | None = None
         self._threads: list[threading.Thread] = []
         self._timer: Timer | None = None
-        self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
+        self._stderr: StderrTail | None = None
         self._progress: EncoderProgress | None = None
         self._frames_written = 0
         self._bytes_out = 0
@@ -179,20 +166,23 @@ class EncoderActor(SupervisedActor):
             self.choice.describe(),
             self._ts_offset,
         )
-        for name, target in (
+        assert self._process.popen.stderr is not None
+        path = self.link.path
+        self._stderr = StderrTail(
+            self._process.popen.stderr, STDERR_LINES, name="vistter-encoder-stderr",
+            on_line=lambda line: logger.info("%s: ffmpeg: %s", path, line),
+        )  # fmt: skip
+        for name, body in (
             ("writer", self._write_frames),
             ("reader", self._read_stream),
-            ("stderr", self._read_stderr),
             ("progress", self._read_progress),
         ):
-            thread = threading.Thread(
-                target=self._guarded,
-                args=(name, target),
-                name=f"vistter-encoder-{name}",
-                daemon=True,
-            )
+            # A worker that raises while the encoder stops was closed under: not a death.
+            thread = self.start_worker(
+                name, body, thread_name=f"vistter-encoder-{name}",
+                ended_normally=lambda _: self._stopping.is_set(),
+            )  # fmt: skip
             self._threads.append(thread)
-            thread.start()
         self._arm_tick()
 
     def teardown(self) -> None:
@@ -212,6 +202,8 @@ class EncoderActor(SupervisedActor):
                 self.processes.end(process)
         for thread in self._threads:
             thread.join(JOIN_TIMEOUT)
+        if self._stderr is not None:
+            self._stderr.join(JOIN_TIMEOUT)
         if self._progress_file is not None:
             with contextlib.suppress(OSError):
                 self._progress_file.close()
@@ -219,26 +211,20 @@ class EncoderActor(SupervisedActor):
     # -- messages (actor thread) -------------------------------------------------------
 
     def on_receive(self, message: Any) -> Any:
-        """Handles thread reports and ticks. Raising here crashes the actor (on purpose)."""
+        """Handles thread reports and ticks. Raising here crashes the actor (on purpose);
+        a dead worker thread crashes it through ``worker_died`` (see the actor base)."""
         if isinstance(message, _Tick):
             self._on_tick()
         elif isinstance(message, _EncoderExited):
             raise self._exited_error(message)
-        elif isinstance(message, _ThreadDied):
-            raise EncoderFailedError(
-                f"the encoder's {message.thread} thread died: "
-                f"{type(message.error).__name__}: {message.error}",
-                hint="This is a bug; the supervisor restarts the encoder. Please report it "
-                "with the log above.",
-            ) from message.error
         return None
 
     def status(self) -> dict[str, Any]:
         """Which encoder runs, why, and how it is doing. Actor thread (proxy call)."""
         process = self._process
+        stderr = self._stderr.lines() if self._stderr is not None else []
         with self._lock:
             progress = self._progress
-            stderr = list(self._stderr)
             frames_written = self._frames_written
             bytes_out = self._bytes_out
         return {
@@ -269,21 +255,11 @@ class EncoderActor(SupervisedActor):
                 f"has written nothing for {silent_for:.1f} s although it was given "
                 f"{unanswered} frames"
             )
-        self.link.events.publish("metrics.stream", self._metrics())
+        self.link.events.publish(STREAM_METRICS_TOPIC, self._metrics())
         self._arm_tick()
 
     def _stalled(self, what: str) -> EncoderFailedError:
-        process = self._process
-        with self._lock:
-            tail = "\n".join(self._stderr)
-        pid = process.pid if process is not None else "?"
-        said = f" (ffmpeg said: {summarize_stderr(tail)})" if tail else ""
-        return EncoderFailedError(
-            f"the encoder ffmpeg (pid {pid}) {what}{said}.",
-            hint="It is restarted. If this repeats, check the [encoding] settings (a hardware "
-            "encoder that does not work here: set encoder = \"libx264\") or use a faster "
-            "preset or a lower resolution.",
-        )
+        return encoder_stalled(self._pid(), what, self._stderr_text())
 
     def _metrics(self) -> dict[str, Any]:
         with self._lock:
@@ -311,27 +287,15 @@ class EncoderActor(SupervisedActor):
         code = message.code
         if code is None and process is not None:
             code = process.popen.poll()
-        with self._lock:
-            tail = "\n".join(self._stderr)
-        pid = process.pid if process is not None else "?"
-        return EncoderFailedError(
-            f"the encoder ffmpeg (pid {pid}) exited with code {code} while on air "
-            f"({message.where}): {summarize_stderr(tail, code)}.",
-            hint="The supervisor restarts it. If it keeps failing, check the [encoding] "
-            "settings and the ffmpeg lines in the log.",
-        )
+        return encoder_exited(self._pid(), code, message.where, self._stderr_text())
+
+    def _pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def _stderr_text(self) -> str:
+        return self._stderr.text() if self._stderr is not None else ""
 
     # -- threads -----------------------------------------------------------------------
-
-    def _guarded(self, name: str, target: Any) -> None:
-        """Run a thread body; an unexpected error is reported to the actor, which crashes."""
-        try:
-            target()
-        except Exception as exc:
-            if not self._stopping.is_set():
-                logger.exception("%s: encoder %s thread died", self.link.path, name)
-                self.post(_ThreadDied(name, exc))
-
 
     def _write_frames(self) -> None:
         """Writer thread: frames -> ffmpeg stdin, until stopping or the pipe breaks.
@@ -398,34 +362,9 @@ class EncoderActor(SupervisedActor):
                 code: int | None = process.popen.wait(timeout=JOIN_TIMEOUT)
             except subprocess.TimeoutExpired:
                 code = None
-            self._stderr_ended.wait(JOIN_TIMEOUT)  # so the report has ffmpeg's last words
+            if self._stderr is not None:  # so the report has ffmpeg's last words
+                self._stderr.finished.wait(JOIN_TIMEOUT)
             self.post(_EncoderExited("its output ended", code))
-
-    def _read_stderr(self) -> None:
-        """Stderr thread: keep the last lines (never let the pipe fill up)."""
-        stderr = self._require_process().popen.stderr
-        assert stderr is not None
-        partial = b""
-        try:
-            with contextlib.suppress(OSError, ValueError):
-                while True:
-                    data = stderr.read(4096)
-                    if not data:
-                        break
-                    *lines, partial = (partial + data).split(b"\n")
-                    for raw in lines:
-                        self._note_stderr(raw)
-            self._note_stderr(partial)
-        finally:
-            self._stderr_ended.set()
-
-    def _note_stderr(self, raw: bytes) -> None:
-        line = raw.decode("utf-8", "replace").rstrip()
-        if not line:
-            return
-        with self._lock:
-            self._stderr.append(line)
-        logger.info("%s: ffmpeg: %s", self.link.path, line)
 
     def _read_progress(self) -> None:
         """Progress thread: parse ``-progress`` blocks until ffmpeg closes the descriptor."""

@@ -16,30 +16,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from vistter.actors.encoder.ts_pipe import TsPipe
 from vistter.actors.fanout.table import FanoutTable
 from vistter.actors.fanout.ts import TsScanner
 from vistter.clock import Timer
-from vistter.errors import VistterError
 from vistter.supervisors.actor import SupervisedActor
 from vistter.supervisors.link import Link
+from vistter.telemetry.topics import STREAM_METRICS_TOPIC
 
 logger = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 0.2
 JOIN_TIMEOUT = 2.0
-
-
-class FanoutFailedError(VistterError):
-    """The fanout's thread died of an unexpected error; crashes the actor (a bug)."""
-
-
-@dataclass(frozen=True)
-class _ThreadDied:
-    error: BaseException
 
 
 class _Tick:
@@ -77,10 +67,8 @@ class FanoutActor(SupervisedActor):
     def setup(self) -> None:
         """Start the fanout thread. Runs in the actor thread; does not raise in practice."""
         self.table.mark_discontinuity()  # what a previous incarnation left half-sent
-        self._thread = threading.Thread(
-            target=self._run, name="vistter-fanout", daemon=True
-        )
-        self._thread.start()
+        # An unexpected error in the fanout thread crashes the actor (see worker_died).
+        self._thread = self.start_worker("fanout", self._run, thread_name="vistter-fanout")
         self._arm_tick()
 
     def teardown(self) -> None:
@@ -94,16 +82,10 @@ class FanoutActor(SupervisedActor):
     # -- messages (actor thread) -------------------------------------------------------
 
     def on_receive(self, message: Any) -> Any:
-        """Ticks and thread reports. A dead thread crashes the actor, on purpose."""
+        """Metrics ticks. (A dead fanout thread crashes the actor through ``worker_died``.)"""
         if isinstance(message, _Tick):
-            self.link.events.publish("metrics.stream", self._metrics())
+            self.link.events.publish(STREAM_METRICS_TOPIC, self._metrics())
             self._arm_tick()
-        elif isinstance(message, _ThreadDied):
-            raise FanoutFailedError(
-                f"the fanout thread died: {type(message.error).__name__}: {message.error}",
-                hint="This is a bug; the supervisor restarts the fanout and every "
-                "destination resumes at the next keyframe. Please report it with the log.",
-            ) from message.error
         return None
 
     def status(self) -> dict[str, Any]:
@@ -154,18 +136,16 @@ class FanoutActor(SupervisedActor):
     # -- the fanout thread -------------------------------------------------------------
 
     def _run(self) -> None:
-        try:
-            while not self._stopping.is_set():
-                chunk = self.source.get(POLL_TIMEOUT)
-                if chunk is None:
-                    continue
-                if chunk.discontinuity:
-                    self._discontinuities += 1
-                    self.scanner.reset()
-                    self.table.mark_discontinuity()
-                batch = self.scanner.feed(chunk.data)
-                if batch is not None:
-                    self.table.publish(batch)
-        except Exception as exc:
-            logger.exception("%s: the fanout thread died", self.link.path)
-            self.post(_ThreadDied(exc))
+        """Fanout thread: pipe -> scanner -> every destination queue, until stopping. After
+        a restart every destination resumes at the next keyframe."""
+        while not self._stopping.is_set():
+            chunk = self.source.get(POLL_TIMEOUT)
+            if chunk is None:
+                continue
+            if chunk.discontinuity:
+                self._discontinuities += 1
+                self.scanner.reset()
+                self.table.mark_discontinuity()
+            batch = self.scanner.feed(chunk.data)
+            if batch is not None:
+                self.table.publish(batch)

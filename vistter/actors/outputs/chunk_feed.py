@@ -11,8 +11,9 @@ MPEG-TS on stdin, and runs three daemon threads for it:
   the pipe never fills up and the owner can say why ffmpeg stopped.
 
 Expected ends (ffmpeg exits, the pipe breaks) are reported through ``on_exit``; anything
-else that goes wrong in a thread (a bug, a broken chunk source) goes to ``on_error``, which
-must crash the owning actor: a dead thread must never go unnoticed.
+else that goes wrong in a thread (a bug, a broken chunk source) goes to ``on_error(worker,
+exc)``, which must crash the owning actor (pass its ``worker_died``): a dead thread must
+never go unnoticed.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from dataclasses import dataclass
 from typing import IO, Protocol
 
 from vistter.clock import Clock
-from vistter.errors import VistterError
 from vistter.supervisors.processes import OwnedProcess, ProcessSet
+from vistter.supervisors.worker import WorkerDeathCallback, run_worker
 
-__all__ = ["ChunkFeed", "ChunkSource", "FeedProgress", "FeedThreadError"]
+__all__ = ["ChunkFeed", "ChunkSource", "FeedProgress"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +52,6 @@ class ChunkSource(Protocol):
 
     def resync(self) -> None:
         """Make the next chunk start at a video keyframe, preceded by PAT and PMT."""
-
-
-class FeedThreadError(VistterError):
-    """A feed thread hit an unexpected error. A bug: the owning actor crashes and restarts."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +83,7 @@ class FeedProgress:
 class ChunkFeed:
     """One ffmpeg process fed from a :class:`ChunkSource`. Used from its actor's thread.
 
-    ``on_exit(code)`` and ``on_error(exc)`` run in a feed thread and should only post a
+    ``on_exit(code)`` and ``on_error(worker, exc)`` run in a feed thread and should only post a
     message to the actor. ``redact`` is applied to every stderr line before it is stored
     or logged (strip stream keys and credentials there).
     """
@@ -101,7 +98,7 @@ class ChunkFeed:
         processes: ProcessSet,
         clock: Clock,
         on_exit: Callable[[int | None], None],
-        on_error: Callable[[BaseException], None],
+        on_error: WorkerDeathCallback,
         redact: Callable[[str], str] = lambda line: line,
         read_timeout: float = 0.25,
     ) -> None:
@@ -214,18 +211,14 @@ class ChunkFeed:
     # -- feed threads ------------------------------------------------------------------
 
     def _guarded(self, role: str, target: Callable[[IO[bytes]], None], stream: IO[bytes]) -> None:
-        try:
-            target(stream)
-        except Exception as exc:
-            if self._stop.is_set() and isinstance(exc, (OSError, ValueError)):
-                return  # the stream was closed under us by stop(): a normal end
-            logger.exception("%s: the %s thread died", self.name, role)
-            self._on_error(
-                FeedThreadError(
-                    f"the {role} thread of {self.name} died: {type(exc).__name__}: {exc}.",
-                    hint="This is a bug; the supervisor restarts the actor. Please report it.",
-                )
-            )
+        def closed_by_stop(exc: BaseException) -> bool:
+            """The stream was closed under the thread by stop(): a normal end."""
+            return self._stop.is_set() and isinstance(exc, (OSError, ValueError))
+
+        run_worker(
+            role, lambda: target(stream), self._on_error, owner=self.name,
+            ended_normally=closed_by_stop,
+        )  # fmt: skip
 
     def _write_loop(self, stdin: IO[bytes]) -> None:
         """Writer thread: source -> ffmpeg stdin, until stopped or the pipe breaks."""

@@ -25,12 +25,13 @@ from vistter.clock import Timer
 from vistter.errors import OperatorError
 from vistter.supervisors.actor import SupervisedActor
 from vistter.supervisors.link import Link
+from vistter.supervisors.worker import WorkerDeathCallback
+from vistter.telemetry.topics import ALERT_TOPIC, DESTINATION_TOPIC
 
 __all__ = ["ALERT_TOPIC", "FeedActor", "FeedState", "FeedUnavailableError"]
 
 logger = logging.getLogger(__name__)
 
-ALERT_TOPIC = "alert"
 
 
 class FeedState(enum.StrEnum):
@@ -61,11 +62,6 @@ class _RetryDue:
     wait: int
 
 
-@dataclass(frozen=True)
-class _ThreadDied:
-    error: BaseException
-
-
 class FeedActor(SupervisedActor):
     """Base of :class:`~vistter.actors.outputs.destination.DestinationActor` and
     :class:`~vistter.actors.outputs.recorder.RecorderActor`.
@@ -78,7 +74,7 @@ class FeedActor(SupervisedActor):
     """
 
     kind: ClassVar[str] = "output"
-    event_topic: ClassVar[str] = "event.destination"
+    event_topic: ClassVar[str] = DESTINATION_TOPIC
 
     def __init__(
         self,
@@ -116,7 +112,7 @@ class FeedActor(SupervisedActor):
     # -- hooks -------------------------------------------------------------------------
 
     def _new_feed(
-        self, on_exit: Callable[[int | None], None], on_error: Callable[[BaseException], None]
+        self, on_exit: Callable[[int | None], None], on_error: WorkerDeathCallback
     ) -> ChunkFeed:
         """A new (not started) feed; ``on_exit``/``on_error`` go to the ChunkFeed as is."""
         raise NotImplementedError
@@ -181,11 +177,9 @@ class FeedActor(SupervisedActor):
     def on_receive(self, message: Any) -> Any:
         """Actor thread. Messages of an older session or wait are stale and ignored.
 
-        A ``_ThreadDied`` re-raises the thread's error: the actor crashes and its
-        supervisor restarts it.
+        A dead feed thread crashes the actor through ``worker_died`` (see the actor base) and
+        its supervisor restarts it.
         """
-        if isinstance(message, _ThreadDied):
-            raise message.error
         if isinstance(message, _Tick):
             if message.session == self._session:
                 self._on_tick()
@@ -217,7 +211,7 @@ class FeedActor(SupervisedActor):
             return
         self.source.resync()
         feed = self._new_feed(
-            lambda code: self.post(_FeedExited(session, code)), self._thread_died
+            lambda code: self.post(_FeedExited(session, code)), self.worker_died
         )
         try:
             feed.start()
@@ -337,7 +331,3 @@ class FeedActor(SupervisedActor):
                 timer.cancel()
         self._tick_timer = self._retry_timer = None
 
-
-    def _thread_died(self, error: BaseException) -> None:
-        """Any thread: a feed or probe thread failed unexpectedly; crash the actor."""
-        self.post(_ThreadDied(error))

@@ -16,14 +16,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pykka
+
+from vistter.actors.bus import ProgramBus
 from vistter.actors.outputs.chunk_feed import ChunkFeed, ChunkSource
+from vistter.actors.outputs.command import copy_argv, copy_for_log
 from vistter.actors.outputs.feed_actor import FeedActor, FeedUnavailableError
+from vistter.actors.outputs.kind import OutputKind
 from vistter.actors.outputs.retry import RetrySchedule
 from vistter.media.ffmpeg import FfmpegBinary
+from vistter.models.config import ApplianceConfig
 from vistter.models.destinations import RecorderDestination
 from vistter.supervisors.link import Link
+from vistter.supervisors.spec import StartFunction
+from vistter.supervisors.worker import WorkerDeathCallback
+from vistter.telemetry.topics import DESTINATION_TOPIC
 
-__all__ = ["RecorderActor", "recorder_argv", "segment_pattern"]
+__all__ = ["RECORDER", "RecorderActor", "recorder_argv", "segment_pattern"]
 
 DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024
 STATUS_SEGMENTS = 50
@@ -40,14 +49,10 @@ def recorder_argv(ffmpeg: str, pattern: str, segment_seconds: int) -> list[str]:
     The segment muxer reports no byte count; ``-progress`` still reports the media time
     written, which is how the recorder knows it is recording.
     """
-    return [
-        ffmpeg, "-hide_banner", "-loglevel", "warning", "-nostats",
-        "-progress", "pipe:1", "-stats_period", "1",
-        "-analyzeduration", "1000000", "-f", "mpegts", "-i", "pipe:0",
-        "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy",
+    return copy_argv(ffmpeg, [
         "-f", "segment", "-segment_time", str(segment_seconds),
         "-segment_format", "mpegts", "-reset_timestamps", "1", "-strftime", "1", pattern,
-    ]  # fmt: skip
+    ])  # fmt: skip
 
 
 class RecorderActor(FeedActor):
@@ -59,7 +64,7 @@ class RecorderActor(FeedActor):
     """
 
     kind = "recorder"
-    event_topic = "event.destination"
+    event_topic = DESTINATION_TOPIC
 
     def __init__(
         self,
@@ -127,13 +132,13 @@ class RecorderActor(FeedActor):
             )
 
     def _new_feed(
-        self, on_exit: Callable[[int | None], None], on_error: Callable[[BaseException], None]
+        self, on_exit: Callable[[int | None], None], on_error: WorkerDeathCallback
     ) -> ChunkFeed:
         pattern = segment_pattern(self.recorder.path, self.recorder.id)
         return ChunkFeed(
             name=f"recorder-{self.recorder.id}",
             argv=recorder_argv(self.ffmpeg.path, pattern, self.recorder.segment_seconds),
-            args_for_log=f"ffmpeg -f mpegts -i pipe:0 -c copy -f segment {pattern}",
+            args_for_log=copy_for_log(f"-f segment {pattern}"),
             source=self.source,
             processes=self.processes,
             clock=self.link.clock,
@@ -157,3 +162,18 @@ class RecorderActor(FeedActor):
             f"Check the recording folder {self.recorder.path} and the free disk space; "
             "recording resumes by itself."
         )
+
+
+def _start_recorder(
+    recorder: RecorderDestination, config: ApplianceConfig, bus: ProgramBus
+) -> StartFunction:
+    def start(link: Link) -> pykka.ActorRef[Any]:
+        return RecorderActor.start(link, recorder, bus.fanout.attach(recorder.id), bus.ffmpeg)
+
+    return start
+
+
+#: The registry entry of local recorders (nothing to probe: the folder is checked at start).
+RECORDER = OutputKind(
+    name="recorder", model=RecorderDestination, prefix="recorder", start=_start_recorder
+)

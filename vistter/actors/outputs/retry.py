@@ -1,10 +1,11 @@
 """When a destination tries again: the spec's retry schedule, plus the appliance's slow retry.
 
 The spec retries a failed stream after 2, 4, 8, 16, 32, then 60 s, ten times, and then gives
-up. An unattended appliance must not give up: after the tenth retry has failed the
-destination is reported ``failed`` (an alert goes to the operator) but keeps trying every
-``slow_interval`` seconds. A run that stayed live for ``stable_after`` seconds clears the
-count, so an outage next week starts again at 2 s.
+up: :data:`SPEC_BACKOFF`, a value of the one :class:`~vistter.supervisors.backoff.Backoff`
+that supervisors and sources use too. An unattended appliance must not give up: after the
+tenth retry has failed the destination is reported ``failed`` (an alert goes to the
+operator) but keeps trying every ``slow_interval`` seconds. A run that stayed live for the
+backoff's ``reset_after`` seconds clears the count, so an outage next week starts again at 2 s.
 
 :class:`RetryTracker` is pure bookkeeping: the owning actor feeds it the times of failures
 and of going live (from its injected clock) and gets back when to try next. It is not
@@ -15,38 +16,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SPEC_DELAYS", "RetryDecision", "RetrySchedule", "RetryTracker"]
+from vistter.supervisors.backoff import Backoff
 
-#: The spec's backoff: seconds before retry 1, 2, ...; the last value repeats.
-SPEC_DELAYS: tuple[float, ...] = (2.0, 4.0, 8.0, 16.0, 32.0, 60.0)
+__all__ = ["SPEC_BACKOFF", "RetryDecision", "RetrySchedule", "RetryTracker"]
+
+SPEC_BACKOFF = Backoff(initial=2.0, factor=2.0, maximum=60.0, reset_after=30.0)
+"""The spec's backoff: 2, 4, 8, 16, 32, then 60 s; a run live for 30 s clears the count."""
 
 
 @dataclass(frozen=True)
 class RetrySchedule:
-    """How a destination retries.
+    """How a destination retries: the spec's :class:`Backoff`, then the slow retry.
 
-    ``delays``: seconds before retry 1, 2, ... (the last one repeats); ``max_attempts``:
-    retries before the destination is declared failed; ``slow_interval``: seconds between
-    retries after that; ``probe_interval``: seconds between cheap reachability probes while
-    waiting (``0`` turns probing off); ``stable_after``: seconds live after which the retry
-    count starts again from zero.
+    ``backoff``: delays before retry 1, 2, ... (its ``reset_after`` is how long a run must
+    stay live to clear the count); ``max_attempts``: retries before the destination is
+    declared failed; ``slow_interval``: seconds between retries after that;
+    ``probe_interval``: seconds between cheap reachability probes while waiting (``0``
+    turns probing off).
     """
 
-    delays: tuple[float, ...] = SPEC_DELAYS
+    backoff: Backoff = SPEC_BACKOFF
     max_attempts: int = 10
     slow_interval: float = 60.0
     probe_interval: float = 2.0
-    stable_after: float = 30.0
 
     def __post_init__(self) -> None:
-        if not self.delays or any(delay <= 0 for delay in self.delays):
-            raise ValueError(f"retry delays must be a non-empty list of positive seconds: {self}")
         if self.max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1: {self}")
-        if self.slow_interval <= 0 or self.probe_interval < 0 or self.stable_after < 0:
-            raise ValueError(
-                f"slow_interval must be > 0, probe_interval and stable_after >= 0: {self}"
-            )
+        if self.slow_interval <= 0 or self.probe_interval < 0:
+            raise ValueError(f"slow_interval must be > 0 and probe_interval >= 0: {self}")
+
+    @property
+    def stable_after(self) -> float:
+        """Seconds live after which the retry count starts again from zero."""
+        return self.backoff.reset_after
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
@@ -54,7 +57,7 @@ class RetrySchedule:
             raise ValueError(f"retry attempts count from 1, got {attempt}")
         if attempt > self.max_attempts:
             return self.slow_interval
-        return self.delays[min(attempt, len(self.delays)) - 1]
+        return self.backoff.delay(attempt - 1)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from vistter.actors.program.payloads import FallbackRoute
 from vistter.actors.sources.table import (
     SLATE_SOURCE_ID,
     SourceHealth,
@@ -40,6 +41,7 @@ from vistter.clock import Clock
 from vistter.errors import ConfigError
 from vistter.models.cameras import CameraConfig
 from vistter.supervisors.link import EventSink, NullSink
+from vistter.telemetry.topics import ALERT_TOPIC
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +49,6 @@ DEFAULT_GRACE = 0.5
 """Seconds a wanted source may be unusable before the program falls back (see module doc)."""
 DEFAULT_RECOVER_AFTER = 2.0
 """Seconds a recovered source must stay usable before the program switches back to it."""
-ALERT_TOPIC = "alert"
 
 Reason = Literal["wanted", "backup", "slate", "last_frame"]
 
@@ -287,15 +288,15 @@ class FallbackPolicy:
 
     # -- any thread ------------------------------------------------------------------------
 
-    def status(self) -> dict[str, dict[str, Any]]:
+    def status(self) -> dict[str, FallbackRoute]:
         """Wanted source -> where it goes and why, for the sources seen so far."""
         with self._lock:
             return {
-                wanted: {
-                    "on_air": route.substitute or wanted,
-                    "reason": route.reason,
-                    "down_since": route.down_since,
-                }
+                wanted: FallbackRoute(
+                    on_air=route.substitute or wanted,
+                    reason=route.reason,
+                    down_since=route.down_since,
+                )
                 for wanted, route in self._routes.items()
             }
 

@@ -25,7 +25,7 @@ is held (a stuck encoder) a fresh one is allocated and counted. Consumers must t
 frames as read-only.
 
 The mixer survives its own restart: the state (what is on air), the slots (last good frames)
-and the :class:`~vistter.actors.program.state.ProgramEpoch` (time line and last index) are shared
+and the :class:`~vistter.actors.program.clock.ProgramEpoch` (time line and last index) are shared
 objects; a new incarnation continues with the next index (see ``ProgramEpoch.resume_index``).
 """
 
@@ -35,39 +35,30 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from vistter.actors.program.band import BandPool, FrameBand, composite_band
 from vistter.actors.program.blend import Blender
 from vistter.actors.program.buffer_pool import BufferPool
-from vistter.actors.program.clock import ProgramClock, Tick
+from vistter.actors.program.clock import ProgramClock, ProgramEpoch, Tick
 from vistter.actors.program.fallback import FallbackPolicy
+from vistter.actors.program.frame_plan import FramePlan
 from vistter.actors.program.frame_queue import FrameQueue, ProgramFrame
-from vistter.actors.program.state import FramePlan, ProgramEpoch, ProgramState
+from vistter.actors.program.payloads import MixerMetrics, MixerStatus
+from vistter.actors.program.state import ProgramState
 from vistter.actors.sources.table import SourceTable
 from vistter.errors import ConfigError
 from vistter.media.frames import Frame, FrameFormat, planes
 from vistter.supervisors.actor import SupervisedActor
 from vistter.supervisors.link import Link
+from vistter.telemetry.topics import PROGRAM_METRICS_TOPIC
 
 logger = logging.getLogger(__name__)
 
-METRICS_TOPIC = "metrics.program"
 
 SourceBarrier = Callable[[int], None]
 """Called by the mixer thread with ``n`` before it composes frame ``n`` (offline render reads
 its sources in lock-step here). It should return within a second or so, so that a stopping
 mixer is not held up; if it raises, the mixer crashes."""
-
-
-class MixerThreadError(RuntimeError):
-    """The mixer thread died of an unexpected error; the actor crashes so it is restarted."""
-
-
-@dataclass(frozen=True)
-class _ThreadDied:
-    error: BaseException
 
 
 class FrameRing:
@@ -208,6 +199,7 @@ class ProgramMixer(SupervisedActor):
         clock = ProgramClock(
             self.fmt.fps,
             self.link.clock,
+            epoch=self._epoch,
             virtual=self.virtual,
             max_behind=self._max_behind,
             stop_event=self._stopping,
@@ -217,14 +209,13 @@ class ProgramMixer(SupervisedActor):
         if first is None:
             first = self._epoch.resume_index(now, max_behind=self._max_behind,
                                              virtual=self.virtual)
-        t0 = self._epoch.anchor(now - first / self.fmt.fps)
-        clock.start(at=t0 + first / self.fmt.fps, first_index=first)
+        clock.start(at=now, first_index=first)  # a restarted mixer keeps the epoch's t0
         self._clock = clock
         self._first_index = first
-        self._thread = threading.Thread(
-            target=self._run, name=f"vistter-mixer-{self.link.incarnation}", daemon=True
+        # Any unexpected error in the mixer thread crashes the actor (see worker_died).
+        self._thread = self.start_worker(
+            "mixer", self._loop, thread_name=f"vistter-mixer-{self.link.incarnation}"
         )
-        self._thread.start()
         logger.info("%s: program mixer started at frame %d (%s, %s)", self.link.path, first,
                     f"{self.fmt.size}@{self.fmt.fps}", "virtual" if self.virtual else "live")
 
@@ -240,57 +231,39 @@ class ProgramMixer(SupervisedActor):
                 logger.warning("%s: mixer thread did not stop within %.1f s", self.link.path,
                                self._join_timeout)
 
-    def on_receive(self, message: Any) -> Any:
-        """Actor thread. A dead mixer thread raises here, which crashes the actor."""
-        if isinstance(message, _ThreadDied):
-            raise MixerThreadError(
-                f"the program mixer thread died: {type(message.error).__name__}: "
-                f"{message.error}"
-            ) from message.error
-        return None
-
     # -- queries (actor thread, via a proxy) -----------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> MixerStatus:
         """Counters and what is on air."""
         stats = self._stats
         clock = self._clock
         with stats.lock:
             composed = stats.composed
-            payload: dict[str, Any] = {
-                "running": self._thread is not None and self._thread.is_alive(),
-                "virtual": self.virtual,
-                "format": f"{self.fmt.size}@{self.fmt.fps}",
-                "first_index": self._first_index,
-                "index": stats.last_index,
-                "frames": stats.frames,
-                "composed": composed,
-                "repeated": stats.repeated,
-                "stale_source_frames": stats.stale_source_frames,
-                "compose_ms_mean": 1000.0 * stats.compose_total / composed if composed else 0.0,
-                "compose_ms_max": 1000.0 * stats.compose_max,
-                "on_air": stats.on_air,
-                "wanted": stats.wanted,
-            }
-        payload["late_ticks"] = clock.late_ticks if clock is not None else 0
-        payload["dropped"] = clock.dropped if clock is not None else 0
-        payload["queue_dropped"] = self._output.dropped
-        payload["buffers_allocated"] = self._ring.allocated
-        payload["band_buffers_allocated"] = self._bands.allocated
+            payload = MixerStatus(
+                running=self._thread is not None and self._thread.is_alive(),
+                virtual=self.virtual,
+                format=f"{self.fmt.size}@{self.fmt.fps}",
+                first_index=self._first_index,
+                index=stats.last_index,
+                frames=stats.frames,
+                composed=composed,
+                repeated=stats.repeated,
+                stale_source_frames=stats.stale_source_frames,
+                compose_ms_mean=1000.0 * stats.compose_total / composed if composed else 0.0,
+                compose_ms_max=1000.0 * stats.compose_max,
+                on_air=stats.on_air,
+                wanted=stats.wanted,
+                late_ticks=clock.late_ticks if clock is not None else 0,
+                dropped=clock.dropped if clock is not None else 0,
+                queue_dropped=self._output.dropped,
+                buffers_allocated=self._ring.allocated,
+                band_buffers_allocated=self._bands.allocated,
+            )
         if self._fallback is not None:
             payload["fallback"] = self._fallback.status()
         return payload
 
     # -- the mixer thread ------------------------------------------------------------------
-
-    def _run(self) -> None:
-        """Body of the mixer thread. Any unexpected error is handed to the actor, which
-        crashes (and its supervisor restarts the mixer)."""
-        try:
-            self._loop()
-        except BaseException as exc:
-            logger.exception("%s: mixer thread died", self.link.path)
-            self.post(_ThreadDied(exc))
 
     def _loop(self) -> None:
         clock = self._clock
@@ -392,18 +365,21 @@ class ProgramMixer(SupervisedActor):
             frames = stats.window_frames
             composed = stats.window_composed
             mean = stats.window_compose_total / composed if composed else 0.0
-            payload: dict[str, Any] = {
-                "index": stats.last_index,
-                "frames": stats.frames,
-                "fps": frames / window if window > 0 else 0.0,
-                "composed": stats.composed,
-                "repeated": stats.repeated,
-                "stale_source_frames": stats.stale_source_frames,
-                "compose_ms_mean": 1000.0 * mean,
-                "compose_ms_max": 1000.0 * stats.window_compose_max,
-                "on_air": stats.on_air,
-                "wanted": stats.wanted,
-            }
+            payload = MixerMetrics(
+                index=stats.last_index,
+                frames=stats.frames,
+                fps=frames / window if window > 0 else 0.0,
+                composed=stats.composed,
+                repeated=stats.repeated,
+                stale_source_frames=stats.stale_source_frames,
+                compose_ms_mean=1000.0 * mean,
+                compose_ms_max=1000.0 * stats.window_compose_max,
+                on_air=stats.on_air,
+                wanted=stats.wanted,
+                queue_dropped=self._output.dropped,
+                buffers_allocated=self._ring.allocated,
+                band_buffers_allocated=self._bands.allocated,
+            )
             stats.window_frames = 0
             stats.window_composed = 0
             stats.window_compose_total = 0.0
@@ -411,7 +387,4 @@ class ProgramMixer(SupervisedActor):
         if clock is not None:
             payload["late_ticks"] = clock.late_ticks
             payload["dropped"] = clock.dropped
-        payload["queue_dropped"] = self._output.dropped
-        payload["buffers_allocated"] = self._ring.allocated
-        payload["band_buffers_allocated"] = self._bands.allocated
-        self.link.events.publish(METRICS_TOPIC, payload)
+        self.link.events.publish(PROGRAM_METRICS_TOPIC, dict(payload))

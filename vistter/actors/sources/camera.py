@@ -15,24 +15,23 @@ from vistter.actors.sources.ingest import (
     IngestCommand,
     camera_ingest_command,
 )
-from vistter.actors.sources.ingest_actor import (
-    DEFAULT_RECONNECT,
-    IngestReaderDiedError,
-    IngestSourceActor,
-    ReconnectPolicy,
-)
+from vistter.actors.sources.ingest_actor import DEFAULT_RECONNECT, IngestSourceActor
+from vistter.actors.sources.kind import SourceContext, SourceKind
 from vistter.actors.sources.table import SourceTable, camera_source_id
+from vistter.errors import ConfigError
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat
 from vistter.models.cameras import CameraConfig
+from vistter.supervisors.backoff import Backoff
 from vistter.supervisors.link import Link
+from vistter.supervisors.spec import StartFunction, start_function_for
+from vistter.telemetry.topics import CAMERA_TOPIC
 
 __all__ = [
+    "CAMERA",
     "DEFAULT_RECONNECT",
     "CameraActor",
-    "IngestReaderDiedError",
     "IngestSourceActor",
-    "ReconnectPolicy",
 ]
 
 
@@ -45,7 +44,7 @@ class CameraActor(IngestSourceActor):
     network I/O timeout.
     """
 
-    event_topic: ClassVar[str] = "event.camera"
+    event_topic: ClassVar[str] = CAMERA_TOPIC
 
     def __init__(
         self,
@@ -55,7 +54,7 @@ class CameraActor(IngestSourceActor):
         sources: SourceTable,
         ffmpeg: FfmpegBinary,
         *,
-        reconnect: ReconnectPolicy = DEFAULT_RECONNECT,
+        reconnect: Backoff = DEFAULT_RECONNECT,
         stall_restart_after: float = 5.0,
         connect_timeout: float = 15.0,
         socket_timeout: float = DEFAULT_SOCKET_TIMEOUT,
@@ -86,3 +85,16 @@ class CameraActor(IngestSourceActor):
     def status(self) -> dict[str, Any]:
         """The camera's status (see :meth:`IngestSourceActor.status`) with its ``id``."""
         return {"id": self._camera.id, **super().status()}
+
+
+def _start_camera(camera: CameraConfig, context: SourceContext) -> StartFunction:
+    if context.ffmpeg is None:
+        raise ConfigError(f"camera {camera.id} needs ffmpeg.", hint="Install or configure ffmpeg.")
+    return start_function_for(CameraActor, camera, context.fmt, context.sources, context.ffmpeg)
+
+
+#: The registry entry of cameras (children ``camera-<id>``).
+CAMERA = SourceKind(
+    name="camera", model=CameraConfig, child_id=lambda camera: f"camera-{camera.id}",
+    start=_start_camera,
+)  # fmt: skip

@@ -20,22 +20,22 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from vistter.actors.sources.ingest import IngestCommand, file_ingest_command
-from vistter.actors.sources.ingest_actor import (
-    DEFAULT_RECONNECT,
-    IngestSourceActor,
-    ReconnectPolicy,
-)
+from vistter.actors.sources.ingest_actor import DEFAULT_RECONNECT, IngestSourceActor
+from vistter.actors.sources.kind import SourceContext, SourceKind
 from vistter.actors.sources.table import SLATE_SOURCE_ID, SourceState, SourceTable
-from vistter.errors import OperatorError
+from vistter.errors import ConfigError, OperatorError
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat
 from vistter.media.yuv import Fit, fit_image, image_to_frame
+from vistter.models.sources import SlateImage, StillMedia, VideoMedia, media_child_id
 from vistter.supervisors.actor import SupervisedActor
+from vistter.supervisors.backoff import Backoff
 from vistter.supervisors.link import Link
+from vistter.supervisors.spec import StartFunction, start_function_for
+from vistter.telemetry.topics import SOURCE_TOPIC
 
 logger = logging.getLogger(__name__)
 
-SOURCE_TOPIC = "event.source"
 
 
 class MediaSourceError(OperatorError):
@@ -248,7 +248,7 @@ class VideoFileSource(IngestSourceActor):
         sources: SourceTable,
         *,
         ffmpeg: FfmpegBinary,
-        reconnect: ReconnectPolicy = DEFAULT_RECONNECT,
+        reconnect: Backoff = DEFAULT_RECONNECT,
         stall_timeout: float = 1.0,
         stall_restart_after: float = 5.0,
         connect_timeout: float = 15.0,
@@ -278,3 +278,37 @@ class VideoFileSource(IngestSourceActor):
 
     def _event_fields(self) -> dict[str, Any]:
         return {**super()._event_fields(), "path": str(self.path)}
+
+
+# -- the registry entries (children ``slate`` and ``media-<hash>``) ----------------------
+
+
+def _start_slate(slate: SlateImage, context: SourceContext) -> StartFunction:
+    return start_function_for(SlateSource, context.fmt, context.sources, slate.image, slate.message)
+
+
+def _start_still(still: StillMedia, context: SourceContext) -> StartFunction:
+    return start_function_for(
+        StillSource, still.source_id, still.path, context.fmt, context.sources, fit=still.fit
+    )
+
+
+def _start_video(video: VideoMedia, context: SourceContext) -> StartFunction:
+    if context.ffmpeg is None:
+        raise ConfigError(f"media {video.location!r} is a video and no ffmpeg is configured.",
+                          hint="Use a still image, or run with ffmpeg.")
+    return start_function_for(
+        VideoFileSource, video.source_id, video.path, context.fmt, context.sources,
+        ffmpeg=context.ffmpeg,
+    )  # fmt: skip
+
+
+SLATE = SourceKind(name="slate", model=SlateImage, child_id=lambda _: "slate", start=_start_slate)
+STILL = SourceKind(
+    name="still", model=StillMedia, child_id=lambda m: media_child_id(m.location),
+    start=_start_still,
+)  # fmt: skip
+VIDEO = SourceKind(
+    name="video", model=VideoMedia, child_id=lambda m: media_child_id(m.location),
+    start=_start_video,
+)  # fmt: skip

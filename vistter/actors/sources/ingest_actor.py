@@ -15,7 +15,8 @@ it is doing, as a :class:`~vistter.actors.sources.table.SourceState`:
 
 These are states, not crashes: a camera down for six hours keeps its actor and its
 supervisor's restart intensity intact. Only the unexpected crashes the actor: a bug in a
-handler, or the frame reader thread dying with an exception.
+handler, or the frame reader thread dying with an exception (reported through
+:meth:`~vistter.supervisors.actor.SupervisedActor.worker_died`).
 
 Subclasses: :class:`~vistter.actors.sources.camera.CameraActor` and
 :class:`~vistter.actors.sources.files.VideoFileSource`.
@@ -27,7 +28,7 @@ import contextlib
 import logging
 import subprocess
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal
 
 from vistter.actors.sources.ingest import FrameReader, FrameStats, IngestCommand
 from vistter.actors.sources.table import SourceState, SourceTable
@@ -36,31 +37,18 @@ from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat, FrameSlot
 from vistter.media.stderr_tail import StderrTail
 from vistter.supervisors.actor import SupervisedActor
+from vistter.supervisors.backoff import Backoff
 from vistter.supervisors.link import Link
 from vistter.supervisors.processes import OwnedProcess
-from vistter.supervisors.spec import Backoff
+from vistter.telemetry.topics import SOURCE_TOPIC
 
 logger = logging.getLogger(__name__)
 
 
-class ReconnectPolicy(Protocol):
-    """How long to wait before reconnect number ``attempt`` (0-based); ``reset_after``:
-    seconds online after which the next failure starts from attempt 0 again."""
-
-    @property
-    def reset_after(self) -> float: ...
-
-    def delay(self, attempt: int) -> float: ...
-
-
 DEFAULT_RECONNECT = Backoff(initial=0.5, factor=2.0, maximum=10.0, reset_after=10.0)
+"""Reconnects after 0.5, 1, 2, 4, 8, then every 10 s; 10 s online starts again from 0.5 s."""
 INGEST_GRACE = 1.0
 """Seconds an ingest ffmpeg gets to exit (on its own, or after SIGTERM) before SIGKILL."""
-
-
-class IngestReaderDiedError(RuntimeError):
-    """The frame reader thread of an ingest died with an exception: a bug, so the actor
-    crashes and its supervisor restarts it."""
 
 
 _Ending = Literal["exited", "stop", "kill"]
@@ -74,12 +62,6 @@ class _FramesFlowing:
 @dataclass(frozen=True)
 class _IngestEnded:
     generation: int
-
-
-@dataclass(frozen=True)
-class _ReaderDied:
-    generation: int
-    error: BaseException
 
 
 @dataclass(frozen=True)
@@ -109,7 +91,7 @@ class IngestSourceActor(SupervisedActor):
     threads only post messages to it.
     """
 
-    event_topic: ClassVar[str] = "event.source"
+    event_topic: ClassVar[str] = SOURCE_TOPIC
 
     def __init__(
         self,
@@ -120,7 +102,7 @@ class IngestSourceActor(SupervisedActor):
         fmt: FrameFormat,
         sources: SourceTable,
         ffmpeg: FfmpegBinary,
-        reconnect: ReconnectPolicy = DEFAULT_RECONNECT,
+        reconnect: Backoff = DEFAULT_RECONNECT,
         stall_timeout: float = 0.5,
         stall_restart_after: float = 5.0,
         connect_timeout: float = 15.0,
@@ -219,8 +201,8 @@ class IngestSourceActor(SupervisedActor):
     def on_receive(self, message: Any) -> Any:
         """Actor thread. Stale messages (from an ingest already replaced) are ignored.
 
-        Raises :class:`IngestReaderDiedError` when a frame reader died (and ``TypeError`` for
-        an unknown message): the actor crashes and its supervisor restarts it.
+        Raises ``TypeError`` for an unknown message: the actor crashes and its supervisor
+        restarts it (as it does when a frame reader died, see :meth:`worker_died`).
         """
         if isinstance(message, _FramesFlowing):
             if self._current(message.generation) and self._state is not SourceState.ONLINE:
@@ -234,11 +216,6 @@ class IngestSourceActor(SupervisedActor):
             if message.token == self._reconnect_token and self._run is None:
                 self._reconnect_at = None
                 self._start_ingest()
-        elif isinstance(message, _ReaderDied):
-            raise IngestReaderDiedError(
-                f"the frame reader of {self.label} died: {type(message.error).__name__}: "
-                f"{message.error}"
-            ) from message.error
         else:
             raise TypeError(f"{type(self).__name__} got an unknown message {message!r}")
         return None
@@ -287,7 +264,7 @@ class IngestSourceActor(SupervisedActor):
             resume_gap=self._stall_timeout,
             on_flowing=lambda: self.post(_FramesFlowing(generation)),
             on_end=lambda: self.post(_IngestEnded(generation)),
-            on_error=lambda exc: self.post(_ReaderDied(generation, exc)),
+            on_error=lambda exc: self.worker_died("frame reader", exc),
         )
         self._run = _IngestRun(generation, process, reader, tail, self._clock.monotonic())
         self._set_state(SourceState.CONNECTING, f"connecting to {command.display_url}")
@@ -328,12 +305,11 @@ class IngestSourceActor(SupervisedActor):
     def _fail(self, detail: str) -> None:
         """Go offline and schedule a reconnect after the next backoff delay."""
         now = self._clock.monotonic()
-        if self._online_since is not None and now - self._online_since >= float(
-            self._reconnect.reset_after
-        ):
+        online_for = None if self._online_since is None else now - self._online_since
+        if online_for is not None and online_for >= self._reconnect.reset_after:
             self._attempt = 0
         self._online_since = None
-        delay = float(self._reconnect.delay(self._attempt))
+        delay = self._reconnect.delay(self._attempt)
         self._attempt += 1
         if not self._stopping:
             # Armed before the state is published: whoever sees "offline" can count on it.

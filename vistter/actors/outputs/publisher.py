@@ -1,0 +1,215 @@
+"""The base of network destinations: one ``ffmpeg -c copy`` publisher, judged by bytes
+accepted, that probes its server while it waits to retry.
+
+A publisher is judged by bytes the server actually **accepts** (ffmpeg's ``total_size``
+growing), never by "the process runs": a black-holed server keeps a publisher looking busy
+for seconds while buffers fill, so a live publisher whose output stops growing for
+``stall_timeout`` seconds while the program is flowing is killed and retried (see
+:class:`~vistter.actors.outputs.feed_actor.FeedActor`, which also owns states, retries and
+``event.destination``). On top of that, while it waits to retry, the actor probes the server
+every ``probe_interval`` seconds with its kind's probe (TCP for RTMP, the SRT handshake for
+SRT) and retries at once when a server that did not answer answers again, so it is back
+within seconds of the network coming back instead of waiting out a 60 s delay.
+
+Secrets (stream keys, passphrases) only reach ffmpeg's argv: logs, status, events, alerts
+and errors see the redacted URL and every secret is masked in ffmpeg's stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypedDict
+
+from vistter.actors.outputs.chunk_feed import ChunkFeed, ChunkSource
+from vistter.actors.outputs.command import copy_argv, copy_for_log
+from vistter.actors.outputs.feed_actor import FeedActor
+from vistter.actors.outputs.reachability import ProbeResult, ProbeTarget, ReachabilityProbe
+from vistter.actors.outputs.retry import RetrySchedule
+from vistter.clock import Timer
+from vistter.media.ffmpeg import FfmpegBinary
+from vistter.models.redact import MASK
+from vistter.supervisors.link import Link
+from vistter.supervisors.worker import WorkerDeathCallback
+from vistter.telemetry.topics import DESTINATION_TOPIC
+
+__all__ = ["PublishOptions", "PublishedModel", "PublisherActor", "masked"]
+
+logger = logging.getLogger(__name__)
+
+
+class PublishOptions(TypedDict, total=False):
+    """How a publisher is judged and retried: ``schedule`` (default: the spec's), and
+    ``stall_timeout`` (seconds without accepted bytes, while the program is flowing, before
+    a live publisher is killed), ``connect_timeout`` (the same before the first byte) and
+    ``tick_interval`` (seconds between judgements)."""
+
+    schedule: RetrySchedule | None
+    stall_timeout: float
+    connect_timeout: float
+    tick_interval: float
+
+
+class PublishedModel(Protocol):
+    """What a network destination's model gives the publisher."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def display_url(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class _ProbeDue:
+    wait: int
+
+
+@dataclass(frozen=True)
+class _ProbeDone:
+    wait: int
+    result: ProbeResult
+
+
+class PublisherActor(FeedActor):
+    """Publishes the program to one network destination and keeps it there on its own.
+
+    ``destination`` gives the id, platform and (redacted) URL shown in status; ``probe`` is
+    its kind's reachability probe; the timings are :class:`PublishOptions`. Subclasses give
+    the output tail of the command (:meth:`_output_args`, secrets inside),
+    its loggable form (:meth:`_output_for_log`), the secrets to mask (:meth:`_secrets`) and
+    the ``platform``/``url`` shown in status. Every hook runs in the actor's thread; one
+    that raises crashes the actor (a bug; its supervisor restarts it).
+    """
+
+    kind = "destination"
+    event_topic = DESTINATION_TOPIC
+
+    def __init__(
+        self,
+        link: Link,
+        destination: PublishedModel,
+        source: ChunkSource,
+        ffmpeg: FfmpegBinary,
+        *,
+        probe: ProbeTarget,
+        schedule: RetrySchedule | None = None,
+        stall_timeout: float = 5.0,
+        connect_timeout: float = 10.0,
+        tick_interval: float = 1.0,
+    ) -> None:
+        super().__init__(
+            link, output_id=destination.id, source=source, schedule=schedule,
+            stall_timeout=stall_timeout, connect_timeout=connect_timeout,
+            tick_interval=tick_interval,
+        )  # fmt: skip
+        output_id = destination.id
+        platform = destination.platform
+        display_url = destination.display_url
+        self.ffmpeg = ffmpeg
+        self.platform = platform
+        self.display_url = display_url
+        self._probe = ReachabilityProbe(
+            probe.host, probe.port, check=probe.check,
+            on_error=self.worker_died,
+            name=f"dest-{output_id}",
+        )  # fmt: skip
+        self._probe_timer: Timer | None = None
+        self._seen_unreachable = False
+        self._reachable: bool | None = None
+
+    # -- what subclasses give ----------------------------------------------------------
+
+    def _output_args(self) -> list[str]:
+        """The command's tail after the copy head: muxer, options, URL (secrets inside)."""
+        raise NotImplementedError
+
+    def _output_for_log(self) -> str:
+        """The tail as logs and the supervision tree show it (no secrets)."""
+        raise NotImplementedError
+
+    def _secrets(self) -> Sequence[tuple[str, str]]:
+        """``(secret, shown as)`` pairs replaced in everything ffmpeg says."""
+        return ()
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def teardown(self) -> None:
+        """Actor thread: stop probing, then the base's teardown (timers, ffmpeg, stopped)."""
+        if self._probe_timer is not None:
+            self._probe_timer.cancel()
+        self._probe.join(2.0)
+        super().teardown()
+
+    # -- FeedActor hooks ---------------------------------------------------------------
+
+    def _new_feed(
+        self, on_exit: Callable[[int | None], None], on_error: WorkerDeathCallback
+    ) -> ChunkFeed:
+        return ChunkFeed(
+            name=f"publisher-{self.output_id}",
+            argv=copy_argv(self.ffmpeg.path, self._output_args()),
+            args_for_log=copy_for_log(self._output_for_log()),
+            source=self.source,
+            processes=self.processes,
+            clock=self.link.clock,
+            on_exit=on_exit,
+            on_error=on_error,
+            redact=self._redact,
+        )
+
+    def _status_extra(self) -> dict[str, Any]:
+        return {"platform": self.platform, "url": self.display_url, "reachable": self._reachable}
+
+    def _go_live(self, now: float) -> None:
+        self._reachable = True
+        super()._go_live(now)
+
+    def _on_wait_started(self) -> None:
+        self._seen_unreachable = False
+        self._schedule_probe()
+
+    def _failed_hint(self) -> str:
+        return (
+            "Check the server URL, the stream key or passphrase and the network; the "
+            "destination reconnects by itself as soon as the server answers."
+        )
+
+    def _on_other(self, message: Any) -> None:
+        if isinstance(message, _ProbeDue) and message.wait == self._wait and self.waiting:
+            wait = message.wait
+            if not self._probe.start(lambda result: self.post(_ProbeDone(wait, result))):
+                self._schedule_probe()  # the previous wait's probe is still in flight
+        elif isinstance(message, _ProbeDone) and message.wait == self._wait and self.waiting:
+            self._on_probe(message.result)
+
+    def _redact(self, text: str) -> str:
+        for secret, shown in self._secrets():
+            if secret:
+                text = text.replace(secret, shown)
+        return text
+
+    # -- reachability ------------------------------------------------------------------
+
+    def _on_probe(self, result: ProbeResult) -> None:
+        self._reachable = result.reachable
+        if not result.reachable:
+            self._seen_unreachable = True
+        elif self._seen_unreachable:
+            logger.info("destination %s: the server answers again; retrying now", self.output_id)
+            self._start_feed()
+            return
+        self._schedule_probe()
+
+    def _schedule_probe(self) -> None:
+        if self.schedule.probe_interval > 0:
+            self._probe_timer = self.post_later(self.schedule.probe_interval, _ProbeDue(self._wait))
+
+
+def masked(secret: str | None) -> tuple[tuple[str, str], ...]:
+    """The ``(secret, MASK)`` pair of a secret that is set, for :meth:`_secrets`."""
+    return ((secret, MASK),) if secret else ()

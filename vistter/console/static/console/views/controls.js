@@ -1,0 +1,57 @@
+// Live controls: go live, pause, resume, skip, stop. A button is enabled only in the show
+// states the orchestrator accepts it in; Stop asks once more, because it ends the show.
+import { useState } from 'preact/hooks';
+import { html } from '../html.js';
+
+const ALLOWED = {
+  go_live: ['idle', 'stopped', 'error'],
+  pause: ['live'],
+  resume: ['paused'],
+  skip: ['live', 'paused'],
+  stop: ['live', 'paused', 'error'],
+};
+
+function allowed(show, operation) {
+  return Boolean(show) && ALLOWED[operation].includes(show.state);
+}
+
+export function LiveControls({ state, controller }) {
+  const [confirming, setConfirming] = useState(false);
+  const { show, busy } = state;
+  const act = (label, path) => () => controller.command(label, path);
+  const button = (operation, label, path, extra = '') => html`
+    <button type="button" class=${`btn ${extra}`} disabled=${busy !== null || !allowed(show, operation)}
+            onClick=${act(label, path)}>${label}</button>`;
+  return html`
+    <section class="panel" aria-labelledby="controls-title">
+      <h2 id="controls-title">Live controls</h2>
+      <div class="buttons">
+        ${button('go_live', 'Go live', '/api/show/go-live', 'btn-go')}
+        ${button('pause', 'Pause', '/api/show/pause')}
+        ${button('resume', 'Resume', '/api/show/resume')}
+        ${button('skip', 'Skip to next cue', '/api/show/skip')}
+        ${confirming
+          ? html`
+            <button type="button" class="btn btn-danger" disabled=${busy !== null}
+                    onClick=${() => { setConfirming(false); controller.command('Stop', '/api/show/stop'); }}>
+              Yes, stop the show</button>
+            <button type="button" class="btn" onClick=${() => setConfirming(false)}>Keep it live</button>`
+          : html`
+            <button type="button" class="btn btn-danger"
+                    disabled=${busy !== null || !allowed(show, 'stop')}
+                    onClick=${() => setConfirming(true)}>Stop</button>`}
+      </div>
+      <p class="muted">${busy ? `${busy}…` : hintFor(show)}</p>
+    </section>`;
+}
+
+function hintFor(show) {
+  switch (show?.state) {
+    case 'live': return 'Pause holds the timeline where it is; the program keeps running.';
+    case 'paused': return 'Paused: Resume continues from the same place.';
+    case 'idle':
+    case 'stopped': return 'Go live starts the loaded timeline.';
+    case 'error': return `The show failed: ${show.error ?? 'see the log'}. Stop, then Go live.`;
+    default: return '';
+  }
+}

@@ -1,0 +1,87 @@
+// What viewers see now: the camera on air and why, the position in the timeline with its
+// cues, and the next cue with a countdown.
+import { html } from '../html.js';
+import { duration, sourceName } from '../format.js';
+
+const FALLBACK_WHY = {
+  backup: (wanted) => `backup for ${sourceName(wanted)}, which is offline`,
+  slate: (wanted) => `slate: ${sourceName(wanted)} and its backup are offline`,
+  last_frame: (wanted) => `last picture of ${sourceName(wanted)}, which stalled`,
+};
+
+export function whyOnAir(show, status) {
+  const overrides = show?.overrides || {};
+  if (overrides.slate) return 'Emergency slate (manual override)';
+  if (overrides.forced_camera != null) return 'Forced by the operator';
+  if (overrides.pinned_source) return 'Pinned by the operator';
+  const onAir = status?.on_air?.source;
+  for (const [wanted, route] of Object.entries(status?.fallback || {})) {
+    if (route.on_air === onAir && route.reason !== 'wanted' && FALLBACK_WHY[route.reason]) {
+      return FALLBACK_WHY[route.reason](wanted);
+    }
+  }
+  if (show && (show.state === 'live' || show.state === 'paused')) {
+    return show.video_cue ? `Timeline, cue ${show.video_cue}` : 'Timeline';
+  }
+  return 'No show on air: the slate holds the program';
+}
+
+export function elapsedSince(show, showAt, now) {
+  return show?.state === 'live' ? Math.max(0, (now - showAt) / 1000) : 0;
+}
+
+function positionNow(show, showAt, now) {
+  const seconds = show?.position?.seconds;
+  if (seconds == null) return null;
+  const total = seconds + elapsedSince(show, showAt, now);
+  const length = show.timeline?.duration;
+  if (!length) return total;
+  return show.timeline.loop ? total % length : Math.min(total, length);
+}
+
+function PositionBar({ show, cues, position }) {
+  const length = show?.timeline?.duration;
+  if (!length) return html`<p class="muted">No timeline loaded.</p>`;
+  const at = (seconds) => `${Math.min(100, Math.max(0, (seconds / length) * 100))}%`;
+  const next = show.next_cue;
+  const marks = cues
+    ? cues.map((cue) => ({ ...cue, now: cue.id === show.video_cue, next: cue.id === next?.id }))
+    : next ? [{ id: next.id, start: next.start_seconds, now: false, next: true }] : [];
+  return html`
+    <div class="bar" role="progressbar" aria-label="Position in the timeline"
+         aria-valuemin="0" aria-valuemax=${length} aria-valuenow=${Math.round(position ?? 0)}
+         aria-valuetext=${`${duration(position)} of ${duration(length)}`}>
+      <div class="bar-fill" style=${{ width: at(position ?? 0) }}></div>
+      ${marks.map((cue) => html`
+        <div class=${`cue${cue.now ? ' cue-now' : ''}${cue.next ? ' cue-next' : ''}`}
+             style=${{ left: at(cue.start) }} title=${`${cue.id} at ${duration(cue.start)}`}>
+        </div>`)}
+    </div>
+    <div class="bar-scale">
+      <span>${duration(position)}</span>
+      <span>${show.timeline.loop ? 'loops every ' : 'ends at '}${duration(length)}</span>
+    </div>`;
+}
+
+export function OnAir({ state, now }) {
+  const { show, status } = state;
+  const elapsed = elapsedSince(show, state.showAt, now);
+  const next = show?.next_cue;
+  const countdown = next ? Math.max(0, next.in_seconds - elapsed) : null;
+  return html`
+    <section class="panel" aria-labelledby="onair-title">
+      <h2 id="onair-title">On air</h2>
+      <div class="onair-source">
+        <strong class="big" data-testid="on-air">${sourceName(status?.on_air?.source)}</strong>
+        <span data-testid="on-air-why">${whyOnAir(show, status)}</span>
+      </div>
+      <${PositionBar} show=${show} cues=${state.cues} position=${positionNow(show, state.showAt, now)} />
+      <dl class="facts">
+        <div><dt>Cue now</dt><dd>${show?.video_cue ?? '—'}</dd></div>
+        <div><dt>Next cue</dt><dd data-testid="next-cue">${next
+          ? html`${next.id} in <strong>${duration(countdown)}</strong>` : '—'}</dd></div>
+        <div><dt>Overlays</dt><dd>${show?.overlays?.length
+          ? show.overlays.map((o) => o.cue).join(', ') : 'none'}</dd></div>
+      </dl>
+    </section>`;
+}
