@@ -135,9 +135,10 @@ class FuzzResult:
 
     def summary(self) -> str:
         by_class = Counter(f"{status // 100}xx" for status in self.statuses.elements())
+        classes = ", ".join(f"{kind}: {count}" for kind, count in sorted(by_class.items()))
         return (
-            f"{self.requests} requests ({', '.join(f'{k}: {v}' for k, v in sorted(by_class.items()))})"
-            f", {self.test_cases} test cases in {self.seconds:.0f} s, "
+            f"{self.requests} requests ({classes}), {self.test_cases} test cases in "
+            f"{self.seconds:.0f} s, "
             f"{len(self.failures)} failures, schemathesis exit code {self.exit_code}"
         )
 

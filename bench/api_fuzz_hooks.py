@@ -32,7 +32,7 @@ def _would_change(method: str, collection: str, body: Any) -> bool:
 
 
 @schemathesis.hook
-def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: Any) -> None:
+def before_call(context: schemathesis.HookContext, case: Any, kwargs: Any) -> None:
     """Send a request that would change a protected record to an id that does not exist.
 
     ``before_call`` runs for every request of every phase (``map_case`` does not see the

@@ -39,13 +39,13 @@ import pykka
 from vistter.actors.bus import ProgramBus
 from vistter.actors.encoder.encoder import EncoderActor
 from vistter.actors.fanout.fanout import FanoutActor
+from vistter.actors.outputs.kind import OutputModel
 from vistter.actors.outputs.registry import output_kind
 from vistter.actors.program.mixer import ProgramMixer
 from vistter.actors.sources.registry import source_child
 from vistter.api.app import ApiDeps, create_app
 from vistter.api.server import ApiServer
 from vistter.models.config import ApplianceConfig
-from vistter.models.destinations import AnyDestination
 from vistter.models.sources import SlateImage
 from vistter.show.context import ShowContext
 from vistter.show.controls import ExecutionRecorder
@@ -185,9 +185,7 @@ def outputs_spec(config: ApplianceConfig, bus: ProgramBus) -> ChildSpec:
     return _supervisor("outputs", SUBTREE_FLAGS, children)
 
 
-def output_child(
-    destination: AnyDestination, config: ApplianceConfig, bus: ProgramBus
-) -> ChildSpec:
+def output_child(destination: OutputModel, config: ApplianceConfig, bus: ProgramBus) -> ChildSpec:
     """The child that feeds one destination from its fanout queue (its kind's actor)."""
     kind = output_kind(destination)
     return _worker(kind.child_id(destination), kind.start(destination, config, bus))

@@ -112,7 +112,7 @@ def spec_text(spec_example_path: Path, old: str, new: str) -> str:
 def test_an_integer_of_400_digits_is_a_problem_with_its_path(
     edge: Edge, spec_example_path: Path, field: str
 ) -> None:
-    name = field.split(":")[0]
+    name = field.split(":", maxsplit=1)[0]
     text = spec_text(spec_example_path, field, f"{name}: {HUGE}")
     validated = assert_refused(edge.post("/api/timelines/validate", text), 422)
     problem = validated["problems"][0]
@@ -244,8 +244,16 @@ def test_only_json_passes_as_json(edge: Edge, content_type: str) -> None:
 
 @pytest.mark.parametrize(
     "content_type",
-    ["application/json", "Application/JSON; charset=UTF-8", "application/vnd.vistter.timeline+json"],
+    ["application/json", "Application/JSON; charset=UTF-8",
+     "application/vnd.vistter.timeline+json"],
 )
 def test_json_and_our_own_vendor_type_pass(edge: Edge, content_type: str) -> None:
     response = edge.post("/api/show/jump", '{"cue_id": "cue_v3"}', content_type)
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("limit", ["\N{SUPERSCRIPT TWO}", "1\N{SUPERSCRIPT THREE}", HUGE, "-1", "0"])
+def test_a_limit_that_is_no_whole_number_in_range_is_400(edge: Edge, limit: str) -> None:
+    refused = assert_refused(edge.client.get("/api/executions", params={"limit": limit}), 400,
+                             "BadRequestError")
+    assert "1 to 1000" in refused["problem"]

@@ -72,7 +72,8 @@ BAD_REQUESTS = {
     "a bad chunk size":
         b"POST /api/timelines/validate HTTP/1.1\r\n" + HOST
         + b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-    "a TLS handshake on the plain port": b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + bytes(40),
+    "a TLS handshake on the plain port":
+        b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + bytes(40),
 }
 
 

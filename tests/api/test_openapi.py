@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 import schemathesis
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
+from schemathesis.core.result import Ok
 from starlette.routing import Route
 from test_api_edge import RecordingOrchestrator
 from test_api_library import appliance_config
@@ -110,8 +111,9 @@ def test_the_document_loads_in_schemathesis_with_every_operation(
     document: dict[str, Any],
 ) -> None:
     schema = schemathesis.openapi.from_dict(document)
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == sum(len(methods) for methods in document["paths"].values())
+    results = list(schema.get_all_operations())
+    assert all(isinstance(result, Ok) for result in results), results
+    assert len(results) == sum(len(methods) for methods in document["paths"].values())
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:
@@ -161,13 +163,14 @@ def test_request_bodies_are_the_models_that_parse_them(document: dict[str, Any])
     assert _body_schema(document, "post", "/api/show/jump") == {
         "anyOf": [{"$ref": ref("JumpToCue")}, {"$ref": ref("JumpToTime")}]
     }
-    for method, path, model in [
+    bodies: list[tuple[str, str, type[BaseModel]]] = [
         ("post", "/api/show/load", LoadRequest),
         ("post", "/api/show/text", LiveTextRequest),
         ("post", "/api/show/overrides/force-camera", ForceCameraRequest),
         ("post", "/api/supervision/restart", RestartRequest),
         ("post", "/api/timelines/{record_id}/clone", CloneRequest),
-    ]:
+    ]
+    for method, path, model in bodies:
         assert _body_schema(document, method, path) == {"$ref": ref(model.__name__)}
         generated = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
         assert document["components"]["schemas"][model.__name__] == generated

@@ -256,6 +256,14 @@ def test_run_with_a_broken_config_says_what_to_fix(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_run_to_an_srt_listener_url_says_to_use_caller_mode(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["run", "--to", "srt://127.0.0.1:9000?mode=listener"]) == 2
+    err = capsys.readouterr().err
+    assert "caller mode" in err and "srt://HOST:PORT" in err
+
+
 @pytest.mark.timeout(60)
 def test_status_shows_the_encoder_and_why(running: Running) -> None:
     running.wait_healthy()

@@ -17,7 +17,7 @@ from vistter.models.config import (
     parse_config,
     redact_url,
 )
-from vistter.models.destinations import RecorderDestination, RtmpDestination
+from vistter.models.destinations import RecorderDestination, RtmpDestination, SrtDestination
 from vistter.models.presets import ENCODING_PROFILES, PLATFORM_PRESETS
 from vistter.models.settings import ApiConfig, EncodingConfig
 
@@ -74,7 +74,7 @@ def test_demo_config() -> None:
 
 def test_production_example_loads_with_keys_from_the_environment() -> None:
     config = load_config(EXAMPLE, env=EXAMPLE_ENV)
-    youtube, facebook, twitch, archive = config.destinations
+    youtube, facebook, twitch, contribution, archive = config.destinations
     assert isinstance(youtube, RtmpDestination)
     assert youtube.publish_url() == "rtmp://a.rtmp.youtube.com/live2/yt-key-0001"
     assert youtube.display_url == "rtmp://a.rtmp.youtube.com/live2/***"
@@ -82,6 +82,9 @@ def test_production_example_loads_with_keys_from_the_environment() -> None:
     assert facebook.rtmp_url == "rtmps://live-api-s.facebook.com:443/rtmp"
     assert isinstance(twitch, RtmpDestination)
     assert not twitch.enabled
+    assert isinstance(contribution, SrtDestination)
+    assert contribution.url == "srt://203.0.113.10:9000?latency=200000"
+    assert not contribution.enabled and contribution.passphrase is None
     assert isinstance(archive, RecorderDestination)
     assert archive.path == Path("/var/lib/vistter/recordings")
     assert config.encoding.bitrate_kbps == 4000  # lowered for facebook
@@ -483,3 +486,12 @@ def test_api_config() -> None:
 )
 def test_redact_url(url: str, has_key: bool, expected: str) -> None:
     assert redact_url(url, has_stream_key=has_key) == expected
+
+
+def test_an_srt_passphrase_can_come_from_the_environment_and_stays_secret() -> None:
+    env = {**EXAMPLE_ENV, "VISTTER_DESTINATION_CONTRIBUTION_STREAM_KEY": SECRET}
+    config = load_config(EXAMPLE, env=env)
+    contribution = config.find_destination("contribution")
+    assert isinstance(contribution, SrtDestination)
+    assert contribution.passphrase_value() == SECRET
+    assert SECRET not in repr(config) + config.model_dump_json() + contribution.display_url

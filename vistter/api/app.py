@@ -16,7 +16,12 @@ Routes:
 * ``GET /api/destinations`` -- every output's status (stream keys masked);
 * ``POST /api/destinations`` -- start an RTMP(S) or SRT destination while live (409 when
   an output with that id exists);
-* ``DELETE /api/destinations/{id}`` -- stop one and forget it.
+* ``DELETE /api/destinations/{id}`` -- stop one and forget it;
+* ``GET /api/openapi.json``, ``GET /api/docs`` -- the contract, generated from the
+  :class:`~vistter.api.contract.Operation` of every route (see :mod:`vistter.api.openapi`).
+
+Each route is an :class:`~vistter.api.contract.Operation`: a JSON body is parsed by the model
+it documents before the endpoint runs, so the document and the behaviour cannot drift apart.
 """
 
 from __future__ import annotations

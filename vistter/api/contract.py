@@ -81,7 +81,7 @@ class ModelBody:
             problems = problems_from_validation_error(error, data)
             paths = [p.path for p in problems]
             if not isinstance(self.model, type):  # a union: pydantic names the member first
-                paths = [path.partition(".")[2] or path for path in paths]
+                paths = [path.partition(".")[2] for path in paths]
             listed = "; ".join(dict.fromkeys(
                 f"{path or '(body)'}: {p.message}"
                 for path, p in zip(paths[:_MAX_LISTED_PROBLEMS], problems, strict=False)

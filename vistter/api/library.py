@@ -29,13 +29,9 @@ are JSON ``{"error", "problem", "hint"}`` (an invalid timeline adds ``"problems"
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import quote
 
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -43,15 +39,21 @@ from starlette.responses import JSONResponse, Response
 from vistter.api.body import PathLimit, check_json_text
 from vistter.api.contract import DocumentBody, ModelBody, Operation, Parameter, RawBody, Reply
 from vistter.api.errors import NO_STORE, BadRequestError, UnsupportedMediaTypeError
+from vistter.api.library_json import (
+    asset_json,
+    execution_json,
+    export_disposition,
+    invalid_timeline_response,
+    timeline_record_json,
+    timeline_summary_json,
+)
 from vistter.api.replies import (
     AssetList,
     AssetReply,
     Deleted,
     ExecutionList,
-    ExecutionReply,
     TimelineList,
     TimelineRecordReply,
-    TimelineSummaryReply,
 )
 from vistter.api.requests import MAX_ROW_ID, CloneRequest
 from vistter.api.uploads import UPLOAD_PATH, receive_upload, upload_body_limit
@@ -60,20 +62,18 @@ from vistter.models.timeline import TimelineDocument
 from vistter.models.validation import TimelineInvalid
 from vistter.store import (
     AssetNotFoundError,
-    AssetRecord,
     AssetStore,
     ExecutionLog,
-    ExecutionRecord,
     TimelineLibrary,
     TimelineNotFoundError,
     TimelineRecord,
-    TimelineSummary,
 )
 
 __all__ = [
     "DEFAULT_EXECUTIONS_LIMIT",
     "MAX_EXECUTIONS_LIMIT",
     "LibraryDeps",
+    "export_disposition",
     "library_body_limits",
     "library_operations",
 ]
@@ -101,99 +101,6 @@ class LibraryDeps:
     def __post_init__(self) -> None:
         if self.max_upload_bytes < 1:
             raise ValueError(f"max_upload_bytes must be >= 1, got {self.max_upload_bytes}")
-
-
-# -- JSON shapes ---------------------------------------------------------------------------
-
-
-def reply(model: type[BaseModel], **fields: Any) -> dict[str, Any]:
-    """An answer built through its documented model, as JSON-ready data."""
-    return model(**fields).model_dump(mode="json", exclude_none=False)
-
-
-def timeline_summary_json(summary: TimelineSummary) -> dict[str, Any]:
-    """One line of ``GET /api/timelines``."""
-    return reply(
-        TimelineSummaryReply,
-        id=summary.id,
-        key=summary.key,
-        name=summary.name,
-        duration=summary.duration,
-        modified_at=summary.modified_at.isoformat(),
-        is_active=summary.is_active,
-        is_running=summary.is_running,
-    )
-
-
-def timeline_record_json(record: TimelineRecord, *, document: bool) -> dict[str, Any]:
-    """A stored timeline's columns, with its whole ``document`` when asked."""
-    body = reply(
-        TimelineRecordReply,
-        id=record.id,
-        key=record.key,
-        name=record.name,
-        description=record.description,
-        duration=record.duration,
-        fps=record.fps,
-        resolution=record.resolution,
-        created_at=record.created_at.isoformat(),
-        modified_at=record.modified_at.isoformat(),
-        is_active=record.is_active,
-        document=record.document if document else None,
-    )
-    if not document:
-        del body["document"]
-    return body
-
-
-def execution_json(record: ExecutionRecord) -> dict[str, Any]:
-    """One run of a timeline."""
-    return reply(
-        ExecutionReply,
-        id=record.id,
-        timeline_id=record.timeline_id,
-        timeline_name=record.timeline_name,
-        status=record.status,
-        started_at=record.started_at.isoformat(),
-        completed_at=None if record.completed_at is None else record.completed_at.isoformat(),
-        duration_seconds=record.duration_seconds,
-        error_message=record.error_message,
-        metrics=record.metrics,
-    )
-
-
-def asset_json(record: AssetRecord) -> dict[str, Any]:
-    """A stored asset; ``file_path`` is how a timeline refers to it."""
-    return reply(
-        AssetReply,
-        id=record.id,
-        asset_type=record.asset_type,
-        filename=record.filename,
-        file_path=record.file_path,
-        file_size=record.file_size,
-        mime_type=record.mime_type,
-        checksum=record.checksum,
-        uploaded_at=record.uploaded_at.isoformat(),
-        metadata=record.metadata,
-    )
-
-
-def invalid_timeline_response(error: TimelineInvalid) -> JSONResponse:
-    """422 with the error and every problem (path, message, hint)."""
-    body: dict[str, Any] = {
-        **error.to_dict(),
-        "problems": [problem.to_dict() for problem in error.problems],
-    }
-    return JSONResponse(body, status_code=422, headers=NO_STORE)
-
-
-def export_disposition(key: str) -> str:
-    """``Content-Disposition`` of an export: ``<key>.timeline.json`` as an attachment."""
-    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", key).strip("._-") or "timeline"
-    header = f'attachment; filename="{ascii_name}.timeline.json"'
-    if ascii_name != key:
-        header += f"; filename*=UTF-8''{quote(key, safe='')}.timeline.json"
-    return header
 
 
 # -- request parts -------------------------------------------------------------------------
@@ -224,8 +131,9 @@ def _limit(request: Request) -> int:
     raw = request.query_params.get("limit")
     if raw is None:
         return DEFAULT_EXECUTIONS_LIMIT
-    if raw.strip().isdigit() and 1 <= int(raw) <= MAX_EXECUTIONS_LIMIT:
-        return int(raw)
+    digits = raw.strip()
+    if digits.isascii() and digits.isdigit() and 1 <= int(digits) <= MAX_EXECUTIONS_LIMIT:
+        return int(digits)  # isascii: "²".isdigit() is true, but int("²") fails
     raise BadRequestError(
         f"limit {raw[:40]!r} is not a whole number from 1 to {MAX_EXECUTIONS_LIMIT}.",
         hint=f"Use e.g. ?limit=20, or leave it out for the newest {DEFAULT_EXECUTIONS_LIMIT}.",

@@ -16,6 +16,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter
 
 from vistter.models._types import Identifier, Int, Number, StrictModel, Text
+from vistter.models.limits import MAX_TEXT_CHARS, MAX_TEXT_LINES
 from vistter.models.timeline import MAX_TIMELINE_SECONDS
 
 __all__ = [
@@ -117,7 +118,10 @@ class LiveTextRequest(_Request):
     )
 
     cue_id: Identifier
-    text: Text | None
+    text: Annotated[Text, Field(max_length=MAX_TEXT_CHARS)] | None = Field(
+        description=f"At most {MAX_TEXT_CHARS} characters (and {MAX_TEXT_LINES} lines: "
+        "checked when the overlay takes it)."
+    )
 
 
 class CloneRequest(_Request):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
 from vistter.actors.outputs.reachability import ProbeTarget
 from vistter.supervisors.spec import StartFunction
@@ -22,7 +22,10 @@ __all__ = ["OutputKind", "OutputModel"]
 
 
 class OutputModel(Protocol):
-    """What every destination model has (see :mod:`vistter.models.destinations`)."""
+    """What every output model has (see :mod:`vistter.models.destinations`): its kind (the
+    registry key), its id, and a URL or path safe to show."""
+
+    kind: ClassVar[str]
 
     @property
     def id(self) -> str: ...

@@ -14,11 +14,10 @@ from types import MappingProxyType
 from typing import Any
 
 from vistter.actors.outputs.destination import RTMP
-from vistter.actors.outputs.kind import OutputKind
+from vistter.actors.outputs.kind import OutputKind, OutputModel
 from vistter.actors.outputs.recorder import RECORDER
 from vistter.actors.outputs.srt import SRT
 from vistter.errors import ConfigError
-from vistter.models.destinations import AnyDestination
 
 __all__ = ["OUTPUT_KINDS", "output_kind"]
 
@@ -28,8 +27,9 @@ OUTPUT_KINDS: Mapping[str, OutputKind[Any]] = MappingProxyType(
 )
 
 
-def output_kind(destination: AnyDestination) -> OutputKind[Any]:
-    """The registry entry of ``destination``'s kind. Raises :class:`ConfigError` for a model
+def output_kind(destination: OutputModel) -> OutputKind[Any]:
+    """The registry entry of ``destination``'s kind (any output model: a configured
+    destination, or one the appliance makes itself). Raises :class:`ConfigError` for a model
     whose kind is not registered (a new model without its registry line)."""
     kind = OUTPUT_KINDS.get(destination.kind)
     if kind is None or not isinstance(destination, kind.model):
