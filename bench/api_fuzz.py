@@ -11,8 +11,10 @@ invalid data refused. After the run the show must still be live, the program sti
 exactly as before.
 
 Left out of the run: ``/api/show/stop`` and ``/api/show/pause`` (they would end or hold the
-show the run must leave live), ``/api/events`` (an endless stream), restarting actors, and adding
-or removing destinations (a generated destination would publish to a generated host).
+show the run must leave live), every endless stream (an operation whose answer the document
+says is ``text/event-stream`` or ``video/mp2t``: ``/api/events``, ``/api/preview.ts``),
+restarting actors, and adding or removing destinations (a generated destination would publish
+to a generated host).
 Requests that would replace a stored record with a valid document or delete it are sent to an
 id that does not exist instead (see :mod:`bench.api_fuzz_hooks`); invalid ones reach it.
 
@@ -25,6 +27,7 @@ import argparse
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,7 +50,9 @@ from vistter.models.config import DEFAULT_CONFIG_PATH, ApplianceConfig, parse_co
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC_TIMELINE = REPO / "config" / "daily-marina.timeline.json"
-LEFT_OUT = r"^/api/(show/(stop|pause)|events|supervision/restart|destinations(/.*)?)$"
+LEFT_OUT = r"^/api/(show/(stop|pause)|supervision/restart|destinations(/.*)?)$"
+#: Answers that never end: an operation that sends one is left out of the run.
+ENDLESS_MEDIA_TYPES = frozenset({"text/event-stream", "video/mp2t"})
 CHECKS_NOT_RUN = (
     # every request the document allows need not succeed: a cue id must exist in the show
     "positive_data_acceptance",
@@ -149,11 +154,12 @@ def run_schemathesis(
     """Run ``st run`` against ``base`` for ``max_time`` seconds (plus loading); bounded by a
     hard timeout of twice that. The HAR report gives the request count and statuses."""
     report_dir = workdir / "reports"
+    left_out = "|".join([LEFT_OUT, *(f"^{re.escape(path)}$" for path in endless_paths(base))])
     command = [
         str(Path(sys.executable).parent / "st"), "run", f"{base}/api/openapi.json",
         "--max-time", str(max_time), "--workers", "1",
         "--checks", "all", "--exclude-checks", ",".join(CHECKS_NOT_RUN),
-        "--exclude-path-regex", LEFT_OUT,
+        "--exclude-path-regex", left_out,
         "--request-timeout", "20", "--suppress-health-check", "all",
         "--report", "har,json", "--report-dir", str(report_dir),
         "--no-color",
@@ -169,20 +175,46 @@ def run_schemathesis(
         ),
     }
     started = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=workdir, env=env,
-                          timeout=2 * max_time + 60, check=False)
-    result = FuzzResult(done.returncode, time.monotonic() - started, 0,
-                        output=done.stdout + done.stderr)
+    limit = 2 * max_time + 60
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, cwd=workdir, env=env,
+                              timeout=limit, check=False)
+        result = FuzzResult(done.returncode, time.monotonic() - started, 0,
+                            output=done.stdout + done.stderr)
+    except subprocess.TimeoutExpired as expired:  # the child is killed by now
+        output = expired.stdout if isinstance(expired.stdout, str) else ""
+        result = FuzzResult(-1, time.monotonic() - started, 0, output=output)
+        result.failures.append(f"schemathesis did not finish within {limit} s (a request hung?)")
     for har in report_dir.glob("har-*.json"):
-        entries = json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]
+        try:
+            entries = json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]
+        except (json.JSONDecodeError, KeyError):
+            result.failures.append(f"the HAR report {har.name} is incomplete")
+            continue
         result.requests += len(entries)
         result.statuses.update(int(entry["response"]["status"]) for entry in entries)
     for report in report_dir.glob("json-*.json"):
-        data = json.loads(report.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(report.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            result.failures.append(f"the JSON report {report.name} is incomplete")
+            continue
         result.test_cases += int(data["test_cases"]["generated"])
         result.failures += [json.dumps(failure)[:600] for failure in data["failures"]]
         result.failures += [json.dumps(error)[:600] for error in data["errors"]]
     return result
+
+
+def endless_paths(base: str) -> list[str]:
+    """The paths of the operations whose answer is an endless stream, from the document."""
+    document = httpx.get(f"{base}/api/openapi.json", timeout=30).json()
+    return sorted(
+        path
+        for path, methods in document["paths"].items()
+        for entry in methods.values()
+        for answer in entry["responses"].values()
+        if ENDLESS_MEDIA_TYPES & set(answer.get("content", {}))
+    )
 
 
 def mixer_frames(base: str) -> int:

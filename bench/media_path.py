@@ -167,6 +167,7 @@ def vistter_spec(setup: Setup, rtmp_base: str, keys: Sequence[str]) -> dict[str,
         "api": {"host": "127.0.0.1", "port": 0},
         "telemetry": {"endpoint": "tcp://127.0.0.1:*"},
         "paths": {"assets_dir": str(REPO / "assets"), "data_dir": str(setup.workdir / "data")},
+        "show": {"always_on_air": True},  # no show here: the destinations publish at once
     }
     return {
         "config": config,

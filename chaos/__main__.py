@@ -1,4 +1,5 @@
-"""``python -m chaos``: the same command line as ``python -m chaos.proxy``."""
+"""``python -m chaos run|soak ...``: the chaos harness; other arguments run the fault proxy
+(the same command line as ``python -m chaos.proxy``)."""
 
 from chaos.cli import main
 

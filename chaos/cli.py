@@ -1,5 +1,8 @@
 """Command line for the fault proxy: ``python -m chaos.proxy --listen ... --target ...``.
 
+``python -m chaos run ...`` and ``python -m chaos soak ...`` run the chaos harness instead
+(:mod:`chaos.harness.command`); any other arguments are the proxy's.
+
 Runs one :class:`~chaos.proxy.FaultProxy` for ``--seconds`` (or until SIGTERM/SIGINT), prints
 ``listening HOST:PORT -> TARGET mode=MODE`` once bound, and a JSON ``stats`` line when it stops.
 With ``--stdin`` each line read from standard input is a mode spec (as for ``--mode``) or
@@ -99,7 +102,13 @@ def _command(proxy: FaultProxy, line: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the proxy; returns the process exit code (2 for bad arguments)."""
+    """Run the proxy, or the harness (``run`` / ``soak``, see :mod:`chaos.harness.command`);
+    returns the process exit code (2 for bad arguments)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in ("run", "soak"):
+        from chaos.harness.command import main as harness_main  # noqa: PLC0415 (heavy imports)
+
+        return harness_main(arguments)
     parser = argparse.ArgumentParser(prog="python -m chaos.proxy", description=__doc__)
     parser.add_argument("--listen", type=parse_address, default=("127.0.0.1", 0))
     parser.add_argument("--target", type=parse_address, required=True)
@@ -107,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="run this long, then stop")
     parser.add_argument("--stdin", action="store_true", help="read mode specs from stdin")
     parser.add_argument("--allow-non-loopback", action="store_true")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     if not args.seconds > 0:
         parser.error("--seconds must be above zero")
 

@@ -21,9 +21,14 @@ import pykka
 
 from vistter import __version__
 from vistter.actors.bus import ProgramBus
+from vistter.actors.fanout.on_air import AirMode
 from vistter.actors.sources.table import SLATE_SOURCE_ID
+from vistter.alerts.monitoring import Monitoring, show_buffer
 from vistter.api.app import ApiDeps
+from vistter.api.auth import LoginSettings
+from vistter.api.cameras import CameraDeps, source_on_air
 from vistter.api.library import LibraryDeps
+from vistter.api.preview import preview_deps
 from vistter.api.server import check_bind
 from vistter.api.show import ShowDeps
 from vistter.clock import Clock, MonotonicClock
@@ -40,6 +45,8 @@ from vistter.show import (
     assets_in,
 )
 from vistter.show.file_sources import SupervisedMedia
+from vistter.show.live_checks import destination_reach, disk_space
+from vistter.show.preflight import EncoderReport
 from vistter.store import AssetStore, Database, ExecutionLog, TimelineLibrary
 from vistter.supervisors import ChildSpec, RootSupervisor
 from vistter.supervisors.link import Exit
@@ -58,6 +65,7 @@ class Appliance:
         self.clock = clock or MonotonicClock()
         self.bus = TelemetryBus()
         self.metrics = Metrics()
+        self.monitoring = Monitoring(config, self.bus, self.metrics)
         self._root: RootSupervisor | None = None
         self._bus: ProgramBus | None = None
         self._store: Store | None = None
@@ -76,21 +84,27 @@ class Appliance:
         token = self._api_token()
         check_bind(self.config.api.host, token)
         self._store = self._open_store()
+        self.monitoring.open(self._store.db)
         self._bus = ProgramBus.build(self.config, self.clock, self.bus)
         logger.info("encoder: %s", self._bus.encoder.describe())
+        self.monitoring.encoder_chosen(self._bus.encoder)
         self._bus.state.take(SLATE_SOURCE_ID)
+        show = self.config.show
+        self._bus.fanout.air.set_mode(AirMode.ALWAYS if show.always_on_air else AirMode.WHILE_LIVE)
         self._show = self._show_context(self._bus)
-        autostart = self._autostart_timeline()
+        timeline = self._configured_timeline()
         self._started_at = self.clock.monotonic()
         self._root = RootSupervisor(
             ROOT_FLAGS, self.child_specs(), clock=self.clock, events=self.bus
         )
         logger.info("appliance started (version %s)", __version__)
-        if autostart is not None:
+        if timeline is not None:
             orchestrator = self.orchestrator()
-            orchestrator.load(autostart).get(timeout=30)
-            orchestrator.go_live().get(timeout=30)
-            logger.info("the show is live: %s", autostart.timeline.name)
+            orchestrator.load(timeline).get(timeout=30)
+            logger.info("timeline loaded: %s", timeline.timeline.name)
+            if show.autostart:
+                orchestrator.go_live().get(timeout=30)
+                logger.info("the show is live: %s", timeline.timeline.name)
 
     @property
     def root(self) -> RootSupervisor:
@@ -141,6 +155,7 @@ class Appliance:
             self._root.stop()
         if self._ptz is not None:
             self._ptz.close()
+        self.monitoring.close()  # writes the pending alerts: before the database closes
         if self._store is not None:
             self._store.db.close()
         self._remove_listener()
@@ -177,6 +192,8 @@ class Appliance:
             config=self.config, telemetry=self.bus, metrics=self.metrics, program=self.program,
             show=self._show, api=self._api_deps(), executions=self.store.executions,
             preflight=self._preflight(),
+            stream=self.monitoring.stream_sampler(
+                started_at=self._started_at, buffer_fullness=show_buffer(self._show)),
         ))  # fmt: skip
 
     # -- the show ----------------------------------------------------------------------
@@ -201,14 +218,25 @@ class Appliance:
             source_health=self.program.sources.health,
             asset_exists=assets_in(config.paths.assets_dir),
             destinations=lambda: [d.id for d in config.enabled_destinations],
+            reachability=lambda: destination_reach(config.enabled_destinations),
+            encoder=self._encoder_report,
+            disk=lambda: disk_space(config.paths.data_dir),
+            backups=lambda: {c.backup_camera_id for c in config.cameras
+                             if c.backup_camera_id is not None},
         )
 
-    def _autostart_timeline(self) -> TimelineDocument | None:
-        """The ``[show] timeline`` to go live on at start, validated against the config.
-        Raises :class:`~vistter.errors.TimelineError` with every problem before anything
-        starts, so a broken timeline never takes a running appliance down."""
+    def _encoder_report(self) -> EncoderReport:
+        """The encoder chosen, why, and whether its actor runs (preflight; any thread)."""
+        choice = self.program.encoder
+        state = self._child_status("program/encoder").get("state")
+        return EncoderReport(choice.encoder, choice.describe(), running=state != "unresponsive")
+
+    def _configured_timeline(self) -> TimelineDocument | None:
+        """The ``[show] timeline``, loaded at start (``autostart``: and live), validated
+        against the config. Raises :class:`~vistter.errors.TimelineError` with every problem
+        before anything starts, so a broken timeline never takes a running appliance down."""
         show = self.config.show
-        if show.timeline is None or not show.autostart:
+        if show.timeline is None:
             return None
         return load_timeline_file(show.timeline, self.config)
 
@@ -262,6 +290,8 @@ class Appliance:
             },
             "fallback": program.fallback.status(),
             "destinations": self.list_destinations(),
+            "publishing": program.fanout.air.status(),
+            "health": self.monitoring.health(),
         }
 
     def _child_status(self, path: str) -> dict[str, Any]:
@@ -317,12 +347,19 @@ class Appliance:
             started_at=self._started_at,
             version=__version__,
             token=self._api_token(),
+            login=LoginSettings.from_config(api),
             max_body_bytes=api.max_body_bytes,
             clock=self.clock,
             restart_child=self.restart_child,
             destinations=self,
             status=self.status,
             events=self.bus,
+            monitoring=self.monitoring.api(),
+            cameras=CameraDeps(
+                cameras=lambda: self.config.cameras, health=self.program.sources.snapshot,
+                on_air=lambda: source_on_air(self.program), ptz=self._ptz,
+            ),
+            preview=preview_deps(self.program, self.config, lambda: self.root.handle),
             show=ShowDeps(
                 orchestrator=self.orchestrator, timelines=self.store.timelines, config=self.config
             ),

@@ -1,4 +1,5 @@
-"""The ``vistter`` command: run the appliance, validate a timeline, watch telemetry.
+"""The ``vistter`` command: run the appliance, validate a timeline, watch telemetry, hash the
+console's admin password.
 
 Exit codes: 0 success; 1 the timeline is invalid or the appliance stopped on a failure;
 2 bad usage or configuration.
@@ -67,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     telemetry.add_argument("--config", type=Path, help="configuration file (default: the demo)")
     telemetry.add_argument("--count", type=int, help="stop after this many messages")
     telemetry.add_argument("--timeout", type=float, help="stop after this many seconds")
+
+    commands.add_parser(
+        "hash-password", aliases=["passwd"],
+        help="read the console's admin password (tty or stdin), print its argon2 hash for "
+        "[api] admin_password_hash",
+    )
     return parser
 
 
@@ -83,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_render(args)
         if args.command == "validate":
             return cmd_validate(args.timeline, args.config, args.no_config, sys.stdout)
+        if args.command in ("hash-password", "passwd"):
+            from vistter.password_cli import cmd_hash_password
+
+            return cmd_hash_password(sys.stdin, sys.stdout, sys.stderr)
         return cmd_telemetry(args)
     except VistterError as error:
         print(f"vistter: {error.problem}", file=sys.stderr)

@@ -2,7 +2,7 @@
 
 ```
 root (one_for_one)
-├── telemetry  (one_for_one)            publisher, system
+├── telemetry  (one_for_one)            publisher, system, stream
 ├── sources    (one_for_one)            slate, camera-<id> ... (media-<hash> started by the show)
 ├── program    (rest_for_one)           mixer -> encoder -> fanout
 ├── outputs    (one_for_one, dynamic)   <kind prefix>-<id>: destination-, srt-, recorder- ...
@@ -39,6 +39,7 @@ import pykka
 from vistter.actors.bus import ProgramBus
 from vistter.actors.encoder.encoder import EncoderActor
 from vistter.actors.fanout.fanout import FanoutActor
+from vistter.actors.fanout.on_air import OnAir
 from vistter.actors.outputs.kind import OutputModel
 from vistter.actors.outputs.registry import output_kind
 from vistter.actors.program.mixer import ProgramMixer
@@ -101,16 +102,19 @@ class TreeParts:
     api: ApiDeps
     executions: ExecutionRecorder | None = None
     preflight: PreflightChecks | None = None
+    stream: Callable[[Link], pykka.ActorRef[Any]] | None = None
+    """Starts the ``STREAM_METRICS`` sampler under ``telemetry`` (None: no such child)."""
 
 
 def root_children(parts: TreeParts) -> list[ChildSpec]:
     """The root's children, in start order (they stop in reverse)."""
     return [
-        telemetry_spec(parts.config, parts.telemetry, parts.metrics),
+        telemetry_spec(parts.config, parts.telemetry, parts.metrics, stream=parts.stream),
         sources_spec(parts.config, parts.program),
         program_spec(parts.config, parts.program),
         outputs_spec(parts.config, parts.program),
-        show_spec(parts.show, recorder=parts.executions, preflight=parts.preflight),
+        show_spec(parts.show, recorder=parts.executions, preflight=parts.preflight,
+                  air=parts.program.fanout.air),
         api_spec(parts.config, parts.api),
     ]
 
@@ -118,8 +122,11 @@ def root_children(parts: TreeParts) -> list[ChildSpec]:
 # -- telemetry ---------------------------------------------------------------------------
 
 
-def telemetry_spec(config: ApplianceConfig, bus: TelemetryBus, metrics: Metrics) -> ChildSpec:
-    """``telemetry``: the ZeroMQ publisher, then the system sampler."""
+def telemetry_spec(
+    config: ApplianceConfig, bus: TelemetryBus, metrics: Metrics,
+    stream: Callable[[Link], pykka.ActorRef[Any]] | None = None,
+) -> ChildSpec:
+    """``telemetry``: the ZeroMQ publisher, the system sampler, the stream sampler."""
     telemetry = config.telemetry
     data_dir = config.paths.data_dir
 
@@ -131,6 +138,7 @@ def telemetry_spec(config: ApplianceConfig, bus: TelemetryBus, metrics: Metrics)
     children = [
         _worker("publisher", start_function_for(TelemetryPublisher, bus, telemetry.endpoint)),
         _worker("system", start_sampler),
+        *([_worker("stream", stream)] if stream is not None else []),
     ]
     return _supervisor("telemetry", TELEMETRY_FLAGS, children)
 
@@ -182,12 +190,16 @@ def program_spec(config: ApplianceConfig, bus: ProgramBus) -> ChildSpec:
 def outputs_spec(config: ApplianceConfig, bus: ProgramBus) -> ChildSpec:
     """``outputs``: one child per enabled destination; the API adds and removes more live."""
     children = [output_child(d, config, bus) for d in config.enabled_destinations]
+    children += [output_child(config.preview, config, bus)] if config.preview.enabled else []
     return _supervisor("outputs", SUBTREE_FLAGS, children)
 
 
 def output_child(destination: OutputModel, config: ApplianceConfig, bus: ProgramBus) -> ChildSpec:
-    """The child that feeds one destination from its fanout queue (its kind's actor)."""
+    """The child that feeds one destination from its fanout queue (its kind's actor). A
+    platform destination's queue follows the on-air switch (``OutputKind.on_air_only``)."""
     kind = output_kind(destination)
+    if kind.on_air_only:
+        bus.fanout.gate(destination.id)
     return _worker(kind.child_id(destination), kind.start(destination, config, bus))
 
 
@@ -199,16 +211,20 @@ def show_spec(
     *,
     recorder: ExecutionRecorder | None = None,
     preflight: PreflightChecks | None = None,
+    air: OnAir | None = None,
 ) -> ChildSpec:
     """``show``: ``tracks`` (filled by the orchestrator), then the orchestrator.
 
     ``recorder``: the execution log (None: runs are not recorded); ``preflight``: how to
-    check cameras, assets and destinations (its ``cameras`` also validates forced cameras).
+    check cameras, assets and destinations (its ``cameras`` also validates forced cameras);
+    ``air``: the platform destinations' on-air switch, flipped by GO LIVE and Stop.
     """
     tracks = TracksRef()
 
     def start_orchestrator(link: Link) -> pykka.ActorRef[Any]:
-        return Orchestrator.start(link, context, tracks, recorder=recorder, preflight=preflight)
+        return Orchestrator.start(
+            link, context, tracks, recorder=recorder, preflight=preflight, air=air
+        )
 
     children = [
         ChildSpec.supervisor("tracks", tracks.start),

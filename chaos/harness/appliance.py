@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -71,8 +70,11 @@ class VistterProcess:
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 [*vistter_executable(), "run", "--config", str(self.config)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, **self.env}, start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **self.env},
+                start_new_session=True,
             )
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
@@ -107,8 +109,10 @@ class VistterProcess:
     def call(self, method: str, path: str, body: Any = None, timeout: float = 5.0) -> Any:
         """One API request with an optional JSON body; ApiError on no/invalid answer."""
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(  # noqa: S310 (our own API on 127.0.0.1)
-            f"http://127.0.0.1:{self.api_port}{path}", data=data, method=method,
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.api_port}{path}",
+            data=data,
+            method=method,
             headers={"content-type": "application/json"},
         )
         try:
@@ -176,9 +180,3 @@ def node_pids(tree: Mapping[str, Any], node_id: str) -> list[int]:
 def total_restarts(tree: Mapping[str, Any]) -> int:
     """Sum of ``restarts`` over every node of the supervision tree."""
     return sum(int(node.get("restarts") or 0) for node in supervision_nodes(tree))
-
-
-def copy_log(process: VistterProcess, target: Path) -> None:
-    """Keep Vistter's log next to a scenario's report."""
-    if process.log_path.is_file():
-        shutil.copyfile(process.log_path, target)

@@ -14,10 +14,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from chaos.harness.recordings import DestinationTrace  # noqa: E402
-from chaos.harness.scenario import Context, Scenario  # noqa: E402
+from chaos.harness.recordings import DestinationTrace
+from chaos.harness.scenario import Context, Scenario
 
 __all__ = ["draw"]
 
@@ -55,31 +55,39 @@ def draw(path: Path, scenario: Scenario, ctx: Context, traces: dict[str, Destina
         *((i + 1, (a, b, label)) for i, got in enumerate(traces.values())
           for a, b, label in got.segments()),
     ]:  # fmt: skip
-        air.broken_barh([(start, max(end - start, 0.05))], (row - 0.4, 0.8),
-                        color=LABEL_COLOURS.get(value, "#9467bd"))
+        air.broken_barh(
+            [(start, max(end - start, 0.05))],
+            (row - 0.4, 0.8),
+            color=LABEL_COLOURS.get(value, "#9467bd"),
+        )
     air.set_yticks(range(len(rows)), rows, fontsize=7)
     air.set_title("on air (red cam 1, blue cam 2, green cam 3, orange slate, black)", fontsize=8)
     keys = sorted({k for s in samples for k in s.destinations})
     for row, key in enumerate(keys):
         for start, end, value in _runs([(s.t, s.destinations.get(key, "")) for s in samples]):
-            states.broken_barh([(start, max(end - start, 0.05))], (row - 0.4, 0.8),
-                               color=STATE_COLOURS.get(value, "#9467bd"))
+            states.broken_barh(
+                [(start, max(end - start, 0.05))],
+                (row - 0.4, 0.8),
+                color=STATE_COLOURS.get(value, "#9467bd"),
+            )
     states.set_yticks(range(len(keys)), keys, fontsize=7)
-    states.set_title("destination state (green live, yellow connecting, orange retrying, "
-                     "red failed)", fontsize=8)
+    states.set_title(
+        "destination state (green live, yellow connecting, orange retrying, red failed)", fontsize=8
+    )
     for key, got in traces.items():
         walls = [f.wall for f in got.frames]
         if len(walls) > 1:
-            gaps.plot(walls[1:], [1000 * (b - a) for a, b in itertools.pairwise(walls)],
-                      lw=0.8, label=key)
-    gaps.set_yscale("log")
+            gaps.plot(
+                walls[1:], [1000 * (b - a) for a, b in itertools.pairwise(walls)], lw=0.8, label=key
+            )
+    gaps.set_ylim(bottom=0)
     gaps.set_ylabel("ms between frames", fontsize=8)
     gaps.legend(fontsize=7, loc="upper right")
     cpu.plot([s.t for s in samples], [s.cpu_pct for s in samples], lw=0.8, color="#444444")
     cpu.set_ylabel("CPU % (tree)", fontsize=8)
     cpu.set_xlabel("seconds since the rig started", fontsize=8)
     for axis in (air, states, gaps, cpu):
-        for start, end, label in ctx.windows:
+        for start, end, _label in ctx.windows:
             axis.axvspan(start, end, color="#ffcccc", alpha=0.4, lw=0)
         for name, t in ctx.marks.items():
             if name not in ("start", "end"):

@@ -66,7 +66,7 @@ class _HookHandler(BaseHTTPRequestHandler):
         self.send_header("content-length", "0")
         self.end_headers()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         return  # quiet: the events list is the log
 
 
@@ -77,9 +77,9 @@ class RecordingIngest:
     """
 
     def __init__(self, workdir: Path, *, rejected_keys: Collection[str] = ()) -> None:
-        self.workdir = workdir
+        self.workdir = workdir.resolve()  # nginx reads relative paths against its prefix
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.record_dir = workdir / "rec"
+        self.record_dir = self.workdir / "rec"
         self.rtmp_port = free_port()
         self.http_port = free_port()
         self._hooks = _HookServer(rejected_keys)
@@ -108,10 +108,16 @@ class RecordingIngest:
                 "-e", str(self.workdir / "error.log")]  # fmt: skip
         with (self.workdir / "nginx.stderr").open("ab") as stderr:
             self._process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
                 start_new_session=True,
             )
-        if not wait_until_accepts(self.rtmp_port, 10.0, still_starting=lambda: self.pid is not None):
+        started = wait_until_accepts(
+            self.rtmp_port, 10.0, still_starting=lambda: self.pid is not None
+        )
+        if not started:
             self.stop()
             raise RuntimeError(f"nginx-rtmp did not start; see {self.workdir / 'error.log'}")
 
@@ -139,7 +145,7 @@ class RecordingIngest:
         """Bytes nginx accepted per key now publishing (``/stat``); {} when it does not answer."""
         url = f"http://{LOOPBACK}:{self.http_port}/stat"
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(url, timeout=timeout) as response:
                 root = ET.fromstring(response.read())  # noqa: S314 (our own nginx)
         except (OSError, ET.ParseError):
             return {}

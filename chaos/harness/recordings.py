@@ -7,7 +7,9 @@ the byte position of each packet tells in which sample it had arrived; per sessi
 of (arrival - pts) over all frames anchors ``wall = pts + offset`` (steady state, not bursts).
 So ``wall`` includes the path mixer -> encoder -> publisher -> server (a constant latency) and
 is as precise as the sampling interval (0.2 s). Within a session the pts is exact, so a
-missing frame is counted exactly; between sessions the gap comes from ``wall``.
+missing frame is counted exactly; between sessions the gap comes from ``wall``. A third view,
+``arrival_gap``, is the longest time the server received nothing at all (frames held up and
+delivered late are not missing, but the server still starved meanwhile).
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ _MATCH_DISTANCE = 60.0
 
 @cache
 def _references() -> dict[str, np.ndarray]:
-    refs = {f"camera:{cid}": np.array(_RGB[colour], float) for cid, colour in CAMERA_COLOURS.items()}
+    refs = {
+        f"camera:{camera}": np.array(_RGB[colour], float)
+        for camera, colour in CAMERA_COLOURS.items()
+    }
     refs["black"] = np.array(_RGB["black"], float)
     with Image.open(SLATE_ASSET) as slate:
         small = slate.convert("RGB").resize((16, 9))
@@ -85,9 +90,7 @@ def _arrival(history: list[tuple[float, int]], end_byte: int, interval: float) -
     return history[index][0] - interval / 2
 
 
-def decode_session(
-    path: Path, history: list[tuple[float, int]], interval: float = 0.2
-) -> Session:
+def decode_session(path: Path, history: list[tuple[float, int]], interval: float = 0.2) -> Session:
     """Decode ``path`` and place each frame on the harness time axis (see the module doc)."""
     session = Session(path)
     raw: list[tuple[float, float | None, str]] = []
@@ -122,6 +125,8 @@ class DestinationTrace:
 
     key: str
     sessions: list[Session]
+    #: harness times at which one of its files was seen to grow (bytes reached the server)
+    arrivals: list[float] = field(default_factory=list)
 
     @property
     def frames(self) -> list[Frame]:
@@ -135,6 +140,13 @@ class DestinationTrace:
         walls = [f.wall for f in self.frames if start <= f.wall <= end]
         edges = [start, *walls, end]
         return max((b - a for a, b in itertools.pairwise(edges)), default=end - start)
+
+    def arrival_gap(self, start: float, end: float) -> float:
+        """Longest time the server got no new bytes between ``start`` and ``end`` (edges
+        included), at the sampling interval's resolution: frames that arrive late but all
+        arrive (a connection that stalled, then flushed) show here, not in pts."""
+        inside = [t for t in self.arrivals if start <= t <= end]
+        return max((b - a for a, b in itertools.pairwise([start, *inside, end])), default=0.0)
 
     def lost_frames(self, start: float, end: float) -> int:
         """Frames missing: pts jumps inside sessions plus time between sessions, in frames."""
@@ -173,4 +185,6 @@ def trace(
     key: str, paths: list[Path], sizes: dict[Path, list[tuple[float, int]]], interval: float = 0.2
 ) -> DestinationTrace:
     """Decode every session file of one destination."""
-    return DestinationTrace(key, [decode_session(p, sizes.get(p, []), interval) for p in paths])
+    arrivals = sorted(t for p in paths for t, _ in sizes.get(p, []))
+    sessions = [decode_session(p, sizes.get(p, []), interval) for p in paths]
+    return DestinationTrace(key, sessions, arrivals)

@@ -18,7 +18,6 @@ Everything is ended by PID in reverse order by :meth:`Rig.close`.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,10 +53,10 @@ class Rig:
     """Start with :meth:`start`, end with :meth:`close` (also on errors: use ``with``)."""
 
     def __init__(self, workdir: Path, options: RigOptions | None = None) -> None:
-        self.workdir = workdir
+        self.workdir = workdir.resolve()
         self.options = options or RigOptions()
         self.cameras: dict[int, RtspCameraServer] = {}
-        self.ingest = RecordingIngest(workdir / "nginx", rejected_keys=[REJECTED_KEY])
+        self.ingest = RecordingIngest(self.workdir / "nginx", rejected_keys=[REJECTED_KEY])
         self.proxies: dict[str, FaultProxy] = {}
         self.srt: SrtListener | None = None
         self.vistter: VistterProcess | None = None
@@ -162,9 +161,8 @@ class Rig:
             "[encoding]", 'profile = "reliability"', f"bitrate_kbps = {BITRATE_KBPS}",
             'preset = "ultrafast"', f"width = {WIDTH}", f"height = {HEIGHT}", f"fps = {FPS}",
         ]  # fmt: skip
-        for camera_id in CAMERA_COLOURS:
-            lines += ["", "[[cameras]]", f"id = {camera_id}",
-                      f'name = "{CAMERA_COLOURS[camera_id]} camera"',
+        for camera_id, colour in CAMERA_COLOURS.items():
+            lines += ["", "[[cameras]]", f"id = {camera_id}", f'name = "{colour} camera"',
                       f'url = "{self.camera_url(camera_id)}"']  # fmt: skip
             if camera_id == 1:
                 lines.append("backup_camera_id = 2")
@@ -185,6 +183,7 @@ class Rig:
             "", "[telemetry]", f'endpoint = "{self.telemetry_endpoint}"', "system_interval = 1",
             "", "[paths]", f'assets_dir = "{REPO / "assets"}"', f'data_dir = "{data_dir}"',
             "", "[show]", f'timeline = "{self._timeline()}"', "autostart = true", "loop = true",
+            "always_on_air = true",
         ]  # fmt: skip
         return "\n".join(lines) + "\n"
 
@@ -192,8 +191,3 @@ class Rig:
     def _rtmp(destination_id: str, url: str, key: str) -> list[str]:
         return ["", "[[destinations]]", f'id = "{destination_id}"', 'platform = "custom_rtmp"',
                 f'url = "{url}"', f'stream_key = "{key}"']  # fmt: skip
-
-
-def remove_workdir(path: Path) -> None:
-    """Delete a rig's work directory (recordings included)."""
-    shutil.rmtree(path, ignore_errors=True)

@@ -20,7 +20,7 @@ import psutil
 from chaos.harness import charts
 from chaos.harness.measures import max_api_ms, restarts_between
 from chaos.harness.recordings import DestinationTrace, trace
-from chaos.harness.rig import FPS, Rig
+from chaos.harness.rig import Rig
 from chaos.harness.sampler import Sampler
 from chaos.harness.scenario import Check, Context, Measured, NotInjectable, Scenario
 from chaos.harness.telemetry_tap import TelemetryTap
@@ -64,8 +64,9 @@ class ScenarioRun:
 def _warm(ctx: Context) -> None:
     wanted = set(ctx.rig.rtmp_destinations) | ({"srt"} if ctx.rig.srt is not None else set())
     ready = ctx.wait_for(
-        lambda s: s.on_air == "camera:1"
-        and all(s.destinations.get(key) == "live" for key in wanted),
+        lambda s: (
+            s.on_air == "camera:1" and all(s.destinations.get(key) == "live" for key in wanted)
+        ),
         WARM_UP_TIMEOUT,
     )
     if ready is None:
@@ -77,20 +78,70 @@ def _warm(ctx: Context) -> None:
         )
 
 
-def _common_figures(ctx: Context, traces: dict[str, DestinationTrace], start: float,
-                    end: float) -> dict[str, Any]:
+def _common_figures(
+    ctx: Context, traces: dict[str, DestinationTrace], start: float, end: float
+) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     for key, got in traces.items():
         figures[f"gap_{key}_s"] = round(got.longest_gap(start, end), 3)
+        figures[f"starved_{key}_s"] = round(got.arrival_gap(start, end), 2)
         figures[f"frames_{key}"] = got.count(start, end)
         figures[f"lost_{key}"] = got.lost_frames(start, end)
         figures[f"sessions_{key}"] = len(got.sessions)
+        figures[f"labels_{key}"] = got.labels(start, end)
     samples = ctx.sampler.samples
     figures["restarts"] = restarts_between(samples, start, end)
     figures["cpu_max_pct"] = round(max((s.cpu_pct for s in samples), default=0.0), 1)
     figures["api_max_ms"] = round(max_api_ms(samples, start, end), 1)
     figures["telemetry_missed"] = ctx.tap.missed
     return figures
+
+
+def _drive(scenario: Scenario, ctx: Context) -> list[psutil.Process]:
+    """Warm up, inject, note the footprints; returns the processes Vistter owned at the end."""
+    ctx.sampler.start()
+    ctx.tap.start()
+    _warm(ctx)
+    ctx.hold(scenario.lead_in)
+    before = ctx.rig.app.footprint()
+    ctx.mark("start")
+    scenario.inject(ctx)
+    ctx.hold(TAIL_SECONDS)
+    ctx.mark("end")
+    after = ctx.rig.app.footprint()
+    owned = ctx.rig.app.descendants()
+    for label, footprint in (("before", before), ("after", after)):
+        if footprint is not None:
+            for name, value in footprint.as_dict().items():
+                ctx.figures[f"{name}_{label}"] = round(value, 1)
+    return owned
+
+
+def _judge(scenario: Scenario, ctx: Context, result: ScenarioRun, leftover: list[int]) -> None:
+    """Decode the recordings, judge, draw the chart, write ``run.json``."""
+    rig = ctx.rig
+    start, end = ctx.marks.get("fault", ctx.marks["start"]) - 1.0, ctx.marks["end"]
+    keys = [*rig.rtmp_destinations, *(["k"] if rig.options.rejected_key_destination else [])]
+    traces = {key: trace(key, rig.ingest.sessions(key), ctx.sampler.file_sizes) for key in keys}
+    if rig.srt is not None:
+        traces["srt"] = trace("srt", rig.srt_recordings(), ctx.sampler.file_sizes)
+    figures = _common_figures(ctx, traces, start, end)
+    figures["leftover_processes"] = len(leftover)
+    figures.update(ctx.figures)
+    try:
+        result.checks = scenario.judge(ctx, Measured(traces, start, end, figures))
+        result.checks.append(
+            Check("no process outlives Vistter", not leftover, f"{len(leftover)} left {leftover}")
+        )
+        result.status = "PASS" if all(c.passed for c in result.checks) else "FAIL"
+    except Exception as exc:
+        result.notes.append(f"judging failed: {type(exc).__name__}: {exc}")
+        (ctx.workdir / "error.txt").write_text(traceback.format_exc())
+    figures.update(ctx.figures)  # judge() may add figures (switch times from the pixels)
+    result.figures = figures
+    chart = ctx.workdir / f"scenario-{scenario.number:02d}.png"
+    charts.draw(chart, scenario, ctx, traces)
+    result.chart = str(chart)
 
 
 def run_scenario(scenario: Scenario, workdir: Path, short: bool, repeat: int) -> ScenarioRun:
@@ -111,25 +162,8 @@ def run_scenario(scenario: Scenario, workdir: Path, short: bool, repeat: int) ->
         rig.start()
         recording_dirs = [rig.ingest.record_dir, *([rig.srt.workdir] if rig.srt else [])]
         sampler = Sampler(rig.app, rig.ingest.bytes_in, recording_dirs, t0)
-        tap = TelemetryTap(rig.telemetry_endpoint, t0)
-        ctx = Context(rig, sampler, tap, short, workdir)
-        sampler.start()
-        tap.start()
-        _warm(ctx)
-        ctx.hold(scenario.lead_in)
-        before = rig.app.footprint()
-        ctx.mark("start")
-        scenario.inject(ctx)
-        ctx.hold(TAIL_SECONDS)
-        ctx.mark("end")
-        after = rig.app.footprint()
-        owned = rig.app.descendants()
-        for label, print_ in (("before", before), ("after", after)):
-            if print_ is not None:
-                for name, value in print_.as_dict().items():
-                    ctx.figures[f"{name}_{label}"] = round(value, 1)
-        sampler.stop()
-        tap.stop()
+        ctx = Context(rig, sampler, TelemetryTap(rig.telemetry_endpoint, t0), short, workdir)
+        owned = _drive(scenario, ctx)
     except NotInjectable as exc:
         result.status = "NOT RUN"
         result.notes.append(str(exc))
@@ -142,38 +176,15 @@ def run_scenario(scenario: Scenario, workdir: Path, short: bool, repeat: int) ->
         if ctx is not None:
             ctx.sampler.stop()
             ctx.tap.stop()
-            scenario.cleanup(ctx)
         rig.close()
+        scenario.cleanup()
     time.sleep(0.5)
     leftover = [p.pid for p in owned if _alive(p)]
+    if ctx is not None and result.status != "NOT RUN" and not result.notes:
+        _judge(scenario, ctx, result, leftover)
+    if ctx is not None:
+        result.notes += ctx.notes
     result.seconds = time.monotonic() - began
-    if ctx is None or result.status == "NOT RUN" or result.notes:
-        if ctx is not None:
-            result.notes += ctx.notes
-        return result
-    start, end = ctx.marks.get("fault", ctx.marks["start"]) - 1.0, ctx.marks["end"]
-    traces = {key: trace(key, rig.ingest.sessions(key), ctx.sampler.file_sizes)
-              for key in [*rig.rtmp_destinations, *(["k"] if options.rejected_key_destination
-                                                    else [])]}
-    if rig.srt is not None:
-        traces["srt"] = trace("srt", rig.srt_recordings(), ctx.sampler.file_sizes)
-    figures = _common_figures(ctx, traces, start, end)
-    figures["leftover_processes"] = len(leftover)
-    figures.update(ctx.figures)
-    measured = Measured(traces, start, end, figures)
-    try:
-        result.checks = scenario.judge(ctx, measured)
-        result.checks.append(Check("no process outlives Vistter", not leftover,
-                                   f"{len(leftover)} left {leftover}"))
-        result.status = "PASS" if all(c.passed for c in result.checks) else "FAIL"
-    except Exception as exc:
-        result.notes.append(f"judging failed: {type(exc).__name__}: {exc}")
-        (workdir / "error.txt").write_text(traceback.format_exc())
-    result.figures = figures
-    result.notes += ctx.notes
-    chart = workdir / f"scenario-{scenario.number:02d}.png"
-    charts.draw(chart, scenario, ctx, traces)
-    result.chart = str(chart)
     (workdir / "run.json").write_text(json.dumps(result.as_dict(), indent=1, default=str))
     return result
 
@@ -183,8 +194,3 @@ def _alive(process: psutil.Process) -> bool:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
-
-
-def frames(seconds: float) -> float:
-    """Seconds as a number of program frames."""
-    return seconds * FPS

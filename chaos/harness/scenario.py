@@ -22,10 +22,8 @@ from chaos.harness.telemetry_tap import TelemetryTap
 
 __all__ = ["Check", "Context", "Measured", "NotInjectable", "Scenario"]
 
-Figure = float | int | str | None
 
-
-class NotInjectable(RuntimeError):
+class NotInjectable(RuntimeError):  # noqa: N818 - reads as a verdict, like ConfigInvalid
     """The fault cannot be injected on this machine; the message says why (NOT RUN)."""
 
 
@@ -49,7 +47,7 @@ class Context:
     workdir: Path
     marks: dict[str, float] = field(default_factory=dict)
     windows: list[tuple[float, float, str]] = field(default_factory=list)
-    figures: dict[str, Figure] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     hurt: list[str] = field(default_factory=list)
 
@@ -82,7 +80,7 @@ class Measured:
     traces: dict[str, DestinationTrace]
     start: float
     end: float
-    figures: dict[str, Figure]
+    figures: dict[str, Any]
 
 
 class Scenario:
@@ -104,8 +102,9 @@ class Scenario:
     def judge(self, ctx: Context, measured: Measured) -> list[Check]:
         raise NotImplementedError
 
-    def cleanup(self, ctx: Context) -> None:
-        """Undo what inject changed outside the rig (mounts, loads); runs even after errors."""
+    def cleanup(self) -> None:
+        """Undo what options/inject changed outside the rig (mounts, loads). Runs in the
+        runner's thread after the rig stopped, even after errors; must not raise."""
 
     def describe(self) -> dict[str, Any]:
         return {"number": self.number, "title": self.title, "criteria": self.criteria}

@@ -18,6 +18,10 @@ Field notes from DESIGN.md section 6 are followed exactly:
   SIGSTOP comes back at the current time instead of replaying a burst of stale frames;
 - clients pull over TCP only.
 
+With ``VISTTER_TEST_RTSP_CREDENTIALS=user:password`` in its environment (never in argv, so
+that tests can check no secret shows in any command line) every camera requires RTSP Basic
+authentication with those credentials; a client without them gets 401.
+
 The server quits on SIGTERM/SIGINT, and by itself when its parent process goes away, so a
 crashed test run cannot leave it serving forever.
 """
@@ -35,6 +39,7 @@ from typing import Any
 READY_PREFIX = "READY"
 EXIT_MISSING_COMPONENT = 3
 EXIT_CANNOT_LISTEN = 4
+CREDENTIALS_VARIABLE = "VISTTER_TEST_RTSP_CREDENTIALS"
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -142,6 +147,33 @@ def _drop_late_frames(gst: Any, fps: int) -> Any:
     return probe
 
 
+def _require_credentials(gst: Any, gst_rtsp_server: Any, server: Any, factory: Any) -> None:
+    """Make ``factory`` need the user:password of :data:`CREDENTIALS_VARIABLE`, if set.
+
+    The first call installs Basic authentication on ``server``; every call restricts the
+    factory's media to the authenticated role. Runs in the main thread before serving.
+    """
+    credentials = os.environ.get(CREDENTIALS_VARIABLE, "")
+    if not credentials:
+        return
+    user, _, password = credentials.partition(":")
+    auth = server.get_auth()
+    if auth is None:
+        auth = gst_rtsp_server.RTSPAuth()
+        token = gst_rtsp_server.RTSPToken()
+        token.set_string(gst_rtsp_server.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "camera-user")
+        auth.add_basic(gst_rtsp_server.RTSPAuth.make_basic(user, password), token)
+        server.set_auth(auth)
+    permissions = gst_rtsp_server.RTSPPermissions()
+    permissions.add_role_from_structure(
+        gst.Structure.new_from_string(
+            "camera-user, media.factory.access=(boolean)true, "
+            "media.factory.construct=(boolean)true"
+        )
+    )
+    factory.set_permissions(permissions)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(sys.argv[1:] if argv is None else argv)
     names = [camera.name for camera in args.camera]
@@ -164,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         factory.set_launch(camera.launch())
         factory.set_shared(False)
         factory.set_protocols(gst_rtsp.RTSPLowerTrans.TCP)
+        _require_credentials(gst, gst_rtsp_server, server, factory)
 
         def on_media_configure(_factory: Any, media: Any, fps: int = camera.fps) -> None:
             source = media.get_element().get_by_name("src")

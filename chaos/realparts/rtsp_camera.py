@@ -32,6 +32,7 @@ from .ports import LOOPBACK
 from .procs import end_process
 
 SYSTEM_PYTHON = "/usr/bin/python3"
+CREDENTIALS_VARIABLE = "VISTTER_TEST_RTSP_CREDENTIALS"  # read by gst_rtsp_server.py
 SERVER_SCRIPT = Path(__file__).with_name("gst_rtsp_server.py")
 INSTALL_HINT = (
     "install the GStreamer RTSP server for the system Python (run "
@@ -58,6 +59,9 @@ class SimulatedCamera:
 class RtspCameraServer:
     """A GStreamer RTSP server process serving one or more :class:`SimulatedCamera`.
 
+    With ``credentials=(user, password)`` every camera needs RTSP Basic authentication (a
+    client without them gets 401); the user name must not contain ``:``.
+
     Use as a context manager; leaving the block ends the server by PID. Methods run in the
     caller's thread and are not thread-safe. A daemon thread per server process drains its
     output (to detect READY and keep the last lines for failure messages); it ends when the
@@ -69,13 +73,17 @@ class RtspCameraServer:
         cameras: Sequence[SimulatedCamera] = (SimulatedCamera(),),
         *,
         ready_timeout: float = 15.0,
+        credentials: tuple[str, str] | None = None,
     ) -> None:
         if not cameras:
             raise ValueError("give at least one SimulatedCamera")
+        if credentials is not None and ":" in credentials[0]:
+            raise ValueError("the RTSP user name cannot contain ':'")
         self.cameras = {camera.name: camera for camera in cameras}
         if len(self.cameras) != len(cameras):
             raise ValueError(f"camera names must be unique: {[c.name for c in cameras]}")
         self.ready_timeout = ready_timeout
+        self.credentials = credentials
         self.port = 0  # chosen by the server on first start, reused on every restart
         self._process: subprocess.Popen[bytes] | None = None
         self._output: collections.deque[str] = collections.deque(maxlen=50)
@@ -117,6 +125,9 @@ class RtspCameraServer:
         environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
         environment.pop("PYTHONPATH", None)
         environment.pop("PYTHONHOME", None)
+        if self.credentials is not None:
+            # in the environment, not argv: tests check no secret shows in a command line
+            environment[CREDENTIALS_VARIABLE] = ":".join(self.credentials)
         process = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,

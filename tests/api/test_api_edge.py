@@ -252,7 +252,9 @@ def test_json_and_our_own_vendor_type_pass(edge: Edge, content_type: str) -> Non
     assert response.status_code == 200, response.text
 
 
-@pytest.mark.parametrize("limit", ["\N{SUPERSCRIPT TWO}", "1\N{SUPERSCRIPT THREE}", HUGE, "-1", "0"])
+@pytest.mark.parametrize(
+    "limit", ["\N{SUPERSCRIPT TWO}", "1\N{SUPERSCRIPT THREE}", HUGE, "-1", "0"]
+)
 def test_a_limit_that_is_no_whole_number_in_range_is_400(edge: Edge, limit: str) -> None:
     refused = assert_refused(edge.client.get("/api/executions", params={"limit": limit}), 400,
                              "BadRequestError")

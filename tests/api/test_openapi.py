@@ -240,3 +240,18 @@ def test_with_a_token_the_document_says_so_and_needs_it(tmp_path: Path) -> None:
     assert health["security"] == []
     assert "401" not in health["responses"]
     assert "401" in document["paths"]["/api/show"]["get"]["responses"]
+
+
+def test_a_wrong_method_names_every_documented_method_of_the_path(
+    client: TestClient, document: dict[str, Any]
+) -> None:
+    """Found by the fuzzer: Starlette's 405 named only the methods of the first route with
+    the path (one route per method here)."""
+    for path, methods in document["paths"].items():
+        concrete = path.replace("{record_id}", "1").replace("{destination_id}", "x").replace(
+            "{name}", "slate")
+        response = client.request("PATCH", concrete)
+        assert response.status_code == 405, (path, response.text)
+        allowed = {method.strip().lower() for method in response.headers["allow"].split(",")}
+        assert set(methods) <= allowed, (path, allowed)
+        assert response.json()["error"] == "MethodNotAllowedError"

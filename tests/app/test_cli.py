@@ -165,7 +165,7 @@ def test_run_serves_health_and_tree_and_stops_cleanly_on_sigterm(running: Runnin
     ids = [child["id"] for child in tree["children"]]
     assert ids == ["telemetry", "sources", "program", "outputs", "show", "api"]
     telemetry = tree["children"][0]
-    assert [c["id"] for c in telemetry["children"]] == ["publisher", "system"]
+    assert [c["id"] for c in telemetry["children"]] == ["publisher", "system", "stream"]
 
     descendants = psutil.Process(running.process.pid).children(recursive=True)
     running.process.send_signal(signal.SIGTERM)

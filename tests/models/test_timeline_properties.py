@@ -45,6 +45,7 @@ positions = st.sampled_from(["top_left", "top_right", "bottom_left", "bottom_rig
 
 json_leaves = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0, 1, 1.0, "yes", "true"]),  # what a lax parser takes for a flag or 1
     st.text(max_size=20), st.sampled_from(["\ud800", "a\udfffb", "\x00", "9" * 400]),
     st.integers(min_value=10**300, max_value=10**400),
 )
@@ -212,7 +213,8 @@ def assert_well_formed(problems: list[Problem], document: object) -> None:
 def assert_round_trips_and_plays(document: dict[str, Any]) -> None:
     model = TimelineDocument.model_validate(document)
     written = json.loads(json.dumps(model.to_json_dict()))
-    assert written == json.loads(json.dumps(document))
+    # as JSON text, so that 0 is not taken for false nor 1 for 1.0
+    assert json.dumps(written, sort_keys=True) == json.dumps(document, sort_keys=True)
     assert validate_timeline(written, CONFIG) == []
     timeline = model.timeline
     plan = ShowPlan(model, timeline.fps, loop=timeline.loop)
@@ -256,3 +258,15 @@ def test_an_integer_of_400_digits_anywhere_numeric_is_a_problem(leaf: str) -> No
         "video": {"track_id": "v", "cues": []}}}}
     [problem] = validate_timeline(document, CONFIG)
     assert problem.path == "timeline.duration"
+
+
+@pytest.mark.parametrize("value", [0, 1, "yes", "true", "false", 1.0])
+def test_a_flag_is_true_or_false_only(value: object) -> None:
+    """Found by the API fuzzer: ``"loop": 0`` was taken as false, so the stored document was
+    not the one sent and the schema (boolean) was not what the validator did."""
+    media = {"id": "m", "start_time": 0, "duration": 5, "action": "show_media",
+             "params": {"media_url": "logo.png", "loop": value}}
+    document = {"timeline": {"id": "t", "name": "n", "duration": 10, "loop": value, "tracks": {
+        "video": {"track_id": "v", "cues": [media]}}}}
+    paths = [problem.path for problem in validate_timeline(document, CONFIG)]
+    assert paths == ["timeline.loop", "timeline.tracks.video.cues[0].params.loop"]

@@ -59,3 +59,18 @@ def test_a_burst_of_bad_messages_costs_no_restart(rig: ShowRig) -> None:
     assert rig.call("jump", cue_id="v3")["state"] == "live"
     rig.run_seconds(1)
     assert rig.call("status")["video_cue"] == "v3"
+
+
+@pytest.mark.timeout(60)
+def test_live_text_with_any_line_break_is_shown_not_a_crash(rig: ShowRig) -> None:
+    """Found by the API fuzzer: Pillow's text layout (raqm) fails on \\r, \\x85, \\u2029 and
+    \\x1c-\\x1e inside a line, and the orchestrator crashed rendering such a live text."""
+    rig.load(small_timeline())
+    rig.call("go_live", 0)
+    rig.run_until(3 * 30)  # o1 (a text overlay, 2..8 s) on air
+    before = _restarts(rig)
+    for text in ("a\x85b", "a\rb", "a\r\nb", "a\u2029b", "a\x1cb\x1dc\x1ed", "x\n\x85"):
+        result = rig.call("update_text", "o1", text)
+        assert (result["cue_id"], result["text"], result["on_air"]) == ("o1", text, True)
+    assert _restarts(rig) == before
+    assert rig.call("status")["state"] == "live"

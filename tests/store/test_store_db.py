@@ -13,8 +13,12 @@ from vistter.store.db import Database, format_timestamp, parse_timestamp
 from vistter.store.errors import DatabaseError, MigrationError
 from vistter.store.migrations import MIGRATIONS, Migration, check_migrations
 
+LATEST = len(MIGRATIONS)
+"""The schema version this Vistter creates; the injected migrations below come after it."""
+NEXT = LATEST + 1
+
 V2 = Migration(
-    2,
+    NEXT,
     "asset tags",
     (
         "CREATE TABLE asset_tags (asset_id INTEGER NOT NULL REFERENCES assets(id) "
@@ -37,14 +41,14 @@ def columns(db: Database, table: str) -> list[str]:
 
 def test_a_new_database_is_wal_with_foreign_keys_at_the_latest_version(tmp_path: Path) -> None:
     with Database(tmp_path / "sub" / "vistter.db") as db:
-        assert db.schema_version == len(MIGRATIONS) == 1
+        assert db.schema_version == len(MIGRATIONS) == 2
         assert {"timelines", "timeline_tracks", "timeline_cues", "timeline_executions",
-                "assets"} <= tables(db)  # fmt: skip
+                "assets", "alerts"} <= tables(db)  # fmt: skip
         with db.read() as connection:
             assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
             assert connection.execute("PRAGMA foreign_keys").fetchone()[0] == 1
             assert connection.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
-            assert connection.execute("PRAGMA user_version").fetchone()[0] == 1
+            assert connection.execute("PRAGMA user_version").fetchone()[0] == LATEST
         assert "document" in columns(db, "timelines")
         assert "created_by" in columns(db, "timelines")
         with db.write() as connection, pytest.raises(sqlite3.IntegrityError):
@@ -58,10 +62,10 @@ def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
     path = tmp_path / "vistter.db"
     Database(path).close()
     with Database(path) as db:
-        assert db.schema_version == 1
+        assert db.schema_version == LATEST
 
 
-def test_an_injected_version_2_upgrades_a_version_1_database(tmp_path: Path) -> None:
+def test_an_injected_next_version_upgrades_a_database_at_the_latest(tmp_path: Path) -> None:
     path = tmp_path / "vistter.db"
     with Database(path) as db:
         with db.write() as connection:
@@ -71,20 +75,20 @@ def test_an_injected_version_2_upgrades_a_version_1_database(tmp_path: Path) -> 
             )
         assert "asset_tags" not in tables(db)
     with Database(path, migrations=(*MIGRATIONS, V2)) as db:
-        assert db.schema_version == 2
+        assert db.schema_version == NEXT
         assert "asset_tags" in tables(db)
         with db.read() as connection:
             row = connection.execute("SELECT name, notes FROM timelines").fetchone()
         assert (row["name"], row["notes"]) == ("Kept", "")
     with Database(path, migrations=(*MIGRATIONS, V2)) as db:  # already there: nothing to do
-        assert db.schema_version == 2
+        assert db.schema_version == NEXT
 
 
 def test_a_failed_migration_rolls_back_and_keeps_the_previous_version(tmp_path: Path) -> None:
     path = tmp_path / "vistter.db"
     Database(path).close()
     broken = Migration(
-        2,
+        NEXT,
         "half-broken",
         (
             "CREATE TABLE asset_tags (asset_id INTEGER, tag TEXT)",
@@ -94,11 +98,11 @@ def test_a_failed_migration_rolls_back_and_keeps_the_previous_version(tmp_path: 
     )
     with pytest.raises(MigrationError) as caught:
         Database(path, migrations=(*MIGRATIONS, broken))
-    assert "migration 2 (half-broken) failed" in caught.value.problem
-    assert "stays at version 1" in caught.value.problem
+    assert f"migration {NEXT} (half-broken) failed" in caught.value.problem
+    assert f"stays at version {LATEST}" in caught.value.problem
     assert caught.value.hint
     with Database(path) as db:
-        assert db.schema_version == 1
+        assert db.schema_version == LATEST
         assert "asset_tags" not in tables(db)
         assert "notes" not in columns(db, "timelines")
 
@@ -112,10 +116,10 @@ def test_a_migration_whose_python_step_raises_is_rolled_back(tmp_path: Path) -> 
         raise RuntimeError("backfill failed")
 
     with pytest.raises(MigrationError, match="backfill failed"):
-        Database(path, migrations=(*MIGRATIONS, Migration(2, "backfill", (), explode)))
+        Database(path, migrations=(*MIGRATIONS, Migration(NEXT, "backfill", (), explode)))
     with Database(path) as db, db.read() as connection:
         assert connection.execute("SELECT count(*) FROM timelines").fetchone()[0] == 0
-        assert db.schema_version == 1
+        assert db.schema_version == LATEST
 
 
 def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
@@ -128,7 +132,7 @@ def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
 
 def test_migration_versions_must_be_consecutive() -> None:
     with pytest.raises(ValueError, match="1, 2, 3"):
-        check_migrations((*MIGRATIONS, Migration(3, "gap")))
+        check_migrations((*MIGRATIONS, Migration(NEXT + 1, "gap")))
 
 
 def test_a_file_that_is_not_sqlite_is_refused_with_a_hint(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def demo_config(workdir: Path, api_port: int, telemetry_port: int) -> Path:
+Configure = Callable[[dict[str, Any]], None]
+"""Changes the demo configuration (the parsed TOML) in place before it is written."""
+
+
+def demo_config(workdir: Path, api_port: int, telemetry_port: int,
+                configure: Configure | None = None) -> Path:
     """``config/demo.toml`` rewritten for a test run in ``workdir``; returns its path."""
     raw: dict[str, Any] = tomllib.loads(DEMO_CONFIG.read_text())
     base = DEMO_CONFIG.parent
@@ -54,6 +59,8 @@ def demo_config(workdir: Path, api_port: int, telemetry_port: int) -> Path:
     for destination in raw.get("destinations", []):
         if destination.get("platform") == "recorder":
             destination["path"] = str(workdir / "recordings")
+    if configure is not None:
+        configure(raw)
     path = workdir / "demo.toml"
     path.write_text(tomli_w.dumps(raw))
     return path
@@ -99,11 +106,13 @@ class DemoAppliance:
 
 
 @contextlib.contextmanager
-def demo_appliance(workdir: Path) -> Iterator[DemoAppliance]:
-    """Start the demo appliance in ``workdir``, yield it once its show is live, stop it."""
+def demo_appliance(workdir: Path, configure: Configure | None = None,
+                   ready: str = "live") -> Iterator[DemoAppliance]:
+    """Start the demo appliance in ``workdir`` (its configuration changed by ``configure``),
+    yield it once its show is in state ``ready``, stop it."""
     workdir.mkdir(parents=True, exist_ok=True)
     api_port = free_port()
-    config = demo_config(workdir, api_port, free_port())
+    config = demo_config(workdir, api_port, free_port(), configure)
     log_path = workdir / "vistter.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -113,8 +122,8 @@ def demo_appliance(workdir: Path) -> Iterator[DemoAppliance]:
     appliance = DemoAppliance(process, f"http://127.0.0.1:{api_port}", log_path, workdir)
     try:
         appliance.wait_until(
-            "the demo show to be live",
-            lambda: appliance.get("/api/show")["state"] == "live", START_TIMEOUT,
+            f"the demo show to be {ready}",
+            lambda: appliance.get("/api/show")["state"] == ready, START_TIMEOUT,
         )
         yield appliance
     finally:

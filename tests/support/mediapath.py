@@ -37,6 +37,8 @@ def media_config(
         "api": {"port": 0},
         "telemetry": {"endpoint": "tcp://127.0.0.1:*", "system_interval": 5},
         "paths": {"assets_dir": str(REPO / "assets"), "data_dir": str(tmp_path / "var")},
+        # the media path without a show: destinations publish from start-up
+        "show": {"always_on_air": True},
     }
     return parse_config(raw, base_dir=tmp_path, env={})
 

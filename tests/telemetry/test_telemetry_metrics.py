@@ -6,9 +6,22 @@ import re
 
 import pytest
 from opentelemetry import metrics as otel_metrics
+from prometheus_client.parser import text_string_to_metric_families
 
 from vistter.telemetry import Metrics, MetricsError
-from vistter.telemetry.exposition import metric_name
+from vistter.telemetry.prometheus import metric_name
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """The value of the one sample ``name{labels}`` in a Prometheus text exposition."""
+    found = [
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == name and s.labels == labels
+    ]
+    assert len(found) == 1, (name, labels, found)
+    return found[0]
 
 
 def points(metrics: Metrics, name: str) -> list[dict[str, object]]:
@@ -80,8 +93,9 @@ def test_gauges_histograms_and_up_down_counters() -> None:
     assert "# HELP vistter_program_fps Frames per second on air." in text
     assert "vistter_program_fps 30.0" in text
     assert "# TYPE vistter_api_clients gauge" in text
-    assert 'vistter_cue_lateness_seconds_bucket{track="video",le="0.1"} 3' in text
-    assert 'vistter_cue_lateness_seconds_bucket{track="video",le="+Inf"} 4' in text
+    # prometheus_client writes labels sorted by name (le before track): compare parsed samples
+    assert sample(text, "vistter_cue_lateness_seconds_bucket", track="video", le="0.1") == 3
+    assert sample(text, "vistter_cue_lateness_seconds_bucket", track="video", le="+Inf") == 4
     assert 'vistter_cue_lateness_seconds_count{track="video"} 4' in text
     sample_line = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_]\w*="[^"]*",?)*\})? \S+$')
     assert "# TYPE vistter_supervision_restarts_total counter" in text  # listed, no sample

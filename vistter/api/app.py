@@ -40,8 +40,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
-from vistter.api.auth import BearerAuth, require_usable_token
+from vistter.api.alerts import MonitoringDeps, monitoring_operations
+from vistter.api.auth import Access, AccessGuard, LoginSettings
 from vistter.api.body import BodyLimit
+from vistter.api.cameras import CameraDeps, camera_operations
 from vistter.api.contract import DocumentBody, ModelBody, Operation, Parameter, Reply
 from vistter.api.errors import (
     NO_STORE,
@@ -52,7 +54,10 @@ from vistter.api.errors import (
     handle_operator_error,
 )
 from vistter.api.library import LibraryDeps, library_body_limits, library_operations
+from vistter.api.live import live_operations
 from vistter.api.openapi import contract_routes, external_operations
+from vistter.api.platforms import platform_operations
+from vistter.api.preview import PreviewDeps, preview_operations
 from vistter.api.replies import (
     DestinationAdded,
     DestinationList,
@@ -65,6 +70,7 @@ from vistter.api.replies import (
     ValidationReply,
 )
 from vistter.api.requests import RestartRequest
+from vistter.api.session_routes import session_operations
 from vistter.api.show import ShowDeps, show_operations
 from vistter.clock import Clock, MonotonicClock
 from vistter.console import EventFeed, console_routes
@@ -139,7 +145,16 @@ class ApiDeps:
     library: LibraryDeps | None = None
     """The timeline library, execution log and assets (routes in :mod:`vistter.api.library`)."""
     events: EventFeed | None = None
+    monitoring: MonitoringDeps | None = None
+    cameras: CameraDeps | None = None
+    """The cameras, their state and PTZ presets (routes in :mod:`vistter.api.cameras`)."""
+    """Alerts and ``/metrics`` (routes in :mod:`vistter.api.alerts`)."""
     """The telemetry bus, fed to the console's live events (:mod:`vistter.console`)."""
+    login: LoginSettings | None = None
+    """The console login: admin password hash, session lifetime, login limit
+    (:mod:`vistter.api.auth`)."""
+    preview: PreviewDeps | None = None
+    """The program preview and the camera thumbnails (routes in :mod:`vistter.api.preview`)."""
 
 
 def iter_nodes(tree: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -321,17 +336,24 @@ def create_app(deps: ApiDeps) -> Starlette:
     """Build the control API app.
 
     Raises :class:`~vistter.errors.ConfigError` if the token is set but blank. Middleware,
-    outermost first: error guard (500 JSON), bearer auth (401), body limit (413).
+    outermost first: error guard (500 JSON), access guard (401/403, :mod:`vistter.api.auth`),
+    body limit (413).
     """
-    require_usable_token(deps.token)
+    access = Access(deps.token, deps.login, deps.clock)  # ConfigError for a blank token
     operations = [
         *_operations(_Routes(deps)),
         *library_operations(deps.library),
         *show_operations(deps.show),
+        *live_operations(deps.show),
+        *session_operations(access),
+        *monitoring_operations(deps.monitoring),
+        *preview_operations(deps.preview),
+        *camera_operations(deps.cameras),
+        *platform_operations(deps.show.config if deps.show is not None else None),
     ]
     routes: list[BaseRoute] = [operation.route() for operation in operations]
     operations.extend(external_operations())  # the console's (answer 503 without a bus)
-    routes.extend(contract_routes(operations, version=deps.version, secured=deps.token is not None))
+    routes.extend(contract_routes(operations, version=deps.version, secured=access.protected))
     routes.extend(console_routes(deps.events))  # the page at /, /static, /api/events
     known = ", ".join(
         f"{method} {getattr(route, 'path', '')}"
@@ -344,12 +366,13 @@ def create_app(deps: ApiDeps) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(ErrorGuard),
-            Middleware(BearerAuth, token=deps.token),
+            Middleware(AccessGuard, access=access,
+                       public=[(o.method, o.path) for o in operations if o.public]),
             Middleware(BodyLimit, max_body_bytes=deps.max_body_bytes,
                        path_limits=library_body_limits(deps.library)),
         ],
         exception_handlers={
-            HTTPException: HttpExceptionHandler(known),
+            HTTPException: HttpExceptionHandler(known, routes),
             OperatorError: handle_operator_error,
         },
     )

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vistter.errors import (
@@ -145,12 +146,26 @@ class HttpExceptionHandler:
     Called in the event loop thread; if it raised, the error guard would answer 500.
     """
 
-    def __init__(self, known_routes: str) -> None:
+    def __init__(self, known_routes: str, routes: Sequence[BaseRoute] = ()) -> None:
         self._known_routes = known_routes
+        self._routes = tuple(routes)
+
+    def _allowed(self, request: Request) -> str | None:
+        """Every method some route serves at this path (Starlette's own ``Allow`` names only
+        those of the first route that matched the path, one of several for one path)."""
+        methods = {
+            method
+            for route in self._routes
+            if route.matches(request.scope)[0] is not Match.NONE
+            for method in (getattr(route, "methods", None) or ())
+        }
+        return ", ".join(sorted(methods)) if methods else None
 
     def __call__(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        headers = dict(exc.headers or {})
+        headers = {name.title(): value for name, value in (exc.headers or {}).items()}
+        if exc.status_code == 405 and (allowed := self._allowed(request)):
+            headers["Allow"] = allowed
         error: ApiError
         if exc.status_code == 404:
             error = NotFoundError(
@@ -158,7 +173,7 @@ class HttpExceptionHandler:
                 hint=f"The control API serves: {self._known_routes}.",
             )
         elif exc.status_code == 405:
-            allowed = headers.get("Allow", headers.get("allow", ""))
+            allowed = headers.get("Allow", "")
             error = MethodNotAllowedError(
                 f"{request.method} is not allowed on {request.url.path!r}.",
                 hint=f"Use one of: {allowed}." if allowed else "Use another HTTP method.",

@@ -124,6 +124,11 @@ def _reply(reply: Reply, schemas: _Schemas) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": reply.description}
     if reply.model is not None:
         answer["content"] = _content(reply.media_type, schemas.ref(reply.model, "serialization"))
+    else:  # text or bytes the document does not describe further (a page, a JPEG, a stream)
+        text = reply.media_type.startswith("text/")
+        answer["content"] = _content(
+            reply.media_type, {"type": "string"} if text else {"type": "string", "format": "binary"}
+        )
     if reply.links:
         answer["links"] = {
             name: {"operationId": operation_id, "parameters": dict(parameters)}
@@ -241,6 +246,7 @@ TAGS = (
     ("library", "Stored timelines, their validation, import and export, and run history."),
     ("assets", "Images and videos that timelines use."),
     ("destinations", "Where the program goes, added and removed while live."),
+    ("cameras", "The cameras: state, thumbnails, PTZ presets."),
     ("console", "The operator console's live feeds."),
 )
 

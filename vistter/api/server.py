@@ -22,6 +22,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from vistter.api.protocol import JsonErrorH11Protocol
+from vistter.console import close_event_streams
 from vistter.errors import BindRefusedError, ConfigError
 from vistter.supervisors.actor import SupervisedActor
 from vistter.supervisors.link import Link
@@ -232,12 +233,16 @@ class ApiServer(SupervisedActor):
         return self._bound_port
 
     def teardown(self) -> None:
-        """Ask uvicorn to exit and join its thread (bounded), then close the socket.
+        """End the console's event streams, ask uvicorn to exit and join its thread
+        (bounded), then close the socket.
 
         Runs in the actor's thread (or the supervisor's for a hang). If uvicorn does not stop
         within the timeout it is forced, and the daemon thread is abandoned with a warning.
         """
         server, thread = self._server, self._thread
+        # open console tabs first: their event streams end at once instead of holding
+        # uvicorn's graceful shutdown for its whole timeout
+        close_event_streams(self._app.routes)
         if server is not None and thread is not None:
             server.request_exit()
             thread.join(SHUTDOWN_TIMEOUT_SECONDS)

@@ -131,9 +131,9 @@ class _ShowRoutes:
     async def override(self, request: Request) -> JSONResponse:
         name = str(request.path_params["name"])
         method = OVERRIDES.get(name)
-        if method is None or name == "force-camera":
+        if method is None or name == "force-camera":  # force-camera has its own route
             raise BadRequestError(
-                f"There is no override {name[:40]!r} without a body.",
+                f"There is no override {name[:40]!r}.",
                 hint=f"Use one of: {', '.join(OVERRIDES)} (force-camera takes "
                 '{"camera_id": 2}).',
             )

@@ -6,6 +6,6 @@
 """
 
 from vistter.console.hub import EventFeed, EventHub
-from vistter.console.routes import console_routes
+from vistter.console.routes import close_event_streams, console_routes
 
-__all__ = ["EventFeed", "EventHub", "console_routes"]
+__all__ = ["EventFeed", "EventHub", "close_event_streams", "console_routes"]

@@ -170,7 +170,8 @@ class EventHub:
         self._latest: dict[str, BusEvent] = {}
         self._seq = 0
         self._dropped_clients = 0
-        self._remove = feed.add_listener(self._on_message)
+        self._feed = feed
+        self._remove: Callable[[], None] | None = feed.add_listener(self._on_message)
 
     def _on_message(self, topic: str, payload: dict[str, Any]) -> None:
         """Bus listener: runs in the publishing thread, takes a short lock, never blocks.
@@ -194,6 +195,8 @@ class EventHub:
         """
         subscription = Subscription(loop, prefixes, self._capacity)
         with self._lock:
+            if self._remove is None:  # closed by a server that stopped; a new one serves
+                self._remove = self._feed.add_listener(self._on_message)
             # ended ones whose stream never unsubscribed (a server thread that was abandoned)
             ended = [s for s in self._subscriptions if s.closed]
             self._dropped_clients += sum(1 for s in ended if s.overflowed)
@@ -226,9 +229,14 @@ class EventHub:
                     "dropped_clients": self._dropped_clients}
 
     def close(self) -> None:
-        """Stop listening on the bus and end every subscription (their loops' threads)."""
-        self._remove()
+        """Stop listening on the bus and end every subscription: each open event stream
+        sends its last chunk and returns, so the server can exit without waiting for its
+        graceful-shutdown timeout. Any thread; harmless to call twice. A later
+        :meth:`subscribe` (the API restarted on the same app) listens again."""
         with self._lock:
+            remove, self._remove = self._remove, None
             subscriptions, self._subscriptions = self._subscriptions, ()
+        if remove is not None:
+            remove()
         for subscription in subscriptions:
             subscription.close()

@@ -18,6 +18,7 @@ import asyncio
 import base64
 import hashlib
 import re
+from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
@@ -113,6 +114,28 @@ class _Console:
         return JSONResponse(json_safe(body), headers=NO_STORE)
 
 
+class EventsRoute(Route):
+    """``GET /api/events``, carrying the hub it serves so that the server can end every open
+    stream when it stops (:func:`close_event_streams`)."""
+
+    def __init__(self, path: str, endpoint: Any, hub: EventHub | None) -> None:
+        super().__init__(path, endpoint, methods=["GET"])
+        self.hub = hub
+
+
+def close_event_streams(routes: Iterable[BaseRoute]) -> int:
+    """End every open event stream of ``routes`` (an app's routes) at once; returns how many
+    hubs were closed. Called by the API server before it asks uvicorn to exit: an open
+    console tab would otherwise hold the exit for uvicorn's whole graceful-shutdown timeout.
+    Any thread; never raises."""
+    closed = 0
+    for route in routes:
+        if isinstance(route, EventsRoute) and route.hub is not None:
+            route.hub.close()
+            closed += 1
+    return closed
+
+
 def console_routes(
     events: EventFeed | None,
     *,
@@ -129,7 +152,7 @@ def console_routes(
     console = _Console(hub)
     return [
         Route("/", console.page, methods=["GET"]),
-        Route("/api/events", console.events, methods=["GET"]),
+        EventsRoute("/api/events", console.events, hub),
         Route("/api/telemetry/latest", console.latest, methods=["GET"]),
         Mount("/static", StaticFiles(packages=[("vistter.console", "static")]), name="static"),
     ]

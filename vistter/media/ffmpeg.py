@@ -8,6 +8,8 @@ a broken install); only the bundled binary is the default.
 The probes here run short-lived ``ffmpeg -version`` / ``-encoders`` processes with a bounded
 timeout in the calling thread (an actor's ``setup`` or a CLI command); they are not owned
 processes because they cannot outlive the call: ``subprocess.run`` kills them on timeout.
+Like every child, they get the allow-listed environment of
+:func:`~vistter.supervisors.child_env.child_environment`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Literal
 import imageio_ffmpeg
 
 from vistter.errors import ConfigError
+from vistter.supervisors.child_env import child_environment
 
 ENV_VAR = "VISTTER_FFMPEG"
 PROBE_TIMEOUT = 10.0
@@ -91,6 +94,7 @@ def probe_version(path: str, source: FfmpegSource, timeout: float = PROBE_TIMEOU
             capture_output=True,
             timeout=timeout,
             stdin=subprocess.DEVNULL,
+            env=child_environment(),
             check=False,
         )
     except subprocess.TimeoutExpired:
@@ -187,6 +191,7 @@ def encoders(binary: FfmpegBinary, timeout: float = PROBE_TIMEOUT) -> frozenset[
             capture_output=True,
             timeout=timeout,
             stdin=subprocess.DEVNULL,
+            env=child_environment(),
             check=False,
         )
     except (subprocess.TimeoutExpired, OSError) as exc:

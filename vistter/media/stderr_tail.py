@@ -5,9 +5,10 @@ whose stderr is not drained stops dead. :class:`StderrTail` starts a daemon thre
 reads the pipe until end of file and keeps the last ``lines`` lines in a ring buffer, for
 status pages and error messages ("ffmpeg exited: Connection refused").
 
-Lines may carry secrets (ffmpeg prints its input URL, with the camera password, in many
-errors). Pass ``redact`` (see :func:`secret_scrubber`) and only scrubbed text is ever kept
-or handed to ``on_line``.
+Lines may carry secrets (ffmpeg prints its input or output URL, with a camera password or
+a stream key, in many errors). Pass ``redact`` (see :func:`secret_scrubber`: every URL in a
+line masked by :func:`vistter.models.redact.redact_url`, plus the literal secrets it is
+given) and only scrubbed text is ever kept or handed to ``on_line``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 from urllib.parse import quote
 
-from vistter.models.redact import MASK
+from vistter.models.redact import MASK, scrub_urls
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +37,15 @@ class _Readable(Protocol):
 
 
 def scrub_url_credentials(line: str) -> str:
-    """``line`` with the ``user:password@`` of every URL in it replaced by ``***@``."""
-    return _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", line)
+    """``line`` with the secrets of every URL in it masked: ``user:password@``, an RTMP
+    stream key, secret query options (:func:`vistter.models.redact.redact_url`)."""
+    line = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", line)
+    return scrub_urls(line)
 
 
 def secret_scrubber(secrets: Iterable[str]) -> Callable[[str], str]:
-    """A ``redact`` function: removes URL credentials and every literal secret given.
+    """A ``redact`` function: masks the secrets of every URL in a line
+    (:func:`scrub_url_credentials`) and every literal secret given.
 
     Each secret is also removed in its URL-encoded form (as it appears inside a URL).
     Empty secrets are ignored. The returned function never raises.

@@ -52,6 +52,9 @@ NonNegativeSeconds = Annotated[Number, Field(ge=0)]
 PositiveSeconds = Annotated[Number, Field(gt=0)]
 #: A whole number; ``true`` and ``"3"`` are refused.
 Int = Annotated[int, Strict()]
+#: ``true`` or ``false`` only: ``0``, ``1`` and ``"yes"`` are refused (they would not
+#: round-trip, and the OpenAPI schema says boolean).
+Flag = Annotated[bool, Strict()]
 #: An identifier chosen by the user (cue ids, track ids).
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 #: Text that must not be empty.

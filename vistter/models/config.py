@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from vistter.errors import ConfigError
 from vistter.models._types import DEFAULT_CONFIG_DIR, StrictModel
+from vistter.models.alerts import AlertsConfig, WebhookRetry
 from vistter.models.cameras import CameraConfig, PtzConfig
 from vistter.models.destinations import (
     AnyDestination,
@@ -27,6 +28,7 @@ from vistter.models.destinations import (
 )
 from vistter.models.env import apply_env_overrides, env_token
 from vistter.models.network import NetworkConfig
+from vistter.models.preview import PreviewOutput
 from vistter.models.problems import Problem, custom_error, problems_from_validation_error
 from vistter.models.redact import redact_url
 from vistter.models.settings import (
@@ -99,6 +101,8 @@ class ApplianceConfig(StrictModel):
     paths: PathsConfig = Field(default_factory=PathsConfig)
     show: ShowConfig = Field(default_factory=ShowConfig)
     network: NetworkConfig = Field(default_factory=NetworkConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    preview: PreviewOutput = Field(default_factory=PreviewOutput)
 
     @model_validator(mode="after")
     def _consistent(self) -> ApplianceConfig:
@@ -217,6 +221,7 @@ def _field_names() -> frozenset[str]:
         ApplianceConfig, CameraConfig, PtzConfig, RtmpDestination, SrtDestination,
         RecorderDestination,
         EncodingConfig, ApiConfig, TelemetryConfig, PathsConfig, ShowConfig, NetworkConfig,
+        AlertsConfig, WebhookRetry, PreviewOutput,
     ]  # fmt: skip
     return frozenset(name for model in models for name in model.model_fields)
 

@@ -8,8 +8,9 @@ names its entry in the output registry (:mod:`vistter.actors.outputs.registry`).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import (
@@ -25,7 +26,7 @@ from vistter.models._types import Int, NonEmptyText, StrictModel, resolve_config
 from vistter.models.env import destination_key_variable
 from vistter.models.presets import PLATFORM_PRESETS, PlatformPreset
 from vistter.models.problems import custom_error, field_error
-from vistter.models.redact import MASK, redact_url
+from vistter.models.redact import MASK, redact_url, split_rtmp_key
 
 __all__ = [
     "AnyDestination",
@@ -36,6 +37,8 @@ __all__ = [
     "RtmpDestination",
     "SrtDestination",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: A destination id: letters, digits, ``_``, ``-`` and ``.``, starting with a letter or digit.
 DestinationId = Annotated[
@@ -57,6 +60,27 @@ class RtmpDestination(StrictModel):
     url: NonEmptyText | None = None
     stream_key: SecretStr | None = None
     enabled: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _key_out_of_url(cls, data: Any) -> Any:
+        """A stream key pasted at the end of ``url`` (``rtmp://host/app/KEY``, no
+        ``stream_key``) is moved into ``stream_key``, so it is a write-only secret from then
+        on (the publish URL stays the same). Logged as a warning, without the key."""
+        if not isinstance(data, dict):
+            return data
+        url, key = data.get("url"), data.get("stream_key")
+        if not isinstance(url, str) or key not in (None, ""):
+            return data
+        server, found = split_rtmp_key(url.strip())
+        if found is None:
+            return data
+        logger.warning(
+            "destination '%s': a stream key was found at the end of its url (%s); it is now "
+            "kept as the secret stream_key. Put it in stream_key (or %s) next time.",
+            data.get("id"), redact_url(url), destination_key_variable(str(data.get("id"))),
+        )  # fmt: skip
+        return {**data, "url": server, "stream_key": found}
 
     @field_validator("stream_key")
     @classmethod
@@ -92,7 +116,8 @@ class RtmpDestination(StrictModel):
                 "stream_key",
                 f"destination '{self.id}' ({self.platform}) has no stream key",
                 f"Set stream_key, or the environment variable {self.key_variable}, "
-                "or set enabled = false.",
+                "or set enabled = false. (A key pasted at the end of url, "
+                "rtmp://HOST/APP/KEY, is taken out of it and kept as the secret stream_key.)",
             )
         return self
 
@@ -127,7 +152,9 @@ class RtmpDestination(StrictModel):
     @property
     def display_url(self) -> str:
         """The publish URL with the key masked, safe to show and log."""
-        return redact_url(self.publish_url(), has_stream_key=self.stream_key is not None)
+        if self.stream_key is None:
+            return redact_url(self.rtmp_url)
+        return f"{redact_url(self.rtmp_url).rstrip('/')}/{MASK}"
 
 
 #: SRT passphrase length (libsrt: 10 to 79 characters; 0 turns encryption off).

@@ -2,7 +2,8 @@
 
 A stream key or password is better kept out of the TOML file: the loader reads
 ``VISTTER_DESTINATION_<ID>_STREAM_KEY``, ``VISTTER_CAMERA_<ID>_PASSWORD``,
-``VISTTER_CAMERA_<ID>_PTZ_PASSWORD``, ``VISTTER_API_TOKEN`` and ``VISTTER_FFMPEG``
+``VISTTER_CAMERA_<ID>_PTZ_PASSWORD``, ``VISTTER_API_TOKEN``, ``VISTTER_ADMIN_PASSWORD`` (hashed
+with argon2 at once) and ``VISTTER_FFMPEG``
 (``<ID>`` upper-cased, every character other than A-Z and 0-9 turned into ``_``).
 An empty variable counts as unset.
 """
@@ -15,6 +16,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from vistter.passwords import ADMIN_PASSWORD_VARIABLE, hash_password
 
 __all__ = [
     "API_TOKEN_VARIABLE",
@@ -96,6 +99,9 @@ def apply_env_overrides(
     token = get(API_TOKEN_VARIABLE)
     if token is not None and (api := _table(result, "api")) is not None:
         api["token"] = token
+    password = get(ADMIN_PASSWORD_VARIABLE)  # hashed now; the plain password is not kept
+    if password is not None and (api := _table(result, "api")) is not None:
+        api["admin_password_hash"] = hash_password(password)
     ffmpeg = get(FFMPEG_VARIABLE)
     if ffmpeg is not None and (encoding := _table(result, "encoding")) is not None:
         has_dir = os.sep in ffmpeg or (os.altsep is not None and os.altsep in ffmpeg)

@@ -18,6 +18,7 @@ from vistter.models._types import (
 )
 from vistter.models.presets import ENCODING_PROFILES, X264_PRESETS
 from vistter.models.problems import custom_error
+from vistter.passwords import ADMIN_PASSWORD_VARIABLE, check_password_hash
 
 __all__ = ["ApiConfig", "EncodingConfig", "PathsConfig", "ShowConfig", "TelemetryConfig"]
 
@@ -116,7 +117,8 @@ class EncodingConfig(StrictModel):
 
 
 class ApiConfig(StrictModel):
-    """The control API: where it listens, its bearer token and request size limits.
+    """The control API: where it listens, its bearer token, the console's admin password and
+    request size limits.
 
     ``max_upload_bytes`` bounds one upload (413 beyond it); ``max_inflight_upload_bytes``
     bounds what all uploads in progress hold on disk together (507 beyond it).
@@ -131,11 +133,34 @@ class ApiConfig(StrictModel):
     max_upload_bytes: Annotated[Int, Field(ge=1024)] = 64 * _MIB
     max_inflight_upload_bytes: Annotated[Int, Field(ge=1024)] = 256 * _MIB
     """Bytes all uploads being received at once may hold on disk (beyond it: 507)."""
+    admin_password_hash: SecretStr | None = None
+    """The argon2 hash of the console's admin password (``vistter hash-password`` prints it;
+    ``VISTTER_ADMIN_PASSWORD`` is hashed into it at start). Set: the page asks to log in."""
+    session_lifetime: Annotated[PositiveSeconds, Field(le=7 * 86_400)] = 12 * 3600
+    """Seconds a console login lasts; then the page asks for the password again."""
+    login_attempts: Annotated[Int, Field(ge=1, le=1000)] = 5
+    """Wrong passwords one client address may try per ``login_window``; then 429."""
+    login_window: Annotated[PositiveSeconds, Field(le=86_400)] = 60
 
-    @field_validator("token")
+    @field_validator("token", "admin_password_hash")
     @classmethod
     def _empty_is_none(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value().strip() else None
+
+    @field_validator("admin_password_hash")
+    @classmethod
+    def _argon2_hash(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        try:
+            check_password_hash(value.get_secret_value().strip())
+        except ValueError as error:
+            raise custom_error(
+                f"the admin password hash is not usable: {error}",
+                "Run 'vistter hash-password', type the password, and paste the line it prints "
+                f"here; or set {ADMIN_PASSWORD_VARIABLE} in the environment instead.",
+            ) from None
+        return SecretStr(value.get_secret_value().strip())
 
     @property
     def is_loopback(self) -> bool:
@@ -182,13 +207,17 @@ class ShowConfig(StrictModel):
     """What plays when the appliance starts.
 
     ``timeline`` is a timeline file in the spec's JSON format (relative to the configuration
-    file); with ``autostart`` the show goes live on it as soon as the appliance is up, and
-    with ``loop`` it starts over at its end (the spec's looping timeline).
+    file), loaded and ready when the appliance starts; with ``autostart`` the show goes live
+    on it as soon as the appliance is up, and with ``loop`` it starts over at its end (the
+    spec's looping timeline). Platform destinations (RTMP, SRT) publish only while the show
+    is live, unless ``always_on_air`` keeps them publishing all the time (the slate between
+    shows: a 24/7 appliance).
     """
 
     timeline: Path | None = None
     autostart: bool = False
     loop: bool = True
+    always_on_air: bool = False
 
     @field_validator("timeline")
     @classmethod

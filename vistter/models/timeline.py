@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from vistter.models._types import (
+    Flag,
     Identifier,
     Int,
     NonEmptyText,
@@ -128,7 +129,7 @@ class ShowMediaParams(_TransitionParams):
     """Put a still image or a video file on the program (``loop`` repeats a video)."""
 
     media_url: AssetReference
-    loop: bool = False
+    loop: Flag = False
 
     @property
     def is_image(self) -> bool:
@@ -214,7 +215,7 @@ class Timeline(StrictModel):
     duration: Annotated[Number, Field(gt=0, le=MAX_TIMELINE_SECONDS)]
     fps: Annotated[Int, Field(ge=1, le=MAX_FPS)] = 30
     resolution: Text = "1920x1080"
-    loop: bool = False
+    loop: Flag = False
     tracks: Tracks
     fallback: Fallback | None = None
 

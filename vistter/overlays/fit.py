@@ -35,7 +35,7 @@ ELLIPSIS = "…"
 def limit_text(text: str) -> str:
     """``text`` cut to :data:`MAX_TEXT_LINES` lines and :data:`MAX_TEXT_CHARS` characters
     (ending in ``…`` where it was cut)."""
-    lines = text.split("\n")
+    lines = text.splitlines() or [""]  # every line break: raqm fails on \r, \x85, \u2029
     cut = len(lines) > MAX_TEXT_LINES
     shown = "\n".join(lines[:MAX_TEXT_LINES])
     if len(shown) > MAX_TEXT_CHARS:
@@ -88,7 +88,7 @@ def _cut_line(line: str, face: FontFace, max_width: int, *, force: bool = False)
 def fit_lines(text: str, face: FontFace, max_width: int, max_height: int) -> str:
     """``text`` with every line fitting ``max_width`` and no more lines than fit
     ``max_height`` (see the module doc)."""
-    lines = text.split("\n")
+    lines = text.splitlines() or [""]  # every line break: raqm fails on \r, \x85, \u2029
     room = max(1, max_height // max(1, _line_height(face)))
     dropped = len(lines) > room
     lines = lines[:room]

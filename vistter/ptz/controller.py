@@ -218,6 +218,7 @@ class PtzController:
             {
                 "severity": "warning",
                 "kind": "ptz_failed",
+                "one_shot": True,  # cleared when acknowledged (vistter.alerts)
                 "source": camera_source_id(self.camera.id),
                 "preset": preset,
                 "camera_on_air": on_air,

@@ -135,7 +135,7 @@ class IngestRenderSource:
             f"render ingest {self._id}",
             self._command.argv,
             args_for_log=self._command.args_for_log,
-            stdin=subprocess.DEVNULL,
+            stdin=self._command.stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )

@@ -22,7 +22,11 @@ Anything else raises :class:`~vistter.show.errors.ShowStateError` naming what is
   time of the current loop iteration (while paused it moves the held position only);
   ``skip`` jumps to the next video cue;
 - ``stop_show`` withdraws what is armed and takes the overlays off; the program keeps its
-  current source (the output never stops);
+  current source (the output never stops; the platform destinations go off air unless the
+  appliance is always on air);
+- ``start_live(countdown)`` goes live now or after a countdown that runs here (cancelled by
+  ``cancel_live``); ``stop_live`` ends the show or cancels the countdown; ``checklist`` is the
+  preflight in any state (see :class:`~vistter.show.going_live.GoLiveDesk`);
 - the manual overrides are delegated to :class:`~vistter.show.overrides.OverrideDesk`.
 
 Every change is published on ``event.show``; each run is recorded through the injected
@@ -40,6 +44,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from vistter.actors.fanout.on_air import OnAir
 from vistter.actors.program.changes import ClearOverlays
 from vistter.clock import Timer
 from vistter.errors import OperatorError
@@ -47,8 +52,11 @@ from vistter.models.timeline import TimelineDocument
 from vistter.show.context import ShowContext
 from vistter.show.controls import ExecutionRecorder
 from vistter.show.errors import ShowError, ShowStateError
-from vistter.show.overrides import OverrideAction, OverrideDesk
-from vistter.show.payloads import PreflightPayload, ShowStatus, TextUpdate
+from vistter.show.going_live import GoLiveDesk, LiveStatus
+from vistter.show.live_controls import CountdownDone, LiveControls
+from vistter.show.override_controls import OverrideControls
+from vistter.show.overrides import OverrideDesk
+from vistter.show.payloads import PreflightPayload
 from vistter.show.preflight import PreflightChecks, PreflightReport
 from vistter.show.runs import RunLog
 from vistter.show.status import show_status
@@ -79,7 +87,7 @@ class _Check:
     pass
 
 
-class Orchestrator(SupervisedActor):
+class Orchestrator(LiveControls, OverrideControls, SupervisedActor):
     """The show's state machine (see the module doc)."""
 
     def __init__(
@@ -90,8 +98,10 @@ class Orchestrator(SupervisedActor):
         *,
         recorder: ExecutionRecorder | None = None,
         preflight: PreflightChecks | None = None,
+        air: OnAir | None = None,
     ) -> None:
         super().__init__(link)
+        self.live = GoLiveDesk(link.clock, air)
         self.context = context
         self.show = context.show
         self.program = context.program
@@ -132,6 +142,9 @@ class Orchestrator(SupervisedActor):
             self._check()
             self._schedule()
             return None
+        if isinstance(message, CountdownDone):
+            self._countdown_done(message.token)
+            return None
         return super().on_receive(message)
 
     # -- the timeline -----------------------------------------------------------------------
@@ -139,12 +152,13 @@ class Orchestrator(SupervisedActor):
     def load(
         self, document: TimelineDocument, timeline_db_id: int | None = None,
         loop: bool | None = None,
-    ) -> ShowStatus:
+    ) -> LiveStatus:
         """Make ``document`` the show (validated already: see ``load_timeline``).
 
         ``loop`` None: the timeline's own ``loop`` if it says so, else the settings' default.
         """
         self._require("load")
+        self._no_countdown("load a timeline")
         timeline = document.timeline
         if loop is None:
             loop = timeline.loop if "loop" in timeline.model_fields_set else \
@@ -174,20 +188,14 @@ class Orchestrator(SupervisedActor):
         self._publish("preflight", report=report.to_dict())
         return report.to_dict()
 
-    def go_live(self, at_frame: int | None = None, force: bool = False) -> ShowStatus:
+    def go_live(self, at_frame: int | None = None, force: bool = False) -> LiveStatus:
         """Start the loaded timeline: its frame 0 plays at program frame ``at_frame``.
 
         Refused when preflight finds a blocking problem, unless ``force``.
         """
         self._require("go_live")
-        plan = self.show.plan
-        if plan is None:
-            raise ShowError("no timeline is loaded.", hint="Load a timeline first.")
-        report = self._run_preflight()
-        if not report.ok and not force:
-            problems = "; ".join(f"{i.subject}: {i.message}" for i in report.errors)
-            raise ShowError(f"preflight failed: {problems}.",
-                            hint=" ".join(i.hint for i in report.errors) or "")
+        self._no_countdown("go live again")
+        report = self._ready_to_go_live(force)
         self.show.set_phase(P.STARTING)
         try:
             self._start_executors()
@@ -203,10 +211,11 @@ class Orchestrator(SupervisedActor):
         self._iteration = None
         self._runs.start()
         self.show.set_phase(P.LIVE)
+        self.live.on_air((begin - horizon) / self.context.fmt.fps)
         self._publish("live", at_frame=begin, warnings=len(report.warnings))
         return self.status()
 
-    def pause(self) -> ShowStatus:
+    def pause(self) -> LiveStatus:
         """Hold the program as it is from the next frame; the output keeps running."""
         self._require("pause")
         with self.show.guard():
@@ -220,7 +229,7 @@ class Orchestrator(SupervisedActor):
         self._publish("paused", at_frame=at)
         return self.status()
 
-    def resume(self) -> ShowStatus:
+    def resume(self) -> LiveStatus:
         """Go on from the timeline frame the show was paused at."""
         self._require("resume")
         segment = self.show.segment
@@ -232,7 +241,7 @@ class Orchestrator(SupervisedActor):
         self._publish("resumed", at_frame=at)
         return self.status()
 
-    def jump(self, cue_id: str | None = None, seconds: float | None = None) -> ShowStatus:
+    def jump(self, cue_id: str | None = None, seconds: float | None = None) -> LiveStatus:
         """Move to the start of cue ``cue_id``, or to ``seconds`` into the timeline, in the
         current loop iteration."""
         self._require("jump")
@@ -265,7 +274,7 @@ class Orchestrator(SupervisedActor):
                 )
         return self._jump_to(target, event="jump", cue=cue_id)
 
-    def skip(self) -> ShowStatus:
+    def skip(self) -> LiveStatus:
         """Jump to the start of the next video cue (the operator's "next")."""
         self._require("skip")
         plan, position = self.show.plan, self.show.position()
@@ -280,7 +289,7 @@ class Orchestrator(SupervisedActor):
         return self._jump_to(iteration * plan.length + span.start, event="skip", cue=span.cue_id,
                              absolute=True)
 
-    def stop_show(self) -> ShowStatus:
+    def stop_show(self) -> LiveStatus:
         """End the run: armed changes withdrawn, overlays off, the source on air stays.
 
         (Named ``stop_show`` because ``stop`` is Pykka's own: it stops the actor.)"""
@@ -293,56 +302,16 @@ class Orchestrator(SupervisedActor):
         self._release_media()
         self._runs.finish("stopped", None)
         self.show.set_phase(P.STOPPED)
+        self.live.off_air()
         self._publish("stopped")
         return self.status()
 
-    # -- overrides (see OverrideDesk) -------------------------------------------------------
-
-    def emergency_slate(self) -> ShowStatus:
-        return self._override("slate", self.overrides.emergency_slate)
-
-    def release_slate(self) -> ShowStatus:
-        return self._override("slate_released", self.overrides.release_slate)
-
-    def force_camera(self, camera_id: int) -> ShowStatus:
-        if isinstance(camera_id, bool) or not isinstance(camera_id, int):
-            raise ShowError(f"{camera_id!r:.40} is not a camera id.", hint="Give e.g. 2.")
-        return self._override("camera_forced", lambda: self.overrides.force_camera(camera_id))
-
-    def release_camera(self) -> ShowStatus:
-        return self._override("camera_released", self.overrides.release_camera)
-
-    def pin_camera(self) -> ShowStatus:
-        return self._override("camera_pinned", self.overrides.pin_camera)
-
-    def unpin_camera(self) -> ShowStatus:
-        return self._override("camera_unpinned", self.overrides.unpin_camera)
-
-    def clear_overlays(self) -> ShowStatus:
-        return self._override("overlays_cleared", self.overrides.clear_overlays)
-
-    def restore_overlays(self) -> ShowStatus:
-        return self._override("overlays_restored", self.overrides.restore_overlays)
-
-    def release_overrides(self) -> ShowStatus:
-        return self._override("overrides_released", self.overrides.release_all)
-
-    def update_text(self, cue_id: str, text: str | None) -> TextUpdate:
-        """Show ``text`` in overlay cue ``cue_id`` from the next frame (None: its own)."""
-        if self.show.plan is None:
-            raise ShowError("no timeline is loaded.", hint="Load a timeline first.")
-        if not isinstance(cue_id, str) or not (text is None or isinstance(text, str)):
-            raise ShowError("live text needs a cue id and a text (or null).",
-                            hint='Give e.g. "cue_o3" and "Tide: High 4:10 PM".')
-        result = self.overrides.update_text(cue_id, text)
-        self._publish("text_updated", cue=cue_id, on_air=result["on_air"])
-        return result
-
     # -- status -----------------------------------------------------------------------------
 
-    def status(self) -> ShowStatus:
-        """The show as the API and telemetry show it."""
-        return show_status(self.context)
+    def status(self) -> LiveStatus:
+        """The show as the API and telemetry show it, with the countdown and the on-air
+        switch."""
+        return self.live.status(show_status(self.context))
 
     # -- internals --------------------------------------------------------------------------
 
@@ -360,7 +329,7 @@ class Orchestrator(SupervisedActor):
         return self.context.frames(self.context.settings.switch_lead)
 
     def _jump_to(self, target: int, *, event: str, cue: str | None,
-                 absolute: bool = False) -> ShowStatus:
+                 absolute: bool = False) -> LiveStatus:
         plan, position = self.show.plan, self.show.position()
         assert plan is not None and position is not None
         show_frame = target if absolute else position.iteration * plan.length + target
@@ -378,13 +347,8 @@ class Orchestrator(SupervisedActor):
         self._publish(event, at_frame=at, cue=cue, show_frame=show_frame)
         return self.status()
 
-    def _override(self, event: str, action: OverrideAction) -> ShowStatus:
-        overrides = action()
-        self._publish(event, overrides=overrides.to_dict())
-        return self.status()
-
-    def _run_preflight(self) -> PreflightReport:
-        return self._preflight.run(self.show.plan)
+    def _run_preflight(self, *, probe: bool = True) -> PreflightReport:
+        return self._preflight.run(self.show.plan, probe=probe)
 
     def _start_executors(self) -> None:
         plan = self.show.plan
@@ -419,6 +383,7 @@ class Orchestrator(SupervisedActor):
             self.show.end_segment()
             self._runs.finish("completed", None)
             self.show.set_phase(P.STOPPED)
+            self.live.off_air()
             self._publish("completed")
             return
         if self._iteration is not None and position.iteration > self._iteration:
@@ -434,6 +399,7 @@ class Orchestrator(SupervisedActor):
         self.show.end_segment()
         self._runs.finish("error", error)
         self.show.set_phase(P.ERROR)
+        self.live.off_air()
         self._publish("error", error=error)
 
     def _publish(self, event: str, **extra: Any) -> None:

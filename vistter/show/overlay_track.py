@@ -163,9 +163,16 @@ class OverlayTrackExecutor(TrackExecutor):
         """Actor thread: a data source read (alert on failure; a new value re-renders)."""
         if isinstance(message, _DataRead):
             alert = message.status.alert()
-            if alert is not None:
-                alert["source"] = f"track:{self.track_id}"
+            if alert is not None:  # one alert per data source (vistter.alerts: subject)
+                alert.update(source="data-provider", subject=message.location,
+                             track=self.track_id)
                 self.link.events.publish(ALERT_TOPIC, alert)
+            elif message.status.recovered:
+                self.link.events.publish(ALERT_TOPIC, {
+                    "severity": "info", "kind": "overlay_data", "source": "data-provider",
+                    "subject": message.location, "cleared": True, "track": self.track_id,
+                    "message": f"Overlay data source {message.location} reads again.",
+                })  # fmt: skip
             if message.status.changed:
                 for dynamic in self._dynamic.values():
                     if message.location in dynamic.sources:

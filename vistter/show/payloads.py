@@ -10,6 +10,7 @@ from typing import Literal, NotRequired, TypedDict
 
 __all__ = [
     "CounterName",
+    "CueInfo",
     "NextCue",
     "OverlayShown",
     "OverridesPayload",
@@ -71,11 +72,28 @@ class NextCue(TypedDict):
 
 
 class OverlayShown(TypedDict):
-    """An overlay on air: its track, cue and z-order."""
+    """An overlay on air: its track, cue and z-order, and how many seconds it stays on air
+    (``None``: until it is taken off)."""
 
     track: str
     cue: str | None
     z: int
+    left_seconds: float | None
+
+
+class CueInfo(TypedDict):
+    """One cue of the loaded timeline, for a position bar and a jump list: its track, what
+    it does (``show_camera``, ``show_media``, ``show_overlay``), when (timeline seconds),
+    what it shows (``Camera 2``, a file, an overlay type), and for a text overlay its text
+    now (the operator's live text when one was set; ``None`` for cues without text)."""
+
+    id: str
+    track: str
+    action: str
+    start_seconds: float
+    end_seconds: float
+    label: str
+    text: str | None
 
 
 class ShowStatus(TypedDict):
@@ -86,6 +104,7 @@ class ShowStatus(TypedDict):
     position: PositionPayload | None
     video_cue: str | None
     next_cue: NextCue | None
+    cues: list[CueInfo]
     overlays: list[OverlayShown]
     overrides: OverridesPayload
     program_frame: int

@@ -1,4 +1,8 @@
-"""Preflight: can this timeline go live here? Cameras, assets and destinations, checked.
+"""Preflight: can this timeline go live here? The spec's pre-flight checklist, each item
+ok / warning / error with a sentence that says what to do: cameras online (n/m), timeline
+loaded and valid, destinations configured and reachable (each probed with its protocol's own
+handshake, nothing published), overlay assets present, the encoder chosen and why, disk
+space, backup camera online.
 
 Nothing here stops an unattended appliance from going live on a camera that is offline (the
 fallback covers it) or an overlay whose picture is missing (the cue is skipped with an alert):
@@ -20,9 +24,53 @@ from vistter.models.timeline import CameraCue, MediaCue
 from vistter.show.payloads import PreflightItemPayload, PreflightPayload
 from vistter.show.plan import ShowPlan
 
-__all__ = ["PreflightChecks", "PreflightItem", "PreflightReport", "assets_in"]
+__all__ = [
+    "DestinationReach",
+    "DiskSpace",
+    "EncoderReport",
+    "PreflightChecks",
+    "PreflightItem",
+    "PreflightReport",
+    "assets_in",
+]
 
 Status = Literal["ok", "warning", "error"]
+
+OK_HINT = "Nothing to do."
+GIB = 1024**3
+DISK_ERROR_BYTES = GIB // 4
+"""Below this much free space the recorder and the database cannot keep writing: an error."""
+DISK_WARNING_BYTES = 2 * GIB
+"""Below this, a warning: a few hours of recording at most."""
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationReach:
+    """What a destination's probe found: ``reachable`` None when its kind has no server to
+    probe (a local output); ``url`` is safe to show (no key); ``detail`` says why not."""
+
+    destination_id: str
+    url: str
+    reachable: bool | None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DiskSpace:
+    """Free and total bytes of the file system holding ``path`` (the data folder)."""
+
+    path: str
+    free_bytes: int
+    total_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class EncoderReport:
+    """The encoder chosen (``name``), why (``why``), and whether its actor runs now."""
+
+    name: str
+    why: str
+    running: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,26 +129,139 @@ class PreflightChecks:
 
     ``cameras``: the configured camera ids; ``source_health``: a source's health by id (the
     source table's ``health``); ``asset_exists``: whether an asset reference resolves to a
-    file; ``destinations``: the enabled destination ids. Called in the orchestrator's thread.
+    file; ``destinations``: the enabled destination ids; ``reachability``: probes every
+    enabled destination (blocks a few seconds at most); ``encoder``: the encoder chosen;
+    ``disk``: free space of the data folder; ``backups``: the backup camera ids of the
+    configured cameras. Called in the orchestrator's thread.
     """
 
     cameras: Callable[[], Collection[int]] | None = None
     source_health: Callable[[str], SourceHealth | None] | None = None
     asset_exists: Callable[[str], bool] | None = None
     destinations: Callable[[], Sequence[str]] | None = None
+    reachability: Callable[[], Sequence[DestinationReach]] | None = None
+    encoder: Callable[[], EncoderReport] | None = None
+    disk: Callable[[], DiskSpace] | None = None
+    backups: Callable[[], Collection[int]] | None = None
 
-    def run(self, plan: ShowPlan | None) -> PreflightReport:
+    def run(self, plan: ShowPlan | None, *, probe: bool = True) -> PreflightReport:
+        """Every check on ``plan``. ``probe`` False leaves out the destination probes (GO
+        LIVE itself: a destination that does not answer retries by itself once live, and
+        probing would delay the first frame by the probes' timeout)."""
         if plan is None:
             return PreflightReport((PreflightItem(
                 "timeline", "-", "error", "no timeline is loaded",
                 "Load a timeline first (POST it, or set [show] timeline in the config).",
             ),))
         items = [PreflightItem("timeline", plan.timeline.id, "ok",
-                               f"'{plan.timeline.name}' is loaded")]
+                               f"'{plan.timeline.name}' is loaded and valid", OK_HINT)]
+        items += self._cameras_online()
         items += self._cameras(plan)
+        items += self._backups(plan)
         items += self._assets(plan)
         items += self._destinations()
+        if probe:
+            items += self._reachability()
+        items += self._encoder()
+        items += self._disk()
         return PreflightReport(tuple(items))
+
+    def _online(self, camera_id: int) -> bool:
+        health = self.source_health(camera_source_id(camera_id)) if self.source_health else None
+        return health is not None and health.state is SourceState.ONLINE
+
+    def _cameras_online(self) -> Iterator[PreflightItem]:
+        if self.cameras is None or self.source_health is None:
+            return
+        configured = sorted(self.cameras())
+        online = [camera_id for camera_id in configured if self._online(camera_id)]
+        subject = f"{len(online)}/{len(configured)}"
+        if configured and len(online) == len(configured):
+            yield PreflightItem("cameras", subject, "ok",
+                                f"cameras online ({subject})", OK_HINT)
+        elif not configured:
+            yield PreflightItem(
+                "cameras", subject, "warning", "no camera is configured: only stills, videos "
+                "and the slate can go on air", "Add a camera in the configuration.",
+            )
+        else:
+            offline = ", ".join(str(c) for c in configured if c not in online)
+            yield PreflightItem(
+                "cameras", subject, "warning",
+                f"cameras online ({subject}); not online: {offline}",
+                "Check the power, network and URL of the cameras not online; their cues fall "
+                "back to the backup camera or the slate.",
+            )
+
+    def _backups(self, plan: ShowPlan) -> Iterator[PreflightItem]:
+        backups = set(self.backups()) if self.backups is not None else set()
+        fallback = plan.timeline.fallback
+        if fallback is not None and fallback.backup_camera_id is not None:
+            backups.add(fallback.backup_camera_id)
+        if self.source_health is None:
+            return
+        for camera_id in sorted(backups):
+            subject = camera_source_id(camera_id)
+            if self._online(camera_id):
+                yield PreflightItem("backup", subject, "ok",
+                                    f"backup camera {camera_id} is online", OK_HINT)
+            else:
+                yield PreflightItem(
+                    "backup", subject, "warning",
+                    f"backup camera {camera_id} is not online: a camera that fails goes "
+                    "straight to the slate",
+                    f"Check backup camera {camera_id}'s power, network and URL.",
+                )
+
+    def _reachability(self) -> Iterator[PreflightItem]:
+        if self.reachability is None:
+            return
+        for reach in self.reachability():
+            if reach.reachable is None:
+                continue
+            if reach.reachable:
+                yield PreflightItem("destination", reach.destination_id, "ok",
+                                    f"{reach.url} answers", OK_HINT)
+            else:
+                yield PreflightItem(
+                    "destination", reach.destination_id, "warning",
+                    f"{reach.url} does not answer ({reach.detail}); once live, the "
+                    "destination keeps retrying by itself",
+                    "Check the server URL and this box's internet connection (and that the "
+                    "platform's ingest is enabled).",
+                )
+
+    def _encoder(self) -> Iterator[PreflightItem]:
+        if self.encoder is None:
+            return
+        report = self.encoder()
+        if report.running:
+            yield PreflightItem("encoder", report.name, "ok",
+                                f"encoding with {report.why}", OK_HINT)
+        else:
+            yield PreflightItem(
+                "encoder", report.name, "warning",
+                f"the encoder ({report.why}) is not running now; its supervisor restarts it",
+                "Wait a few seconds and check again; if it persists, GET /api/supervision "
+                "shows the encoder's restarts and the log says why.",
+            )
+
+    def _disk(self) -> Iterator[PreflightItem]:
+        if self.disk is None:
+            return
+        disk = self.disk()
+        free = f"{disk.free_bytes / GIB:.1f} GiB free on {disk.path}"
+        if disk.free_bytes >= DISK_WARNING_BYTES:
+            yield PreflightItem("disk", disk.path, "ok", free, OK_HINT)
+        elif disk.free_bytes >= DISK_ERROR_BYTES:
+            yield PreflightItem("disk", disk.path, "warning", f"only {free}",
+                                "Delete old recordings (var/recordings) or add storage.")
+        else:
+            yield PreflightItem(
+                "disk", disk.path, "error",
+                f"only {free}: recordings and the run log cannot keep writing",
+                "Free space now: delete old recordings (var/recordings) or add storage.",
+            )
 
     def _cameras(self, plan: ShowPlan) -> Iterator[PreflightItem]:
         used = sorted({span.cue.params.camera_id for span in plan.video_spans()
@@ -122,7 +283,8 @@ class PreflightChecks:
                 continue
             health = self.source_health(subject)
             if health is not None and health.state is SourceState.ONLINE:
-                yield PreflightItem("camera", subject, "ok", f"camera {camera_id} is online")
+                yield PreflightItem("camera", subject, "ok", f"camera {camera_id} is online",
+                                    OK_HINT)
             else:
                 state = "has not reported yet" if health is None else f"is {health.state.value}"
                 yield PreflightItem(
@@ -154,7 +316,7 @@ class PreflightChecks:
             references.setdefault(fallback.test_pattern, "fallback")
         for reference, cue_id in references.items():
             if self.asset_exists(reference):
-                yield PreflightItem("asset", reference, "ok", f"{reference} is there")
+                yield PreflightItem("asset", reference, "ok", f"{reference} is there", OK_HINT)
             else:
                 yield PreflightItem(
                     "asset", reference, "warning",
@@ -169,7 +331,7 @@ class PreflightChecks:
         enabled = list(self.destinations())
         if enabled:
             yield PreflightItem("destinations", ", ".join(enabled), "ok",
-                                f"{len(enabled)} destination(s) configured")
+                                f"{len(enabled)} destination(s) configured", OK_HINT)
         else:
             yield PreflightItem(
                 "destinations", "-", "warning", "no destination is configured: the program "

@@ -76,7 +76,7 @@ class RunLog:
     def _failed(self, what: str, exc: Exception) -> None:
         logger.exception("show: the execution record could not %s", what)
         self._events.publish(ALERT_TOPIC, {
-            "severity": "warning", "kind": "execution_record",
+            "severity": "warning", "kind": "execution_record", "one_shot": True,
             "message": f"the execution record could not {what}: {exc}",
             "hint": "Check the database (disk space, permissions); the show goes on.",
         })

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from vistter.show.context import ShowContext
-from vistter.show.payloads import NextCue, OverlayShown, ShowStatus, TimelineInfo
+from typing import Protocol
 
-__all__ = ["show_status"]
+from vistter.models.overlays import DynamicTextOverlay, LowerThirdOverlay, TextOverlay
+from vistter.models.timeline import CameraCue, MediaCue
+from vistter.show.context import ShowContext
+from vistter.show.payloads import CueInfo, NextCue, OverlayShown, ShowStatus, TimelineInfo
+from vistter.show.plan import CueSpan, ShowPlan
+
+__all__ = ["LiveTexts", "cue_list", "show_status"]
+
+
+class LiveTexts(Protocol):
+    """Where the operator's live overlay texts are kept (the show state)."""
+
+    def text_for(self, cue_id: str) -> str | None: ...
 
 
 def show_status(context: ShowContext) -> ShowStatus:
     """State, timeline, position (frame, seconds, loop iteration), video cue on air, next cue,
-    overlays on air, overrides, program frame and source, armed-through mark, execution id
-    and last error. Any thread."""
+    every cue of the timeline, overlays on air (with the seconds they have left), overrides,
+    program frame and source, armed-through mark, execution id and last error. Any thread."""
     show, program = context.show, context.program
     plan = show.plan
     frame = max(0, program.horizon - 1)
+    fps = program.fmt.fps
     position = show.position(frame)
     payload = ShowStatus(
         state=show.phase.value,
@@ -22,8 +34,10 @@ def show_status(context: ShowContext) -> ShowStatus:
         position=None if position is None else position.to_dict(),
         video_cue=None,
         next_cue=None,
+        cues=[] if plan is None else cue_list(plan, show),
         overlays=[
-            OverlayShown(track=o["layer_id"], cue=o["tag"], z=o["z"])
+            OverlayShown(track=o["layer_id"], cue=o["tag"], z=o["z"],
+                         left_seconds=None if o["end"] is None else (o["end"] - frame) / fps)
             for o in program.on_air()["overlays"]
             if o["start"] <= frame and (o["end"] is None or o["end"] > frame)
         ],
@@ -50,3 +64,33 @@ def show_status(context: ShowContext) -> ShowStatus:
                                           start_seconds=following.start / plan.fps,
                                           in_seconds=ahead / plan.fps)
     return payload
+
+
+def cue_list(plan: ShowPlan, show: LiveTexts) -> list[CueInfo]:
+    """Every cue of ``plan``, video track first, each track in start order. Any thread."""
+    return [
+        _cue_info(span, plan.fps, show)
+        for track_id in plan.track_ids
+        for span in plan.spans(track_id)
+    ]
+
+
+def _cue_info(span: CueSpan, fps: int, show: LiveTexts) -> CueInfo:
+    cue = span.cue
+    text: str | None = None
+    if isinstance(cue, CameraCue):
+        label = f"Camera {cue.params.camera_id}"
+        if cue.params.preset_id is not None:
+            label += f" ({cue.params.preset_id})"
+    elif isinstance(cue, MediaCue):
+        label = cue.params.media_url.rsplit("/", 1)[-1]
+    else:
+        params = cue.params
+        label = params.type.replace("_", " ")
+        if isinstance(params, TextOverlay | LowerThirdOverlay):
+            text = show.text_for(cue.id) or params.text
+        elif isinstance(params, DynamicTextOverlay):
+            text = show.text_for(cue.id) or params.template
+    return CueInfo(id=cue.id, track=span.track_id, action=cue.action,
+                   start_seconds=span.start / fps, end_seconds=span.end / fps,
+                   label=label, text=text)

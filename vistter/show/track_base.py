@@ -215,5 +215,6 @@ class TrackExecutor(SupervisedActor):
         logger.warning("%s: %s", self.link.path, message)
         self.link.events.publish(ALERT_TOPIC, {
             "severity": "warning", "kind": kind, "source": f"track:{self.track_id}",
-            "message": message, "hint": hint, **extra,
+            "message": message, "hint": hint, "subject": str(extra.get("cue", "")),
+            "one_shot": True, **extra,
         })

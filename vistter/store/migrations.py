@@ -123,9 +123,33 @@ _V1 = (
     """,
 )
 
+_V2_ALERTS = (
+    """
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        condition_key TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+        kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        message TEXT NOT NULL,
+        remediation TEXT NOT NULL DEFAULT '',
+        raised_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        cleared_at REAL,
+        acknowledged_at REAL,
+        repeats INTEGER NOT NULL DEFAULT 0 CHECK (repeats >= 0),
+        resolution TEXT NOT NULL DEFAULT '',
+        details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details))
+    )
+    """,
+    "CREATE INDEX alerts_cleared ON alerts (cleared_at, id)",
+)
+"""Version 2: the alert history (:mod:`vistter.alerts.store`); times are Unix seconds."""
+
 #: Every migration of the Vistter schema, oldest first.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "timelines, tracks, cues, executions and assets", _V1),
+    Migration(2, "alert history", _V2_ALERTS),
 )
 
 

@@ -23,6 +23,7 @@ from PIL import Image
 
 from vistter.store.errors import AssetUnreadableError
 from vistter.store.sniff import MediaType
+from vistter.supervisors.child_env import child_environment
 
 __all__ = ["PROBE_TIMEOUT", "parse_ffmpeg_info", "probe_media", "probe_with_ffmpeg"]
 
@@ -117,6 +118,7 @@ def probe_with_ffmpeg(
             capture_output=True,
             timeout=timeout,
             stdin=subprocess.DEVNULL,
+            env=child_environment(),
             check=False,
         )
     except subprocess.TimeoutExpired:

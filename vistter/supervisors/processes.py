@@ -3,16 +3,25 @@
 An actor starts its ffmpeg (or any other program) through its :class:`ProcessSet`. When the
 actor stops, crashes or is declared hung, every process in the set is ended by PID:
 terminate, wait, then kill. Nothing in Vistter ever kills a process by name.
+
+Every child gets the allow-listed environment of :func:`vistter.supervisors.child_env.
+child_environment` (never the API token, stream keys or passwords Vistter itself may have
+in its environment), and a secret it must read goes to its stdin as a
+:class:`~vistter.supervisors.secret_input.SecretInput`, never into its argv.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import subprocess
 import threading
 from collections.abc import Sequence
 from typing import IO, Any
+
+from vistter.supervisors.child_env import child_environment
+from vistter.supervisors.secret_input import SecretInput
 
 logger = logging.getLogger(__name__)
 
@@ -77,26 +86,40 @@ class ProcessSet:
         argv: Sequence[str],
         *,
         args_for_log: str | None = None,
-        stdin: int | IO[Any] | None = subprocess.DEVNULL,
+        stdin: int | IO[Any] | SecretInput | None = subprocess.DEVNULL,
         stdout: int | IO[Any] | None = subprocess.DEVNULL,
         stderr: int | IO[Any] | None = subprocess.DEVNULL,
         bufsize: int = -1,
         pass_fds: Sequence[int] = (),
+        env: dict[str, str] | None = None,
     ) -> OwnedProcess:
         """Start ``argv`` as a new process owned by this set.
 
         The process gets its own session, so a Ctrl-C at the terminal reaches Vistter, which
-        then ends it in order, instead of reaching ffmpeg first.
+        then ends it in order, instead of reaching ffmpeg first. Its environment is the
+        allow-list of :func:`~vistter.supervisors.child_env.child_environment` plus ``env`` (no
+        secrets there). A :class:`~vistter.supervisors.secret_input.SecretInput` as ``stdin`` is
+        written into a pipe the process reads as its stdin (closed here after the start).
+        Raises ``OSError`` when the process cannot be started.
         """
-        popen = subprocess.Popen(
-            list(argv),
-            stdin=stdin,
-            stdout=stdout,
-            stderr=stderr,
-            bufsize=bufsize,
-            pass_fds=tuple(pass_fds),
-            start_new_session=True,
-        )
+        secret_pipe: int | None = None
+        if isinstance(stdin, SecretInput):
+            secret_pipe = stdin.open_pipe()
+            stdin = secret_pipe
+        try:
+            popen = subprocess.Popen(
+                list(argv),
+                stdin=stdin,
+                stdout=stdout,
+                stderr=stderr,
+                bufsize=bufsize,
+                pass_fds=tuple(pass_fds),
+                env=child_environment(env),
+                start_new_session=True,
+            )
+        finally:
+            if secret_pipe is not None:
+                os.close(secret_pipe)
         process = OwnedProcess(name, popen, args_for_log if args_for_log is not None else name)
         with self._lock:
             self._processes[popen.pid] = process

@@ -10,6 +10,11 @@ and are counted, and the next publisher first announces how many were lost on
 
 In-process listeners (the control API, tests) see every message as it is published,
 whether or not a publisher is attached.
+
+A topic may be *routed* (:meth:`TelemetryBus.route`): what is published on it goes to the
+router instead, which publishes what it decides with :meth:`TelemetryBus.deliver`. The alert
+service routes ``alert`` this way, so every module keeps publishing its reports on ``alert``
+while only deduplicated alerts with ids reach the wire.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_BACKLOG = 1000
 
 Listener = Callable[[str, dict[str, Any]], None]
+Router = Callable[[dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,7 @@ class TelemetryBus:
         self._dropped_unreported = 0
         self._published = 0
         self._listeners: tuple[Listener, ...] = ()
+        self._routes: dict[str, Router] = {}
 
     # -- EventSink -----------------------------------------------------------------------
 
@@ -66,8 +73,21 @@ class TelemetryBus:
 
         Runs in the caller's thread, takes a msgpack-safe snapshot of ``payload`` (see
         :func:`~vistter.telemetry.codec.to_wire`), never blocks and never raises: a failure
-        here is logged and the message is dropped.
+        here is logged and the message is dropped. On a routed topic the snapshot goes to
+        the router instead (in this thread); a router that raises is logged and the message
+        is delivered as it is, so nothing is lost to a bug.
         """
+        router = self._routes.get(topic)
+        if router is not None:
+            try:
+                router(_as_payload(payload))
+                return
+            except Exception:
+                logger.exception("telemetry router of %r raised; delivering as is", topic)
+        self.deliver(topic, payload)
+
+    def deliver(self, topic: str, payload: dict[str, Any]) -> None:
+        """Like :meth:`publish`, but past any router: for the router itself."""
         try:
             message = Publish(str(topic), _as_payload(payload))
             with self._lock:
@@ -114,6 +134,27 @@ class TelemetryBus:
     def attached(self) -> bool:
         with self._lock:
             return self._publisher is not None
+
+    # -- routes --------------------------------------------------------------------------
+
+    def route(self, topic: str, router: Router) -> Callable[[], None]:
+        """Send what is published on ``topic`` to ``router(payload)`` from now on.
+
+        The router runs in the publishing thread, must be quick and must not block; it
+        publishes its own messages with :meth:`deliver`. One router per topic: routing a
+        routed topic raises ``ValueError``. Returns a function that removes the route.
+        """
+        with self._lock:
+            if topic in self._routes:
+                raise ValueError(f"the telemetry topic {topic!r} is routed already")
+            self._routes = {**self._routes, topic: router}
+
+        def remove() -> None:
+            with self._lock:
+                if self._routes.get(topic) is router:
+                    self._routes = {k: v for k, v in self._routes.items() if k != topic}
+
+        return remove
 
     # -- listeners -----------------------------------------------------------------------
 

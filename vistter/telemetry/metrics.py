@@ -3,7 +3,8 @@
 :class:`Metrics` owns its own ``MeterProvider`` (never the global one, so tests and several
 appliances in one process do not see each other) with an in-memory reader. The API shows a
 JSON :meth:`Metrics.snapshot` and a Prometheus text exposition
-(:meth:`Metrics.prometheus_text`) built from the same data points.
+(:meth:`Metrics.prometheus_text`, written by ``prometheus_client`` from a registry of this
+instance's own, see :mod:`vistter.telemetry.prometheus`) built from the same data points.
 
 Instruments are created by name through :meth:`counter`, :meth:`up_down_counter`,
 :meth:`gauge` and :meth:`histogram`; asking again for a name returns the same instrument.
@@ -35,7 +36,7 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.resources import Resource
 
 from vistter.errors import VistterError
-from vistter.telemetry.exposition import render_prometheus
+from vistter.telemetry.prometheus import own_registry, render
 
 RESTARTS = "vistter.supervision.restarts"
 
@@ -63,6 +64,7 @@ class Metrics:
         self._meter = self._provider.get_meter("vistter")
         self._lock = threading.Lock()
         self._instruments: dict[str, _Known] = {}
+        self._registry = own_registry(self.snapshot)
         self.restarts = self.counter(
             RESTARTS, unit="{restart}", description="Child restarts performed by supervisors."
         )
@@ -145,7 +147,7 @@ class Metrics:
 
     def prometheus_text(self) -> str:
         """The current values in the Prometheus text exposition format (version 0.0.4)."""
-        return render_prometheus(self.snapshot())
+        return render(self._registry)
 
     def shutdown(self) -> None:
         """Release the SDK's resources; instruments record nothing afterwards."""

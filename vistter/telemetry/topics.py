@@ -28,8 +28,13 @@ __all__ = [
 ]
 
 ALERT_TOPIC: Final = "alert"
-"""Something an operator should look at (a destination failed for good, a fallback went on
-air, a PTZ move failed...): ``severity``, ``kind``, ``source``, ``message``, ``hint``."""
+"""Something an operator should look at (a camera down and what replaced it, a destination
+failing, the disk low...). Modules publish *reports* here (``severity``, ``kind``, ``source``,
+``message``, ``hint``; see :mod:`vistter.alerts.model`); in the appliance the alert service
+routes the topic to itself, so what reaches the wire is one message per change of an alert:
+``event`` (raised, updated, cleared, acknowledged), ``id``, ``severity`` (info, warning,
+critical), ``kind``, ``source``, ``message``, ``remediation``, times, ``active``,
+``acknowledged``."""
 
 CAMERA_TOPIC: Final = "event.camera"
 """A camera's health changed (connecting, online, stalled, offline)."""
@@ -47,7 +52,9 @@ TELEMETRY_TOPIC: Final = "event.telemetry"
 """The bus itself: messages dropped from its backlog before the publisher was attached."""
 
 STREAM_METRICS_TOPIC: Final = "metrics.stream"
-"""Encoder and fanout counters, every second (``component``: ``encoder`` / ``fanout``)."""
+"""Encoder and fanout counters, every second (``component``: ``encoder`` / ``fanout``), and
+the spec's ``STREAM_METRICS`` with the stream's health (``component``: ``stream``, see
+:mod:`vistter.telemetry.stream`)."""
 
 PROGRAM_METRICS_TOPIC: Final = "metrics.program"
 """The program mixer's counters, every second."""

@@ -23,12 +23,14 @@ from vistter.models.destinations import (
     RtmpDestination,
     SrtDestination,
 )
+from vistter.models.preview import PreviewOutput
 from vistter.models.sources import SlateImage, StillMedia, VideoMedia, media_child_id
 
 
 def test_every_destination_model_has_exactly_one_registered_kind() -> None:
     models = set(typing.get_args(AnyDestination))
-    assert models == {kind.model for kind in OUTPUT_KINDS.values()}
+    # the preview is the one kind the appliance makes itself (its [preview] section)
+    assert models | {PreviewOutput} == {kind.model for kind in OUTPUT_KINDS.values()}
     for name, kind in OUTPUT_KINDS.items():
         assert kind.model.kind == name
     prefixes = [kind.prefix for kind in OUTPUT_KINDS.values()]
@@ -46,10 +48,13 @@ def test_each_kind_names_its_child_and_its_probe() -> None:
     srt_probe = output_kind(srt).probe
     assert rtmp_probe is not None and srt_probe is not None
     assert (rtmp_probe(rtmp).host, rtmp_probe(rtmp).port) == ("a.rtmp.youtube.com", 1935)
-    assert rtmp_probe(rtmp).check.__name__ == "tcp_probe"
+    # the protocol's own handshake: a TCP connect is fooled by a black hole behind a proxy
+    assert rtmp_probe(rtmp).check.__name__ == "rtmp_handshake"
     assert (srt_probe(srt).host, srt_probe(srt).port) == ("198.51.100.7", 9000)
     assert srt_probe(srt).check.__name__ == "srt_probe"
     assert output_kind(recorder).probe is None
+    # platforms publish only while on air; the recorder takes the program all the time
+    assert [output_kind(d).on_air_only for d in (rtmp, srt, recorder)] == [True, True, False]
 
 
 def _context(ffmpeg: FfmpegBinary | None) -> SourceContext:

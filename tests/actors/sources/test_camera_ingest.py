@@ -1,4 +1,4 @@
-"""Ingest command lines (credentials only in argv) and the stderr tail (drains, keeps the
+"""Ingest command lines (credentials never in argv: on stdin) and the stderr tail (drains, keeps the
 last lines, scrubs secrets)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from vistter.actors.sources.ingest import (
     FrameStats,
+    IngestCommand,
     camera_ingest_command,
     file_ingest_command,
     program_video_filter,
@@ -21,6 +22,7 @@ from vistter.media.ffmpeg import find_ffmpeg
 from vistter.media.frames import FrameFormat
 from vistter.media.stderr_tail import StderrTail, scrub_url_credentials, secret_scrubber
 from vistter.models.cameras import CameraConfig
+from vistter.supervisors.secret_input import SecretInput
 
 FMT = FrameFormat(320, 180, 15)
 PASSWORD = "pa ss/w@rd"
@@ -33,34 +35,50 @@ def rtsp_camera(**kwargs: object) -> CameraConfig:
     )
 
 
-def test_rtsp_command_puts_credentials_in_argv_only() -> None:
+def _secret_list(command: IngestCommand) -> str:
+    assert isinstance(command.stdin, SecretInput)
+    return command.stdin.payload.decode()
+
+
+def test_rtsp_command_keeps_credentials_out_of_argv() -> None:
     command = camera_ingest_command("/usr/bin/ffmpeg", rtsp_camera(), FMT, socket_timeout=2.5)
     argv = list(command.argv)
-    url = argv[argv.index("-i") + 1]
+    # the URL and its options reach ffmpeg on stdin, as an ffconcat list, never in argv
+    assert argv[argv.index("-i") + 1] == "pipe:0"
+    assert argv[argv.index("-f") + 1] == "concat" and argv.index("-f") < argv.index("-i")
+    listing = _secret_list(command).splitlines()
+    assert listing[0] == "ffconcat version 1.0"
+    url = listing[1].removeprefix("file '").removesuffix("'")
     assert url.startswith("rtsp://admin:pa%20ss%2Fw%40rd@10.0.0.5:554/")
-    assert argv[argv.index("-rtsp_transport") + 1] == "tcp"
-    assert argv[argv.index("-timeout") + 1] == "2500000"
-    assert argv.index("-timeout") < argv.index("-i")  # an input option
+    assert "option 'rtsp_transport' 'tcp'" in listing
+    assert "option 'timeout' '2500000'" in listing
     assert "-nostdin" in argv and argv[-3:] == ["-f", "rawvideo", "pipe:1"]
-    for shown in (command.args_for_log, repr(command), command.display_url):
-        assert PASSWORD not in shown and "pa%20ss" not in shown and "admin:" not in shown
-    assert "rtsp://***@10.0.0.5:554/Streaming/101" in command.args_for_log
+    for shown in (" ".join(argv), command.args_for_log, repr(command), command.display_url):
+        assert PASSWORD not in shown and "pa%20ss" not in shown and "admin" not in shown
     assert "token=***" in command.display_url
     scrub = command.redactor()
     assert scrub(f"Error opening input file {url}.") == (
-        "Error opening input file rtsp://***@10.0.0.5:554/Streaming/101?token=abc."
+        "Error opening input file rtsp://***@10.0.0.5:554/Streaming/101?token=***."
     )
     assert PASSWORD not in scrub(f"401 for user admin password {PASSWORD}")
 
 
 def test_transport_and_protocol_options_follow_the_url() -> None:
     udp = camera_ingest_command("ffmpeg", rtsp_camera(transport="udp"), FMT)
-    assert udp.argv[udp.argv.index("-rtsp_transport") + 1] == "udp"
+    assert "option 'rtsp_transport' 'udp'" in _secret_list(udp).splitlines()
+    assert "-rtsp_transport" not in udp.argv
     http = camera_ingest_command(
         "ffmpeg", CameraConfig(id=1, url="http://cam.local/mjpeg"), FMT, socket_timeout=1
     )
     assert "-rw_timeout" in http.argv and "-timeout" not in http.argv
     assert http.argv[http.argv.index("-rw_timeout") + 1] == "1000000"
+    assert http.stdin == subprocess.DEVNULL  # no credentials: a plain -i URL
+    authenticated_http = camera_ingest_command(
+        "ffmpeg",
+        CameraConfig(id=1, url="http://cam.local/mjpeg", username="u", password=SecretStr("p")),
+        FMT, socket_timeout=1,
+    )  # fmt: skip
+    assert "option 'rw_timeout' '1000000'" in _secret_list(authenticated_http).splitlines()
     lavfi = camera_ingest_command(
         "ffmpeg", CameraConfig(id=1, url="lavfi:testsrc2=size=640x360:rate=30"), FMT
     )

@@ -268,6 +268,7 @@ class EncoderActor(SupervisedActor):
             bytes_out = self._bytes_out
         payload: dict[str, Any] = {
             "component": "encoder",
+            "pid": self._pid(),  # the stream sampler reads its CPU (vistter.telemetry.stream)
             "encoder": self.choice.encoder,
             "hardware": self.choice.hardware,
             "frames_written": frames_written,

@@ -31,6 +31,7 @@ from typing import Literal
 
 from vistter.errors import ConfigError
 from vistter.media.ffmpeg import FfmpegBinary, encoders
+from vistter.supervisors.child_env import child_environment
 
 TRIAL_TIMEOUT = 5.0
 TRIAL_FRAMES = 10
@@ -201,6 +202,7 @@ def run_trial(
             capture_output=True,
             timeout=timeout,
             stdin=subprocess.DEVNULL,
+            env=child_environment(),
             check=False,
         )
     except subprocess.TimeoutExpired as exc:

@@ -21,9 +21,12 @@ queue and its counters again.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from vistter.actors.fanout.on_air import OnAir
 from vistter.actors.fanout.ts import PACKET_SIZE, TsBatch
 from vistter.errors import ConfigError
 
@@ -69,6 +72,10 @@ class DestinationQueue:
     destination's writer thread calls :meth:`get`; the destination actor calls
     :meth:`resync` when its publisher (re)connects. A new queue waits for a keyframe
     before it holds anything.
+
+    A queue with a ``gate`` (a platform destination, see :mod:`vistter.actors.fanout.on_air`)
+    takes nothing while the gate is off air, and after it goes on air resumes at the first
+    keyframe that arrives at or after the gate's ``not_before`` (on ``clock``).
     """
 
     def __init__(
@@ -77,6 +84,8 @@ class DestinationQueue:
         capacity_bytes: int = DEFAULT_CAPACITY_BYTES,
         *,
         max_chunk_bytes: int = MAX_CHUNK_BYTES,
+        gate: OnAir | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if capacity_bytes < MIN_CAPACITY_BYTES:
             raise ConfigError(
@@ -101,6 +110,8 @@ class DestinationQueue:
         self._skipped = 0
         self._resyncs = 0
         self._overflows = 0
+        self.gate = gate
+        self._clock = clock
 
     # -- fanout side -------------------------------------------------------------------
 
@@ -111,6 +122,11 @@ class DestinationQueue:
                 return
             self._bytes_in += len(batch.data)
             data = batch.data
+            if self._held():
+                self._drop_backlog()
+                self._waiting = True
+                self._discard(len(data))
+                return
             if not self._waiting and self._queued + len(data) > self.capacity_bytes:
                 self._overflows += 1
                 self._resyncs += 1
@@ -245,6 +261,16 @@ class DestinationQueue:
 
     # -- internals (lock held) ---------------------------------------------------------
 
+    def _held(self) -> bool:
+        """Off air, or on air but before the show's first frame while waiting to resume."""
+        gate = self.gate
+        if gate is None:
+            return False
+        if not gate.on_air:
+            return True
+        not_before = gate.not_before
+        return self._waiting and not_before is not None and self._clock() < not_before
+
     def _drop_backlog(self) -> None:
         self._dropped += self._queued
         self._chunks.clear()
@@ -265,8 +291,18 @@ class FanoutTable:
     ``publish`` takes no lock: it reads an immutable snapshot of the queues.
     """
 
-    def __init__(self, default_capacity_bytes: int = DEFAULT_CAPACITY_BYTES) -> None:
+    def __init__(
+        self,
+        default_capacity_bytes: int = DEFAULT_CAPACITY_BYTES,
+        *,
+        air: OnAir | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.default_capacity_bytes = default_capacity_bytes
+        self.air = air if air is not None else OnAir()
+        """The on-air switch of the platform destinations (see :meth:`gate`)."""
+        self._clock = clock
+        self._gated: set[str] = set()
         self._lock = threading.Lock()
         self._queues: dict[str, DestinationQueue] = {}
         self._snapshot: tuple[DestinationQueue, ...] = ()
@@ -286,6 +322,8 @@ class FanoutTable:
                 queue = DestinationQueue(
                     destination_id,
                     capacity_bytes if capacity_bytes is not None else self.default_capacity_bytes,
+                    gate=self.air if destination_id in self._gated else None,
+                    clock=self._clock,
                 )
                 self._queues[destination_id] = queue
                 self._snapshot = tuple(self._queues.values())
@@ -293,9 +331,26 @@ class FanoutTable:
         queue.resync()
         return queue
 
-    def detach(self, destination_id: str) -> None:
-        """Remove and close the queue of ``destination_id`` (no-op if it has none)."""
+    def gate(self, destination_id: str) -> None:
+        """``destination_id`` takes the program only while :attr:`air` is on air (a
+        platform destination). Call it before the destination attaches (the tree does)."""
         with self._lock:
+            self._gated.add(destination_id)
+            queue = self._queues.get(destination_id)
+        if queue is not None:
+            queue.gate = self.air
+
+    def air_for(self, destination_id: str) -> OnAir | None:
+        """The on-air switch ``destination_id`` follows, or None when it always takes the
+        program."""
+        with self._lock:
+            return self.air if destination_id in self._gated else None
+
+    def detach(self, destination_id: str) -> None:
+        """Remove and close the queue of ``destination_id`` (no-op if it has none); it is
+        no longer gated."""
+        with self._lock:
+            self._gated.discard(destination_id)
             queue = self._queues.pop(destination_id, None)
             self._snapshot = tuple(self._queues.values())
         if queue is not None:

@@ -158,12 +158,14 @@ class ChunkFeed:
         for thread in self._threads:
             thread.start()
 
-    def stop(self, grace: float = 3.0) -> int | None:
+    def stop(self, grace: float = 3.0, *, drain: bool = False) -> int | None:
         """End ffmpeg and join the threads. Idempotent.
 
         The writer stops first and ffmpeg's stdin is closed, so ffmpeg sees the end of its
         input and finishes its output cleanly; then it is ended by PID (terminate, wait up
-        to ``grace`` s, kill) in case it hangs on a dead server.
+        to ``grace`` s, kill) in case it hangs on a dead server. With ``drain``, ffmpeg
+        first gets up to ``grace`` s to exit by itself after the end of its input (a clean
+        end of stream: the RTMP server sees the stream unpublished).
         """
         self._stop.set()
         current = threading.current_thread()
@@ -176,6 +178,9 @@ class ChunkFeed:
             if stdin is not None:
                 with contextlib.suppress(OSError, ValueError):
                     stdin.close()
+            if drain:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._process.popen.wait(grace)
             code = self._processes.end(self._process, grace)
         for thread in self._threads:
             if thread is not current:

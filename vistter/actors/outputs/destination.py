@@ -2,10 +2,12 @@
 
 The output kind ``rtmp`` (YouTube, Facebook, Twitch, any RTMP server): the program's MPEG-TS
 from its fanout queue, published as FLV to the destination's server. Judged by bytes
-accepted and probed while waiting (TCP connect to the server's port) by
+accepted and probed while waiting (the RTMP handshake, see
+:mod:`~vistter.actors.outputs.rtmp_handshake`) by
 :class:`~vistter.actors.outputs.publisher.PublisherActor`; ``-rw_timeout`` makes ffmpeg
 itself give up a blocked write as well. At start, the actor checks the program against the
-platform's preset (alerts only).
+platform's preset (alerts only). A platform output: it publishes only while the show is on
+air (``on_air_only`` in its registry entry).
 
 The stream key is a secret: logs, status, events, alerts and errors only ever see the
 redacted URL (:attr:`RtmpDestination.display_url`).
@@ -25,6 +27,7 @@ from vistter.actors.outputs.feed_actor import FeedState
 from vistter.actors.outputs.kind import OutputKind
 from vistter.actors.outputs.publisher import PublisherActor, PublishOptions, masked
 from vistter.actors.outputs.reachability import ProbeTarget, endpoint_of
+from vistter.actors.outputs.rtmp_handshake import rtmp_handshake, rtmps_handshake
 from vistter.errors import ConfigError
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.models.config import ApplianceConfig, check_destination_bitrate
@@ -54,8 +57,8 @@ def publisher_argv(ffmpeg: str, url: str, *, rw_timeout: float = 5.0) -> list[st
 
 
 def rtmp_probe(destination: RtmpDestination) -> ProbeTarget:
-    """A TCP connect to the RTMP server's port. Raises :class:`ConfigError` for a URL that
-    names no usable server."""
+    """The RTMP handshake with the server (inside TLS for ``rtmps``). Raises
+    :class:`ConfigError` for a URL that names no usable server."""
     try:
         host, port = endpoint_of(destination.rtmp_url)
     except ValueError as exc:
@@ -64,7 +67,8 @@ def rtmp_probe(destination: RtmpDestination) -> ProbeTarget:
             f"({redact_url(destination.rtmp_url)}): {exc}.",
             hint="Write it as rtmp://HOST[:PORT]/APP or rtmps://HOST[:PORT]/APP.",
         ) from None
-    return ProbeTarget(host, port)
+    tls = destination.rtmp_url.lower().startswith("rtmps:")
+    return ProbeTarget(host, port, check=rtmps_handshake if tls else rtmp_handshake)
 
 
 class DestinationActor(PublisherActor):
@@ -123,7 +127,7 @@ class DestinationActor(PublisherActor):
             return
         problem = check_destination_bitrate(self.destination, self.encoding)
         if problem is not None:
-            self._alert("warning", problem.message, problem.hint)
+            self._alert("warning", problem.message, problem.hint, kind="platform_bitrate")
         recommended = self.destination.preset.recommended_keyframe
         if self.encoding.keyframe_interval != recommended:
             self._alert(
@@ -131,7 +135,7 @@ class DestinationActor(PublisherActor):
                 f"destination '{self.destination.id}' ({self.destination.platform}) "
                 f"recommends a keyframe every {recommended} s; the program has one every "
                 f"{self.encoding.keyframe_interval:g} s",
-                f"Set encoding.keyframe_interval = {recommended}.",
+                f"Set encoding.keyframe_interval = {recommended}.", kind="platform_keyframe",
             )
 
 
@@ -141,7 +145,8 @@ def _start_rtmp(
     def start(link: Link) -> pykka.ActorRef[Any]:
         queue = bus.fanout.attach(destination.id)
         return DestinationActor.start(
-            link, destination, queue, bus.ffmpeg, encoding=config.encoding
+            link, destination, queue, bus.ffmpeg, encoding=config.encoding,
+            air=bus.fanout.air_for(destination.id),
         )
 
     return start
@@ -150,5 +155,5 @@ def _start_rtmp(
 #: The registry entry of RTMP(S) destinations.
 RTMP = OutputKind(
     name="rtmp", model=RtmpDestination, prefix="destination", start=_start_rtmp,
-    probe=rtmp_probe,
+    probe=rtmp_probe, on_air_only=True,
 )  # fmt: skip

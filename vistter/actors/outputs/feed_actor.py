@@ -8,7 +8,13 @@ only unexpected errors (a dead feed thread, a bug) crash the actor.
 
 States (:class:`FeedState`): ``connecting`` (started, nothing written yet), ``live`` (the
 output moves), ``retrying`` (retry ``attempt`` due in ``next_retry_in`` s), ``failed``
-(every scheduled retry failed, an ``alert`` said so, a slow retry continues), ``stopped``.
+(every scheduled retry failed, an ``alert`` said so, a slow retry continues), ``standby``
+(a platform output while the show is off air: no ffmpeg, nothing published), ``stopped``.
+
+An output given an :class:`~vistter.actors.fanout.on_air.OnAir` switch (its kind is
+``on_air_only`` in the registry) starts its ffmpeg when the switch goes on air and ends it
+cleanly when it goes off air: ffmpeg's stdin is closed, so it finishes its output (for RTMP,
+the server sees an unpublish, not a reset) before it is ended by PID.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from vistter.actors.fanout.on_air import OnAir
 from vistter.actors.outputs.chunk_feed import ChunkFeed, ChunkSource
 from vistter.actors.outputs.retry import RetrySchedule, RetryTracker
 from vistter.clock import Timer
@@ -39,7 +46,12 @@ class FeedState(enum.StrEnum):
     LIVE = "live"
     RETRYING = "retrying"
     FAILED = "failed"
+    STANDBY = "standby"
     STOPPED = "stopped"
+
+
+OFF_AIR_DRAIN = 5.0
+"""Seconds an output's ffmpeg gets to finish its stream after its input ends (off air)."""
 
 
 class FeedUnavailableError(OperatorError):
@@ -60,6 +72,11 @@ class _FeedExited:
 @dataclass(frozen=True)
 class _RetryDue:
     wait: int
+
+
+@dataclass(frozen=True)
+class _AirChanged:
+    on_air: bool
 
 
 class FeedActor(SupervisedActor):
@@ -86,8 +103,11 @@ class FeedActor(SupervisedActor):
         stall_timeout: float,
         connect_timeout: float,
         tick_interval: float,
+        air: OnAir | None = None,
     ) -> None:
         super().__init__(link)
+        self.air = air
+        self._unsubscribe_air: Callable[[], None] | None = None
         self.output_id = output_id
         self.source = source
         self.schedule = schedule or RetrySchedule()
@@ -135,12 +155,22 @@ class FeedActor(SupervisedActor):
     # -- lifecycle ---------------------------------------------------------------------
 
     def setup(self) -> None:
-        """Actor thread: start the first ffmpeg. A start that fails is retried, not raised."""
+        """Actor thread: start the first ffmpeg (an on-air-only output off air waits in
+        ``standby``). A start that fails is retried, not raised."""
         self._since = self.link.clock.monotonic()
+        if self.air is not None:
+            self._unsubscribe_air = self.air.subscribe(
+                lambda on_air: self.post(_AirChanged(on_air))
+            )
+            if not self.air.on_air:
+                self._set_state(FeedState.STANDBY)
+                return
         self._start_feed()
 
     def teardown(self) -> None:
         """Actor thread: cancel timers, end ffmpeg by PID and report ``stopped``."""
+        if self._unsubscribe_air is not None:
+            self._unsubscribe_air()
         self._cancel_timers()
         self._end_feed()
         self._set_state(FeedState.STOPPED)
@@ -154,6 +184,7 @@ class FeedActor(SupervisedActor):
         retry_in = None if self._next_retry_at is None else max(0.0, self._next_retry_at - now)
         return {
             "id": self.output_id,
+            "kind": self.kind,
             "state": self._state.value,
             "since": round(now - self._since, 3),
             "attempt": self._tracker.attempt,
@@ -164,6 +195,7 @@ class FeedActor(SupervisedActor):
             "bitrate_kbps": self._bitrate_kbps(),
             "last_error": self._last_error,
             "pid": self._feed.pid if self._feed is not None else None,
+            "on_air_only": self.air is not None,
             **self._status_extra(),
         }
 
@@ -190,13 +222,33 @@ class FeedActor(SupervisedActor):
         elif isinstance(message, _RetryDue):
             if message.wait == self._wait:
                 self._start_feed()
+        elif isinstance(message, _AirChanged):
+            self._on_air_changed(message.on_air)
         else:
             self._on_other(message)
         return None
 
     # -- the state machine -------------------------------------------------------------
 
+    def _on_air_changed(self, on_air: bool) -> None:
+        """On air: start publishing now; off air: finish the stream cleanly, then standby."""
+        if on_air and self._state is FeedState.STANDBY:
+            logger.info("%s %s: on air; publishing", self.kind, self.output_id)
+            self._start_feed()
+        elif not on_air and self._state is not FeedState.STANDBY:
+            logger.info("%s %s: off air; ending the stream", self.kind, self.output_id)
+            self._cancel_timers()
+            self._wait += 1  # a retry or probe of the last wait is stale now
+            self._next_retry_at = None
+            self._session += 1  # the ending feed's exit is not a failure
+            self._end_feed(grace=OFF_AIR_DRAIN, drain=True)
+            self._tracker = RetryTracker(self.schedule)  # the next show starts afresh
+            self._set_state(FeedState.STANDBY)
+
     def _start_feed(self) -> None:
+        if self.air is not None and not self.air.on_air:
+            self._set_state(FeedState.STANDBY)
+            return
         self._cancel_timers()
         self._wait += 1  # every timer and probe of the previous wait is now stale
         self._next_retry_at = None
@@ -249,7 +301,8 @@ class FeedActor(SupervisedActor):
         self._tracker.live(now)
         self._set_state(FeedState.LIVE)
         if was_failed:
-            self._alert("info", f"{self.kind.capitalize()} {self.output_id} is live again.", "")
+            self._alert("info", f"{self.kind.capitalize()} {self.output_id} is live again.", "",
+                        kind="destination_failed", cleared=True)
 
     def _fail(self, reason: str) -> None:
         self._end_feed(grace=1.0)  # a failed ffmpeg owes us no clean ending
@@ -270,16 +323,16 @@ class FeedActor(SupervisedActor):
                 f"{self.kind.capitalize()} {self.output_id} failed after "
                 f"{self.schedule.max_attempts} attempts: {self._last_error}; still retrying "
                 f"every {self.schedule.slow_interval:g} s",
-                self._failed_hint(),
+                self._failed_hint(), kind="destination_failed",
             )
         self._on_wait_started()
 
     def _failed_hint(self) -> str:
         return "Fix the cause named in the message; the output restarts by itself."
 
-    def _end_feed(self, grace: float = 3.0) -> None:
+    def _end_feed(self, grace: float = 3.0, *, drain: bool = False) -> None:
         if self._feed is not None:
-            self._feed.stop(grace)
+            self._feed.stop(grace, drain=drain)
             self._output_done += self._session_output()
             self._input_done += self._feed.progress().input_bytes
             self._feed = None
@@ -314,12 +367,16 @@ class FeedActor(SupervisedActor):
             self._published = key
             self.link.events.publish(self.event_topic, self.status())
 
-    def _alert(self, severity: str, message: str, hint: str) -> None:
+    def _alert(
+        self, severity: str, message: str, hint: str, *, kind: str = "output", **extra: Any
+    ) -> None:
+        """Report on ``alert``; ``kind`` names the condition (one alert per source and kind,
+        see :mod:`vistter.alerts`), ``extra`` adds fields such as ``cleared``."""
         message = self._redact(message)
         logger.log(logging.ERROR if severity == "error" else logging.WARNING, "%s", message)
         self.link.events.publish(ALERT_TOPIC, {
             "severity": severity, "source": f"{self.kind}:{self.output_id}",
-            "message": message, "hint": hint,
+            "message": message, "hint": hint, "kind": kind, **extra,
         })  # fmt: skip
 
     def _schedule_tick(self) -> None:

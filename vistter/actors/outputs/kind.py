@@ -47,7 +47,9 @@ class OutputKind(Generic[M]):
     (called in the thread that builds the tree; the function it returns runs in the
     supervisor's thread on every (re)start, attaches the fanout queue and starts the
     actor); ``probe``: where and how to check the server answers (None: nothing to probe,
-    e.g. a local file).
+    e.g. a local file); ``on_air_only``: a platform output, which publishes only while the
+    show is on air (see :mod:`vistter.actors.fanout.on_air`); local outputs (the recorder,
+    the preview) take the program all the time.
     """
 
     name: str
@@ -55,6 +57,7 @@ class OutputKind(Generic[M]):
     prefix: str
     start: Callable[[M, ApplianceConfig, ProgramBus], StartFunction]
     probe: Callable[[M], ProbeTarget] | None = None
+    on_air_only: bool = False
 
     def child_id(self, model: M) -> str:
         """The ``outputs`` child id of ``model``'s actor."""

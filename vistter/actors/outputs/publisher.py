@@ -7,8 +7,8 @@ for seconds while buffers fill, so a live publisher whose output stops growing f
 ``stall_timeout`` seconds while the program is flowing is killed and retried (see
 :class:`~vistter.actors.outputs.feed_actor.FeedActor`, which also owns states, retries and
 ``event.destination``). On top of that, while it waits to retry, the actor probes the server
-every ``probe_interval`` seconds with its kind's probe (TCP for RTMP, the SRT handshake for
-SRT) and retries at once when a server that did not answer answers again, so it is back
+every ``probe_interval`` seconds with its kind's probe (the RTMP handshake, the SRT
+handshake) and retries at once when a server that did not answer answers again, so it is back
 within seconds of the network coming back instead of waiting out a 60 s delay.
 
 Secrets (stream keys, passphrases) only reach ffmpeg's argv: logs, status, events, alerts
@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
 
+from vistter.actors.fanout.on_air import OnAir
 from vistter.actors.outputs.chunk_feed import ChunkFeed, ChunkSource
 from vistter.actors.outputs.command import copy_argv, copy_for_log
 from vistter.actors.outputs.feed_actor import FeedActor
@@ -42,10 +43,12 @@ logger = logging.getLogger(__name__)
 class PublishOptions(TypedDict, total=False):
     """How a publisher is judged and retried: ``schedule`` (default: the spec's), and
     ``stall_timeout`` (seconds without accepted bytes, while the program is flowing, before
-    a live publisher is killed), ``connect_timeout`` (the same before the first byte) and
-    ``tick_interval`` (seconds between judgements)."""
+    a live publisher is killed), ``connect_timeout`` (the same before the first byte),
+    ``tick_interval`` (seconds between judgements) and ``air`` (the on-air switch it
+    follows: None, publish always)."""
 
     schedule: RetrySchedule | None
+    air: OnAir | None
     stall_timeout: float
     connect_timeout: float
     tick_interval: float
@@ -101,11 +104,12 @@ class PublisherActor(FeedActor):
         stall_timeout: float = 5.0,
         connect_timeout: float = 10.0,
         tick_interval: float = 1.0,
+        air: OnAir | None = None,
     ) -> None:
         super().__init__(
             link, output_id=destination.id, source=source, schedule=schedule,
             stall_timeout=stall_timeout, connect_timeout=connect_timeout,
-            tick_interval=tick_interval,
+            tick_interval=tick_interval, air=air,
         )  # fmt: skip
         output_id = destination.id
         platform = destination.platform

@@ -5,8 +5,9 @@ seconds tells when the network (or the server) is back, so the destination can r
 within seconds instead of waiting out a 60 s delay. Each output kind names its probe (see
 :mod:`vistter.actors.outputs.registry`):
 
-* RTMP(S): a plain TCP connect to the server's port, closed at once (no RTMP handshake, no
-  stream key);
+* RTMP(S): the RTMP handshake (C0/C1 -> S0/S1/S2, inside TLS for rtmps), then closed: no
+  ``connect``, no stream key (:mod:`vistter.actors.outputs.rtmp_handshake`);
+* :func:`tcp_probe`, a plain TCP connect, for anything else;
 * SRT: one SRT *induction* handshake over UDP (the first, stateless step of a caller's
   connection: no stream is opened, no passphrase is sent). SRT is UDP, so only the
   protocol's own handshake can tell that a listener answers.
@@ -41,7 +42,7 @@ DEFAULT_PORTS = {"rtmp": 1935, "rtmps": 443, "rtmpt": 80, "rtmpts": 443}
 
 @dataclass(frozen=True)
 class ProbeResult:
-    """Whether ``host:port`` accepted a TCP connection; ``detail`` says why not."""
+    """Whether ``host:port`` answered the probe; ``detail`` says why not."""
 
     host: str
     port: int

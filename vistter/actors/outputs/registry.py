@@ -15,6 +15,7 @@ from typing import Any
 
 from vistter.actors.outputs.destination import RTMP
 from vistter.actors.outputs.kind import OutputKind, OutputModel
+from vistter.actors.outputs.preview import PREVIEW
 from vistter.actors.outputs.recorder import RECORDER
 from vistter.actors.outputs.srt import SRT
 from vistter.errors import ConfigError
@@ -23,7 +24,7 @@ __all__ = ["OUTPUT_KINDS", "output_kind"]
 
 #: Every output kind by name, in the order they are documented.
 OUTPUT_KINDS: Mapping[str, OutputKind[Any]] = MappingProxyType(
-    {kind.name: kind for kind in (RTMP, SRT, RECORDER)}
+    {kind.name: kind for kind in (RTMP, SRT, RECORDER, PREVIEW)}
 )
 
 

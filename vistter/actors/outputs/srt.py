@@ -95,12 +95,15 @@ def _start_srt(
 ) -> StartFunction:
     def start(link: Link) -> pykka.ActorRef[Any]:
         queue = bus.fanout.attach(destination.id)
-        return SrtDestinationActor.start(link, destination, queue, bus.ffmpeg)
+        return SrtDestinationActor.start(
+            link, destination, queue, bus.ffmpeg, air=bus.fanout.air_for(destination.id)
+        )
 
     return start
 
 
 #: The registry entry of SRT destinations.
 SRT = OutputKind(
-    name="srt", model=SrtDestination, prefix="srt", start=_start_srt, probe=srt_probe_target
+    name="srt", model=SrtDestination, prefix="srt", start=_start_srt, probe=srt_probe_target,
+    on_air_only=True,
 )

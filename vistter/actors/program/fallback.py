@@ -279,6 +279,8 @@ class FallbackPolicy:
             {
                 "severity": severity,
                 "kind": kind,
+                "condition": "source_down",  # one alert per down source (vistter.alerts)
+                "cleared": kind == "source_recovered",
                 "source": resolution.wanted,
                 "on_air": resolution.source,
                 "reason": resolution.reason,

@@ -102,6 +102,7 @@ class FrameQueue:
         self._cond = threading.Condition()
         self._dropped = 0
         self._put = 0
+        self._latest: ProgramFrame | None = None
 
     def put(self, item: ProgramFrame) -> None:
         with self._cond:
@@ -109,6 +110,7 @@ class FrameQueue:
                 self._frames.popleft()
                 self._dropped += 1
             self._frames.append(item)
+            self._latest = item
             self._put += 1
             self._cond.notify()
 
@@ -118,6 +120,12 @@ class FrameQueue:
             if not self._frames:
                 self._cond.wait(timeout)
             return self._frames.popleft() if self._frames else None
+
+    def latest(self) -> ProgramFrame | None:
+        """The newest frame put (even once taken), or None; for the preview's JPEG. Never
+        blocks beyond the lock; keeps one frame's buffer from being reused meanwhile."""
+        with self._cond:
+            return self._latest
 
     def clear(self) -> None:
         with self._cond:

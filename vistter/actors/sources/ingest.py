@@ -3,9 +3,11 @@
 :func:`camera_ingest_command` and :func:`file_ingest_command` build the command line: the
 input (RTSP over TCP with a socket timeout, any other ffmpeg URL, a ``lavfi:`` test source
 played in real time, or a looped file), then the program's size (scaled keeping the aspect
-ratio, padded black) and rate, as raw yuv420p on stdout. Credentials are put into the URL
-given to ffmpeg only: an :class:`IngestCommand` carries the real ``argv`` and a redacted
-``args_for_log``, and its :meth:`~IngestCommand.redactor` scrubs ffmpeg's own output.
+ratio, padded black) and rate, as raw yuv420p on stdout. A camera's credentials never go
+into the argv (which every local user can read in ``/proc/<pid>/cmdline``): its URL with
+``user:password@`` is given to ffmpeg on stdin as an ffconcat list
+(:func:`vistter.media.secrets.concat_input`; :attr:`IngestCommand.stdin`), and its
+:meth:`~IngestCommand.redactor` scrubs ffmpeg's own output.
 
 :class:`FrameReader` is the thread that reads whole frames from the ingest's stdout into a
 :class:`~vistter.media.frames.FrameSlot`; :class:`FrameStats` counts them.
@@ -17,6 +19,7 @@ import collections
 import logging
 import os
 import shlex
+import subprocess
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,9 +28,11 @@ from urllib.parse import urlsplit
 
 from vistter.clock import Clock
 from vistter.media.frames import FrameFormat, FrameSlot, new_frame, read_frame_into
+from vistter.media.secrets import concat_input
 from vistter.media.stderr_tail import secret_scrubber
 from vistter.models.cameras import CameraConfig
 from vistter.models.redact import redact_url
+from vistter.supervisors.secret_input import SecretInput
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +47,9 @@ _NETWORK_SCHEMES = frozenset(
 
 @dataclass(frozen=True)
 class IngestCommand:
-    """An ingest command line. ``argv`` may hold credentials: pass it to the process only.
+    """An ingest command line. ``argv`` holds no secret; ``stdin`` is what the process must
+    get as its stdin (a :class:`~vistter.media.secrets.SecretInput` with the camera's URL
+    and credentials, else ``subprocess.DEVNULL``).
 
     ``args_for_log`` and ``display_url`` are safe to log, show and publish; ``secrets`` are
     the literal strings :meth:`redactor` removes from ffmpeg's output.
@@ -52,6 +59,7 @@ class IngestCommand:
     args_for_log: str
     display_url: str
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    stdin: int | SecretInput = field(default=subprocess.DEVNULL, repr=False)
 
     def redactor(self) -> Callable[[str], str]:
         """A function that removes URL credentials and this command's secrets from a line."""
@@ -86,7 +94,8 @@ def raw_output_args(fmt: FrameFormat) -> list[str]:
 
 
 def _head(ffmpeg_path: str, loglevel: str) -> list[str]:
-    # stdin is not the input of an ingest: -nostdin keeps ffmpeg from reading it.
+    # -nostdin: no interactive keys from stdin (a camera's SecretInput there is read only
+    # as the input list, ``-i pipe:0``).
     return [ffmpeg_path, "-hide_banner", "-nostdin", "-nostats", "-loglevel", loglevel]
 
 
@@ -120,6 +129,20 @@ def url_input_args(
     return [*_realtime(realtime), "-i", url]
 
 
+def secret_url_input_args(
+    url: str, *, transport: str = "tcp", socket_timeout: float = DEFAULT_SOCKET_TIMEOUT
+) -> tuple[list[str], SecretInput]:
+    """Like :func:`url_input_args` for a network ``url`` holding credentials, but the URL
+    and its options go to ffmpeg's stdin (the returned :class:`SecretInput`), not its argv.
+    """
+    micros = str(max(1, round(socket_timeout * 1_000_000)))
+    if _scheme(url) in _RTSP_SCHEMES:
+        options = [("rtsp_transport", transport), ("timeout", micros)]
+    else:
+        options = [("rw_timeout", micros)]
+    return concat_input(url, options)
+
+
 def _realtime(realtime: bool) -> list[str]:
     return ["-re"] if realtime else []
 
@@ -136,29 +159,34 @@ def camera_ingest_command(
     """The ingest command line of ``camera``, scaled to ``fmt``.
 
     ``lavfi:<graph>`` becomes ``-re -f lavfi -i <graph>`` (a simulated camera, in real
-    time). Any other URL is pulled as :func:`url_input_args` says, with the camera's
-    ``username``/``password`` inserted (:meth:`CameraConfig.authenticated_url`). With
+    time). Any other URL is pulled as :func:`url_input_args` says; a camera with a
+    ``username`` is pulled through :func:`secret_url_input_args` instead, with
+    ``username``/``password`` inserted (:meth:`CameraConfig.authenticated_url`) in what
+    goes to ffmpeg's stdin, never in its argv. With
     ``realtime=False`` (the offline render) no ``-re`` is added: a lavfi source or a file is
     produced as fast as its reader consumes it (a live network camera stays live).
     """
+    stdin: int | SecretInput = subprocess.DEVNULL
+    secrets: tuple[str, ...] = ()
     if camera.is_lavfi:
         inputs = [*_realtime(realtime), "-f", "lavfi", "-i", camera.lavfi_graph]
-        secrets: tuple[str, ...] = ()
-    else:
-        inputs = url_input_args(
-            camera.authenticated_url(),
-            transport=camera.transport,
-            socket_timeout=socket_timeout,
-            realtime=realtime,
+    elif camera.authenticated_url() != camera.url:
+        inputs, stdin = secret_url_input_args(
+            camera.authenticated_url(), transport=camera.transport, socket_timeout=socket_timeout
         )
         secrets = (camera.password.get_secret_value(),) if camera.password is not None else ()
+    else:
+        inputs = url_input_args(
+            camera.url, transport=camera.transport, socket_timeout=socket_timeout,
+            realtime=realtime,
+        )  # fmt: skip
     argv = [*_head(ffmpeg_path, loglevel), *inputs, *raw_output_args(fmt)]
-    display = camera.display_url
     return IngestCommand(
         argv=tuple(argv),
         args_for_log=_for_log(argv, secrets),
-        display_url=display,
+        display_url=camera.display_url,
         secrets=secrets,
+        stdin=stdin,
     )
 
 

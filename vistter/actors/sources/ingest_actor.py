@@ -239,7 +239,7 @@ class IngestSourceActor(SupervisedActor):
                 f"{self.source_id} ingest",
                 command.argv,
                 args_for_log=command.args_for_log,
-                stdin=subprocess.DEVNULL,
+                stdin=command.stdin,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 bufsize=0,
@@ -359,7 +359,9 @@ class IngestSourceActor(SupervisedActor):
         self._state, self._detail = state, detail
         self._since = self._clock.monotonic()
         self._sources.set_health(self.source_id, state, detail)
-        payload = {**self._event_fields(), "state": state.value, "detail": detail}
+        payload = {**self._event_fields(), "state": state.value, "detail": detail,
+                   "retry_max_s": self._reconnect.maximum,  # for the alert's remediation
+                   "stopping": self._stopping}  # stopped on purpose: not a fault
         self.link.events.publish(self.event_topic, payload)
         # A source down for hours retries every few seconds: log its first failures only.
         retrying = self._attempt > 3 and state in (SourceState.OFFLINE, SourceState.CONNECTING)

@@ -14,8 +14,18 @@ const UNREACHABLE_HINT =
   'Check that the appliance is running (scripts/demo.sh or vistter run) and that this page ' +
   'was opened from it. The page keeps retrying by itself.';
 
+// The console login (login.js): the session's CSRF token goes with every change, and a 401
+// (no login, or it ended) is handed to the login view.
+const session = { csrfToken: null, onUnauthorized: null };
+export function setSession(patch) {
+  Object.assign(session, patch);
+}
+
 export async function request(method, path, body) {
   const init = { method, cache: 'no-store', headers: { accept: 'application/json' } };
+  if (session.csrfToken && !['GET', 'HEAD'].includes(method)) {
+    init.headers['x-csrf-token'] = session.csrfToken;
+  }
   if (body !== undefined) {
     init.headers['content-type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -33,8 +43,15 @@ export async function request(method, path, body) {
     data = null;
   }
   if (!response.ok) {
+    if (response.status === 401 && path !== '/api/login' && session.onUnauthorized) {
+      session.onUnauthorized(data);
+    }
     if (data && typeof data.problem === 'string') {
-      throw new ApiProblem(data.problem, data.hint, response.status);
+      const listed = Array.isArray(data.problems) ? data.problems
+        .map((p) => `${p.path ? `${p.path}: ` : ''}${p.message}${p.hint ? ` (${p.hint})` : ''}`)
+        .join('; ') : '';
+      throw new ApiProblem(data.problem, listed ? `${data.hint} ${listed}` : data.hint,
+        response.status);
     }
     throw new ApiProblem(
       `The appliance answered ${response.status} to ${method} ${path}.`,
@@ -47,3 +64,18 @@ export async function request(method, path, body) {
 
 export const get = (path) => request('GET', path);
 export const post = (path, body) => request('POST', path, body);
+export const del = (path) => request('DELETE', path);
+
+// A route another part of the appliance may not serve yet: 404 (no such route) and 405
+// answer `missing` instead of throwing, so the page can use the older route meanwhile.
+export async function optional(method, path, body, missing = undefined) {
+  try {
+    return await request(method, path, body);
+  } catch (error) {
+    if (error instanceof ApiProblem && (error.status === 405
+        || (error.status === 404 && /^There is no route/.test(error.problem)))) {
+      return missing;
+    }
+    throw error;
+  }
+}

@@ -8,8 +8,8 @@ const RECONNECT_MS = 10000;
 
 export class LiveFeed {
   // Only what the page shows: show, camera, source, destination and supervision events,
-  // alerts and the system sample (not the per-second stream metrics).
-  constructor({ url = '/api/events?topics=event.,alert,metrics.system', onHello, onMessage,
+  // alerts, the system sample and the per-second stream metrics (the page shows them).
+  constructor({ url = '/api/events?topics=event.,alert,metrics.system,metrics.stream', onHello, onMessage,
     onMode, poll }) {
     this.url = url;
     this.onHello = onHello;

@@ -1,5 +1,6 @@
-// Live controls: go live, pause, resume, skip, stop. A button is enabled only in the show
-// states the orchestrator accepts it in; Stop asks once more, because it ends the show.
+// Live controls: go live (through the checklist, views/golive.js), pause, resume, skip,
+// stop. A button is enabled only in the show states the orchestrator accepts it in; Stop
+// asks once more, because it ends the show.
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 
@@ -26,14 +27,16 @@ export function LiveControls({ state, controller }) {
     <section class="panel" aria-labelledby="controls-title">
       <h2 id="controls-title">Live controls</h2>
       <div class="buttons">
-        ${button('go_live', 'Go live', '/api/show/go-live', 'btn-go')}
+        <button type="button" class="btn btn-go"
+                disabled=${busy !== null || !allowed(show, 'go_live') || Boolean(state.golive)}
+                onClick=${() => controller.golive.open()}>Go live</button>
         ${button('pause', 'Pause', '/api/show/pause')}
         ${button('resume', 'Resume', '/api/show/resume')}
         ${button('skip', 'Skip to next cue', '/api/show/skip')}
         ${confirming
           ? html`
             <button type="button" class="btn btn-danger" disabled=${busy !== null}
-                    onClick=${() => { setConfirming(false); controller.command('Stop', '/api/show/stop'); }}>
+                    onClick=${() => { setConfirming(false); controller.stopShow(); }}>
               Yes, stop the show</button>
             <button type="button" class="btn" onClick=${() => setConfirming(false)}>Keep it live</button>`
           : html`
@@ -42,6 +45,10 @@ export function LiveControls({ state, controller }) {
                     onClick=${() => setConfirming(true)}>Stop</button>`}
       </div>
       <p class="muted">${busy ? `${busy}…` : hintFor(show)}</p>
+      ${show?.publishing && html`<p class="small" data-testid="air-mode">${show.publishing.mode === 'always_on_air'
+        ? 'Always on air: the destinations publish all the time (the slate between shows).'
+        : `Destinations publish only while the show is live${show.publishing.on_air
+          ? ' (publishing now).' : ' (not publishing now).'}`}</p>`}
     </section>`;
 }
 

@@ -14,7 +14,18 @@ const MODES = {
   connecting: ['Connecting', 'Opening the live-event stream.'],
 };
 
-export function Header({ state, now }) {
+function Nav({ page, pages, alerts }) {
+  return html`
+    <nav class="nav" aria-label="Pages">
+      ${Object.entries(pages).map(([name, label]) => html`
+        <a href=${`#/${name === 'live' ? '' : name}`} class=${name === page ? 'nav-current' : ''}
+           aria-current=${name === page ? 'page' : undefined}>
+          ${label}${name === 'alerts' && alerts ? html` <span class="nav-count"
+            data-testid="alert-count">${alerts}</span>` : ''}</a>`)}
+    </nav>`;
+}
+
+export function Header({ state, now, page = 'live', pages = {} }) {
   const phase = state.show?.state ?? 'unknown';
   const uptime = state.health
     ? state.health.uptime_seconds + (now - state.healthAt) / 1000
@@ -40,5 +51,6 @@ export function Header({ state, now }) {
            title=${modeHelp} data-testid="connection">
         <span class="label">Updates</span><strong>${mode}</strong>
       </div>
+      <${Nav} page=${page} pages=${pages} alerts=${state.alerts.length} />
     </header>`;
 }

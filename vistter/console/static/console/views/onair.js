@@ -9,17 +9,23 @@ const FALLBACK_WHY = {
   last_frame: (wanted) => `last picture of ${sourceName(wanted)}, which stalled`,
 };
 
+// What viewers see: the source the program wants, or what the fallback put in its place.
+export function sourceOnAir(status) {
+  const wanted = status?.on_air?.source;
+  const route = wanted ? status?.fallback?.[wanted] : null;
+  return route && route.reason !== 'wanted' && route.on_air ? route.on_air : wanted;
+}
+
 export function whyOnAir(show, status) {
   const overrides = show?.overrides || {};
+  const wanted = status?.on_air?.source;
+  const route = wanted ? status?.fallback?.[wanted] : null;
+  if (route && route.reason !== 'wanted' && FALLBACK_WHY[route.reason]) {
+    return FALLBACK_WHY[route.reason](wanted);
+  }
   if (overrides.slate) return 'Emergency slate (manual override)';
   if (overrides.forced_camera != null) return 'Forced by the operator';
   if (overrides.pinned_source) return 'Pinned by the operator';
-  const onAir = status?.on_air?.source;
-  for (const [wanted, route] of Object.entries(status?.fallback || {})) {
-    if (route.on_air === onAir && route.reason !== 'wanted' && FALLBACK_WHY[route.reason]) {
-      return FALLBACK_WHY[route.reason](wanted);
-    }
-  }
   if (show && (show.state === 'live' || show.state === 'paused')) {
     return show.video_cue ? `Timeline, cue ${show.video_cue}` : 'Timeline';
   }
@@ -44,7 +50,7 @@ function PositionBar({ show, cues, position }) {
   if (!length) return html`<p class="muted">No timeline loaded.</p>`;
   const at = (seconds) => `${Math.min(100, Math.max(0, (seconds / length) * 100))}%`;
   const next = show.next_cue;
-  const marks = cues
+  const marks = cues && cues.length
     ? cues.map((cue) => ({ ...cue, now: cue.id === show.video_cue, next: cue.id === next?.id }))
     : next ? [{ id: next.id, start: next.start_seconds, now: false, next: true }] : [];
   return html`
@@ -63,6 +69,11 @@ function PositionBar({ show, cues, position }) {
     </div>`;
 }
 
+function videoCues(show) {
+  return (show?.cues || []).filter((cue) => cue.action !== 'show_overlay')
+    .map((cue) => ({ id: cue.id, start: cue.start_seconds, duration: cue.end_seconds - cue.start_seconds }));
+}
+
 export function OnAir({ state, now }) {
   const { show, status } = state;
   const elapsed = elapsedSince(show, state.showAt, now);
@@ -72,16 +83,19 @@ export function OnAir({ state, now }) {
     <section class="panel" aria-labelledby="onair-title">
       <h2 id="onair-title">On air</h2>
       <div class="onair-source">
-        <strong class="big" data-testid="on-air">${sourceName(status?.on_air?.source)}</strong>
+        <strong class="big" data-testid="on-air">${sourceName(sourceOnAir(status))}</strong>
         <span data-testid="on-air-why">${whyOnAir(show, status)}</span>
       </div>
-      <${PositionBar} show=${show} cues=${state.cues} position=${positionNow(show, state.showAt, now)} />
+      <${PositionBar} show=${show} cues=${videoCues(show)} position=${positionNow(show, state.showAt, now)} />
       <dl class="facts">
         <div><dt>Cue now</dt><dd>${show?.video_cue ?? '—'}</dd></div>
         <div><dt>Next cue</dt><dd data-testid="next-cue">${next
           ? html`${next.id} in <strong>${duration(countdown)}</strong>` : '—'}</dd></div>
-        <div><dt>Overlays</dt><dd>${show?.overlays?.length
-          ? show.overlays.map((o) => o.cue).join(', ') : 'none'}</dd></div>
+        <div><dt>Overlays on air</dt><dd data-testid="overlays-on-air">${show?.overlays?.length
+          ? html`<ul class="plain">${show.overlays.map((o) => html`
+              <li>${o.cue ?? o.track}${o.left_seconds != null
+                ? html` · <strong>${duration(o.left_seconds - elapsed)}</strong> left` : ''}</li>`)}</ul>`
+          : 'none'}</dd></div>
       </dl>
     </section>`;
 }

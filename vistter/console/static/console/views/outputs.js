@@ -8,9 +8,11 @@ const STATES = {
   retrying: ['!', 'warn', 'Retrying'],
   failed: ['✗', 'bad', 'Failed'],
   stopped: ['■', 'off', 'Stopped'],
+  idle: ['–', 'off', 'Idle'],
+  standby: ['–', 'off', 'Standby (not live)'],
 };
 
-function Destination({ destination }) {
+export function Destination({ destination, children }) {
   const [mark, tone, label] = STATES[destination.state] || ['?', 'warn', destination.state];
   const where = destination.url || destination.path || destination.platform;
   const retry = destination.next_retry_in;
@@ -32,6 +34,7 @@ function Destination({ destination }) {
           ${destination.attempt ? ` · attempt ${destination.attempt} of ${destination.max_attempts}` : ''}
         </div>
         ${destination.last_error && html`<div class="small dest-error">${destination.last_error}</div>`}
+        ${children}
       </div>
     </li>`;
 }

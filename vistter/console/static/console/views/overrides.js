@@ -2,6 +2,7 @@
 // overlays. Each row says whether it is active and which button releases it.
 import { html } from '../html.js';
 import { cameraIds, sourceName } from '../format.js';
+import { Thumbnail } from './thumbnail.js';
 
 function Override({ id, title, active, activeText, idleText, engage, release, busy, urgent,
   children }) {
@@ -25,7 +26,7 @@ function Override({ id, title, active, activeText, idleText, engage, release, bu
     </div>`;
 }
 
-export function Overrides({ state, controller }) {
+export function Overrides({ state, controller, now }) {
   const overrides = state.show?.overrides || {};
   const busy = state.busy !== null || !state.show;
   const call = (label, name, body) => ({
@@ -46,9 +47,12 @@ export function Overrides({ state, controller }) {
         idleText="Puts one camera on air until you release it."
         release=${call('Release camera', 'release-camera')}>
         ${forced == null && cameraIds(state.status).map((cameraId) => html`
-          <button type="button" class="btn" disabled=${busy}
-                  onClick=${call(`Force camera ${cameraId}`, 'force-camera', { camera_id: cameraId }).run}>
-            Camera ${cameraId}</button>`)}
+          <div class="force-camera">
+            <${Thumbnail} cameraId=${cameraId} now=${now} />
+            <button type="button" class="btn" disabled=${busy}
+                    onClick=${call(`Force camera ${cameraId}`, 'force-camera', { camera_id: cameraId }).run}>
+              Camera ${cameraId}</button>
+          </div>`)}
       <//>
       <${Override} id="pin" title="Pin current camera" active=${Boolean(overrides.pinned_source)}
         busy=${busy}

@@ -1,5 +1,6 @@
-// The box itself: CPU, memory, disk, temperature (from metrics.system on the telemetry bus)
-// and a small uPlot chart of CPU and memory over the last minutes.
+// The stream (bitrate, frame rate, dropped frames: metrics.stream) and the box itself: CPU,
+// memory, disk, temperature (metrics.system on the telemetry bus) and a small uPlot chart of
+// CPU and memory over the last minutes.
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import { html } from '../html.js';
@@ -11,7 +12,7 @@ function Chart({ history }) {
   const box = useRef(null);
   const plot = useRef(null);
   useEffect(() => {
-    const width = () => Math.max(200, box.current.clientWidth);
+    const width = () => Math.max(200, box.current?.clientWidth ?? 0);  // null once unmounted
     plot.current = new uPlot({
       width: width(), height: 120, legend: { show: false }, cursor: { show: false },
       scales: { x: { time: true, auto: false }, y: { range: [0, 100] } },
@@ -35,17 +36,37 @@ function Chart({ history }) {
     aria-label="CPU (solid) and memory (dashed) over the last ten minutes"></div>`;
 }
 
+function mbps(value) {
+  return value == null || !Number.isFinite(value) ? '—' : `${value.toFixed(2)} Mb/s`;
+}
+
+function Stream({ stream }) {
+  if (!stream) return html`<p class="muted small">Waiting for the stream figures…</p>`;
+  const health = stream.health?.state;
+  return html`
+    <dl class="facts" data-testid="stream">
+      <div><dt>Bitrate</dt><dd data-testid="stream-bitrate">${mbps(stream.bitrate_current)}
+        <span class="small muted"> of ${mbps(stream.bitrate_target)}</span></dd></div>
+      <div><dt>Frame rate</dt><dd data-testid="stream-fps">${stream.framerate_actual != null
+        ? `${stream.framerate_actual.toFixed(1)} fps` : '—'}<span class="small muted">${
+        ` of ${stream.framerate_target ?? '—'}`}</span></dd></div>
+      <div><dt>Dropped frames</dt><dd data-testid="stream-dropped">${stream.dropped_frames ?? '—'}</dd></div>
+      ${health && html`<div><dt>Stream health</dt><dd>${health}</dd></div>`}
+    </dl>`;
+}
+
 export function System({ state }) {
   const s = state.system;
   return html`
     <section class="panel" aria-labelledby="system-title">
-      <h2 id="system-title">This box</h2>
+      <h2 id="system-title">Stream and box</h2>
+      <${Stream} stream=${state.stream} />
       <dl class="facts">
         <div><dt>CPU</dt><dd data-testid="cpu">${percent(s?.cpu_percent)}</dd></div>
         <div><dt>Memory</dt><dd data-testid="memory">${s
           ? `${percent(s.memory_percent)} (${bytes(s.memory_used_bytes)} of ${bytes(s.memory_total_bytes)})`
           : '—'}</dd></div>
-        <div><dt>Disk free</dt><dd>${bytes(s?.disk_free_bytes)}</dd></div>
+        <div><dt>Disk free</dt><dd data-testid="disk">${bytes(s?.disk_free_bytes)}</dd></div>
         ${s?.cpu_temperature_c != null && html`
           <div><dt>Temperature</dt><dd>${Math.round(s.cpu_temperature_c)} °C</dd></div>`}
         <div><dt>Encoder</dt><dd>${state.status?.encoder?.name ?? '—'}</dd></div>

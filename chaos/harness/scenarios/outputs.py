@@ -1,0 +1,251 @@
+"""Destination faults (scenarios 4, 5, 6, 13) injected by the fault proxy in front of
+destination ``a`` (or, for a rejected key, by the server's publish hook)."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+
+from chaos.harness.measures import first, fmt, since
+from chaos.harness.rig import BITRATE_KBPS, REJECTED_KEY, RigOptions
+from chaos.harness.scenario import Check, Context, Measured, Scenario
+from chaos.harness.scenarios.common import healthy_frames
+
+__all__ = ["DestinationBlackholed", "DestinationRefuses", "DestinationSlow", "KeyRejected"]
+
+BACK_LIMIT = 3.0
+
+
+def _back(ctx: Context, restored: float) -> float | None:
+    """When ``a`` was live again after ``restored``: its state is live AND nginx's bytes for
+    key a grew over the next second (a held connection flushing is not a live publisher)."""
+    deadline = time.monotonic() + 60.0
+    while time.monotonic() < deadline:
+        live = ctx.wait_for(lambda s: s.destinations.get("a") == "live", 1.0)
+        if live is None:
+            continue
+        before = ctx.rig.ingest.bytes_in().get("a")
+        ctx.hold(1.0)
+        after = ctx.rig.ingest.bytes_in().get("a")
+        still = ctx.sampler.latest()
+        if (
+            before is not None
+            and after is not None
+            and after > before
+            and still is not None
+            and still.destinations.get("a") == "live"
+        ):
+            return live
+    return None
+
+
+def _back_check(ctx: Context, restored: float, back: float | None) -> Check:
+    took = since(back, restored)
+    ctx.figures["restore_s"] = None if took is None else round(took, 2)
+    return Check(
+        f"a back <= {BACK_LIMIT:g} s after the network returns",
+        took is not None and took <= BACK_LIMIT,
+        fmt(took),
+    )
+
+
+class DestinationBlackholed(Scenario):
+    number = 4
+    title = "one destination black-holed 30 s"
+    criteria = "others lose 0 frames; it is back <= 3 s after the network returns"
+    _back: float | None = None
+
+    def inject(self, ctx: Context) -> None:
+        ctx.hurt.append("a")
+        fault = ctx.mark("fault")
+        ctx.rig.proxies["a"].blackhole()
+        ctx.hold(12.0 if ctx.short else 30.0)
+        ctx.rig.proxies["a"].passthrough()
+        restored = ctx.mark("restored")
+        ctx.window("a black-holed", fault, restored)
+        self._back = _back(ctx, restored)
+
+    def judge(self, ctx: Context, measured: Measured) -> list[Check]:
+        fault, restored = ctx.marks["fault"], ctx.marks["restored"]
+        detected = first(ctx.samples(), lambda s: s.destinations.get("a") != "live", fault)
+        ctx.figures["detect_s"] = since(detected, fault)
+        starved = measured.figures["starved_a_s"]
+        return [
+            healthy_frames(ctx, measured, 0),
+            Check(
+                "a's outage measured at the server",
+                starved >= (restored - fault) * 0.5,
+                f"server got nothing from a for {starved:.2f} s of a {restored - fault:.0f} s "
+                f"black hole; frame gap {measured.figures['gap_a_s']:.2f} s, "
+                f"{measured.figures['lost_a']} lost; a left 'live' "
+                f"{fmt(since(detected, fault))} in",
+            ),
+            _back_check(ctx, restored, self._back),
+        ]
+
+
+class DestinationRefuses(Scenario):
+    number = 5
+    title = "one destination refuses connections for 5 min"
+    criteria = "spec's backoff; retries cost < 2 % of a core; back <= 3 s after it accepts"
+    _back: float | None = None
+    _attempts: list[tuple[float, int]]
+    #: attempt -> the largest ``next_retry_in`` the API showed while it was due (its backoff)
+    _declared: dict[int, float]
+
+    def inject(self, ctx: Context) -> None:
+        ctx.hurt.append("a")
+        self._declared = {}
+        ctx.sampler.track("a", f":{ctx.rig.proxies['a'].port}/")
+        fault = ctx.mark("fault")
+        ctx.rig.proxies["a"].down()
+        self._attempts = []
+        deadline = time.monotonic() + (30.0 if ctx.short else 300.0)
+        tree_cpu_start = ctx.sampler.tracked_cpu_seconds("a")
+        while time.monotonic() < deadline:
+            for destination in ctx.rig.app.get("/api/destinations").get("destinations", []):
+                if destination.get("id") == "a":
+                    attempt = int(destination.get("attempt") or 0)
+                    if not self._attempts or self._attempts[-1][1] != attempt:
+                        self._attempts.append((ctx.now(), attempt))
+                    due = destination.get("next_retry_in")
+                    if isinstance(due, int | float):
+                        self._declared[attempt] = max(self._declared.get(attempt, 0.0), due)
+            ctx.hold(0.25)
+        refused_for = ctx.now() - fault
+        cpu = ctx.sampler.tracked_cpu_seconds("a") - tree_cpu_start
+        ctx.figures["retry_cpu_pct"] = round(100 * cpu / refused_for, 2)
+        ctx.rig.proxies["a"].up()
+        restored = ctx.mark("restored")
+        ctx.window("a refuses", fault, restored)
+        self._back = _back(ctx, restored)
+
+    def judge(self, ctx: Context, measured: Measured) -> list[Check]:
+        restored = ctx.marks["restored"]
+        # from the first failure on (attempt >= 1). Two views: the backoff the engine
+        # declares (the first next_retry_in the API shows for each attempt, polled every
+        # 0.25 s) must follow the spec within 25 %; the measured time between attempts is
+        # that backoff plus how long an attempt takes to fail, and must never be shorter
+        times = [t for t, attempt in self._attempts if attempt >= 1]
+        intervals = [round(b - a, 1) for a, b in itertools.pairwise(times)]
+        declared = [round(self._declared[n], 1) for n in sorted(self._declared) if n >= 1]
+        measured.figures["retry_intervals_s"] = str(intervals)
+        measured.figures["retry_backoffs_s"] = str(declared)
+        spec = [min(2 ** (n + 1), 60) for n in range(len(declared))]
+        follows = all(0.75 * s - 0.3 <= d <= 1.25 * s for d, s in zip(declared, spec, strict=True))
+        slower = all(i >= d - 0.3 for i, d in zip(intervals, declared, strict=False))
+        cpu = measured.figures["retry_cpu_pct"]
+        return [
+            Check("retries follow the spec's backoff (2,4,8..60 s)",
+                  bool(declared) and follows and slower,
+                  f"declared backoffs {declared}; measured intervals {intervals} "
+                  "(/api/destinations)"),
+            Check("retries cost < 2 % of a core", cpu < 2.0,
+                  f"{cpu:.2f} % (CPU of a's publisher processes while refused)"),
+            _back_check(ctx, restored, self._back), healthy_frames(ctx, measured, 0),
+        ]  # fmt: skip
+
+
+class KeyRejected(Scenario):
+    number = 6
+    title = "one destination's server rejects the stream key"
+    criteria = "state says key rejected (not network), an alert says check the key, no hammering"
+
+    def options(self, workdir: Path, short: bool) -> RigOptions:
+        return RigOptions(rejected_key_destination=True)
+
+    def inject(self, ctx: Context) -> None:
+        ctx.hurt.append("k")
+        fault = ctx.mark("fault")  # k is rejected from its first attempt; watch it
+        ctx.hold(20.0 if ctx.short else 60.0)
+        ctx.window("k's key rejected", fault, ctx.mark("restored"))
+
+    def judge(self, ctx: Context, measured: Measured) -> list[Check]:
+        attempts = [e for e in ctx.rig.ingest.events(REJECTED_KEY) if e.call == "publish"]
+        watched = ctx.marks["restored"] - ctx.marks["fault"]
+        allowed = _spec_attempts(watched) + 1
+        measured.figures["key_attempts"] = len(attempts)
+        measured.figures["key_attempts_per_min"] = round(60 * len(attempts) / watched, 1)
+        last = ctx.sampler.latest()
+        state = last.destinations.get("k", "?") if last else "?"
+        error = last.errors.get("k", "") if last else ""
+        about_k = [e for e in ctx.tap.alerts() if _names_destination_k(e.payload)]
+        # the message itself must name the key: a hint listing "the server URL, the stream
+        # key or passphrase and the network" for every failure does not tell them apart
+        keyed = [e.text() for e in about_k if "key" in str(e.payload.get("message", "")).lower()]
+        return [
+            Check(
+                "state says the key was rejected",
+                "key" in f"{state} {error}".lower(),
+                f"state={state!r} last_error={error[:120]!r}",
+            ),
+            Check(
+                "an alert says to check the key",
+                bool(keyed),
+                f"{len(about_k)} alerts about k, {len(keyed)} name the key in their message"
+                + (f": {keyed[0][:120]}" if keyed else ""),
+            ),
+            Check(
+                "no hammering (no more attempts than the spec's backoff)",
+                len(attempts) <= allowed,
+                f"{len(attempts)} publish attempts in {watched:.0f} s (backoff allows {allowed})",
+            ),
+            healthy_frames(ctx, measured, 0),
+        ]
+
+
+def _spec_attempts(seconds: float) -> int:
+    """Attempts the spec's backoff (2, 4, 8, 16, 32, 60 s) makes within ``seconds``."""
+    attempts, at, retry = 1, 0.0, 0
+    while (at := at + min(2 ** (retry + 1), 60)) <= seconds:
+        attempts += 1
+        retry += 1
+    return attempts
+
+
+def _names_destination_k(payload: dict[str, object]) -> bool:
+    values = {str(v).lower() for v in payload.values()}
+    if str(payload.get("source", "")).lower().endswith(":k"):
+        return True
+    return bool(values & {"k", "destination-k", "outputs/destination-k"}) or any(
+        "destination k" in v or "destination 'k'" in v for v in values
+    )
+
+
+class DestinationSlow(Scenario):
+    number = 13
+    title = "destination slow (bandwidth capped below the bitrate)"
+    criteria = "degraded mode lowers the bitrate and the destination stays live; others fine"
+
+    def inject(self, ctx: Context) -> None:
+        ctx.hurt.append("a")
+        cap = BITRATE_KBPS * 1000 / 8 * 0.6
+        ctx.figures["cap_kbps"] = round(cap * 8 / 1000)
+        fault = ctx.mark("fault")
+        ctx.rig.proxies["a"].bandwidth(cap)
+        ctx.hold(20.0 if ctx.short else 60.0)
+        ctx.rig.proxies["a"].passthrough()
+        ctx.window("a capped at 60 % of the bitrate", fault, ctx.mark("restored"))
+
+    def judge(self, ctx: Context, measured: Measured) -> list[Check]:
+        fault, restored = ctx.marks["fault"], ctx.marks["restored"]
+        inside = [s for s in ctx.samples(fault) if s.t <= restored]
+        before = [s.encoder_kbps for s in ctx.samples() if s.t < fault and s.encoder_kbps]
+        lowest = min((s.encoder_kbps for s in inside if s.encoder_kbps), default=0.0)
+        base = max(before[-5:], default=0.0)
+        not_live = sum(1 for s in inside if s.destinations.get("a") != "live")
+        measured.figures["encoder_kbps_before"] = round(base)
+        measured.figures["encoder_kbps_lowest"] = round(lowest)
+        return [
+            Check(
+                "degraded mode lowered the bitrate below the cap",
+                0 < lowest <= measured.figures["cap_kbps"],
+                f"encoder {base:.0f} -> lowest {lowest:.0f} kbps; cap "
+                f"{measured.figures['cap_kbps']} kbps",
+            ),
+            Check(
+                "a stays live", not_live == 0, f"a not live in {not_live} of {len(inside)} samples"
+            ),
+            healthy_frames(ctx, measured, 0),
+        ]

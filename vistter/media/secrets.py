@@ -1,0 +1,69 @@
+"""Giving ffmpeg a secret without putting it in its command line.
+
+``/proc/<pid>/cmdline`` (what ``ps`` shows) is readable by every local user, so a camera
+URL with ``user:password@`` in an ffmpeg argv is a leaked password. The bundled ffmpeg
+(imageio-ffmpeg, ffmpeg 9) was tested for ways to take a secret from elsewhere:
+
+- ``-/opt FILE`` (read an option's value from a file) works only for ffmpeg's own options
+  (``-/filter_complex``); for ``-/i`` and for protocol options such as ``-/rtmp_playpath``
+  or ``-/passphrase`` it answers "Unrecognized option";
+- ``-fpre FILE`` (an option preset file) accepts ``rtmp_playpath=...`` or ``format_opts=...``
+  lines but they never reach the muxer or the protocol (the publish went out without key);
+- the ``fd:N`` protocol refuses a descriptor number in the URL;
+- the **concat demuxer reading an ffconcat list from** ``pipe:0`` works: the list names the
+  URL (credentials inside) and its options (``option rtsp_transport tcp``), ffmpeg reads it
+  from its stdin when it opens the input, and the pipe is gone after that. A live RTSP
+  camera came through at its own frame rate (30 frames of a 15 fps camera in 2.3 s,
+  startup included), exactly like a direct ``-i``.
+
+So an input with a secret (a camera with a password) is given as :func:`concat_input`: the
+argv says ``-f concat ... -i pipe:0`` and the :class:`SecretInput` goes to the process's
+stdin (:meth:`vistter.supervisors.processes.ProcessSet.spawn` writes it into a pipe whose
+write end is closed before ffmpeg starts; nothing is ever written to disk).
+
+Outputs cannot use this (ffmpeg's output URL is a positional argument and protocol options
+are not read from files), so a destination's stream key or passphrase is still in its
+publisher's argv with the bundled ffmpeg; see the README ("Where secrets live").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from vistter.supervisors.secret_input import SecretInput
+
+__all__ = ["SecretInput", "concat_input", "ffconcat_quote"]
+
+#: Protocols the concat demuxer may open for the camera behind the list.
+_CAMERA_PROTOCOLS = (
+    "pipe", "rtsp", "rtsps", "rtp", "srtp", "tcp", "udp", "tls", "http", "https",
+    "httpproxy", "rtmp", "rtmps", "rtmpt", "ffrtmphttp", "crypto",
+)  # fmt: skip
+
+
+def ffconcat_quote(text: str) -> str:
+    """``text`` as one ffconcat token: single-quoted, ``'`` written as ``'\\''``."""
+    if "\n" in text or "\r" in text or "\0" in text:
+        raise ValueError("an ffconcat value cannot contain line breaks or NUL")
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def concat_input(
+    url: str, options: Sequence[tuple[str, str]] = ()
+) -> tuple[list[str], SecretInput]:
+    """The ffmpeg input args and the stdin that make ffmpeg open ``url`` with ``options``.
+
+    ``url`` may hold credentials (``rtsp://user:pass@host/path``): it only goes into the
+    returned :class:`SecretInput`. ``options`` are the input's own options (``("timeout",
+    "5000000")``), applied when the concat demuxer opens the URL. Raises ``ValueError`` for
+    a URL or option with a line break (which could inject ffconcat directives).
+    """
+    lines = ["ffconcat version 1.0", f"file {ffconcat_quote(url)}"]
+    lines += [f"option {ffconcat_quote(name)} {ffconcat_quote(value)}" for name, value in options]
+    payload = ("\n".join(lines) + "\n").encode("utf-8")
+    args = [
+        "-f", "concat", "-safe", "0",
+        "-protocol_whitelist", ",".join(_CAMERA_PROTOCOLS),
+        "-i", "pipe:0",
+    ]  # fmt: skip
+    return args, SecretInput(payload)

@@ -1,0 +1,114 @@
+"""GO LIVE as the operator sees it: the countdown, and the platforms going on and off air.
+
+The orchestrator owns one :class:`GoLiveDesk`. ``POST /api/live/start`` with a countdown
+arms it (the countdown runs in the orchestrator, on a timer of the injected clock, so the
+request returns at once and a closed browser does not stop it); ``POST /api/live/cancel``
+withdraws it. When the show goes live the desk switches the platform destinations on air
+(:class:`~vistter.actors.fanout.on_air.OnAir`) from the clock time of the show's first frame,
+so the first frame a platform receives is the show's; when the show ends, off air.
+
+Every method runs in the orchestrator's thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypedDict
+
+from vistter.actors.fanout.on_air import AirStatus, OnAir
+from vistter.clock import Clock
+from vistter.show.payloads import ShowStatus
+
+__all__ = [
+    "MAX_COUNTDOWN_SECONDS",
+    "Countdown",
+    "CountdownPayload",
+    "GoLiveDesk",
+    "LiveStatus",
+]
+
+MAX_COUNTDOWN_SECONDS = 60
+ENCODER_MARGIN = 1.0
+"""Seconds between the show's first frame leaving the mixer and the time after which a
+keyframe reaching the fanout is certainly of the show (the encoder holds a few frames:
+look-ahead, B-frames, threads). Platforms resume at the first keyframe after it."""
+
+
+class CountdownPayload(TypedDict):
+    """A GO LIVE countdown under way: seconds left, and how long it was."""
+
+    seconds_left: float
+    seconds: int
+    force: bool
+
+
+class LiveStatus(ShowStatus):
+    """The show's status with the countdown (None: none under way) and the on-air switch
+    of the platform destinations (None: no switch, e.g. a render)."""
+
+    countdown: CountdownPayload | None
+    publishing: AirStatus | None
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """One countdown: when it ends (clock time), its token, and whether it forces GO LIVE."""
+
+    token: int
+    seconds: int
+    ends_at: float
+    force: bool
+
+
+class GoLiveDesk:
+    """The countdown and the on-air switch (``air`` None: nothing to switch)."""
+
+    def __init__(self, clock: Clock, air: OnAir | None = None) -> None:
+        self._clock = clock
+        self.air = air
+        self.countdown: Countdown | None = None
+        self._tokens = 0
+
+    def begin(self, seconds: int, *, force: bool) -> Countdown:
+        """Arm a countdown of ``seconds`` (1..60; the caller checks the range)."""
+        self._tokens += 1
+        self.countdown = Countdown(
+            self._tokens, seconds, self._clock.monotonic() + seconds, force
+        )
+        return self.countdown
+
+    def take(self, token: int) -> Countdown | None:
+        """The countdown ``token`` if it is the one under way (it ends now), else None."""
+        countdown = self.countdown
+        if countdown is None or countdown.token != token:
+            return None
+        self.countdown = None
+        return countdown
+
+    def cancel(self) -> Countdown | None:
+        """Withdraw the countdown under way; returns it (None: there was none)."""
+        countdown, self.countdown = self.countdown, None
+        return countdown
+
+    def on_air(self, seconds_to_first_frame: float) -> None:
+        """The show's first frame leaves the mixer in ``seconds_to_first_frame``: platforms
+        go on air and resume at the first keyframe after it (plus :data:`ENCODER_MARGIN`)."""
+        if self.air is not None:
+            now = self._clock.monotonic()
+            self.air.go_on_air(now + max(0.0, seconds_to_first_frame) + ENCODER_MARGIN)
+
+    def off_air(self) -> None:
+        """The show ended: platforms finish their streams (not in always-on-air mode)."""
+        if self.air is not None:
+            self.air.go_off_air()
+
+    def status(self, show: ShowStatus) -> LiveStatus:
+        """``show`` with the countdown and the on-air switch."""
+        countdown = self.countdown
+        payload = None
+        if countdown is not None:
+            left = max(0.0, countdown.ends_at - self._clock.monotonic())
+            payload = CountdownPayload(seconds_left=round(left, 1), seconds=countdown.seconds,
+                                       force=countdown.force)
+        return LiveStatus(**show, countdown=payload,
+                          publishing=self.air.status() if self.air is not None else None)
