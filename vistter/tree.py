@@ -54,15 +54,14 @@ from vistter.show.orchestrator import Orchestrator
 from vistter.show.preflight import PreflightChecks
 from vistter.show.tracks import TracksRef
 from vistter.supervisors import (
-    Backoff,
     ChildSpec,
-    HeartbeatSpec,
     Strategy,
     Supervisor,
     SupervisorFlags,
     start_function_for,
 )
 from vistter.supervisors.link import Link
+from vistter.supervisors.spec import CRASH_BACKOFF, HEARTBEAT
 from vistter.telemetry import Metrics, SystemSampler, TelemetryBus, TelemetryPublisher
 
 __all__ = [
@@ -76,8 +75,6 @@ __all__ = [
     "show_spec",
 ]
 
-CRASH_BACKOFF = Backoff(initial=1, factor=2, maximum=30, reset_after=60)
-HEARTBEAT = HeartbeatSpec(interval=5, timeout=15)
 ROOT_FLAGS = SupervisorFlags(Strategy.ONE_FOR_ONE, intensity=5, period=30)
 TELEMETRY_FLAGS = SupervisorFlags(Strategy.ONE_FOR_ONE)
 SUBTREE_FLAGS = SupervisorFlags(Strategy.ONE_FOR_ONE, intensity=5, period=30)

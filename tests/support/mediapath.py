@@ -69,7 +69,13 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 def output_states(appliance: Appliance) -> dict[str, str]:
-    return {str(d.get("id", d["child"])): str(d["state"]) for d in appliance.list_destinations()}
+    """Every destination's and recorder's state; the console's preview (idle without a viewer,
+    by design) is not one of them."""
+    return {
+        str(d.get("id", d["child"])): str(d["state"])
+        for d in appliance.list_destinations()
+        if not str(d["child"]).startswith("preview-")
+    }
 
 
 def child_pids(appliance: Appliance, path: str) -> list[int]:

@@ -27,13 +27,14 @@ import pykka
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from vistter.actors.bus import ProgramBus
 from vistter.actors.outputs.preview import PREVIEW, PreviewViewer
 from vistter.actors.outputs.preview_stills import PreviewStills, Still
 from vistter.api.contract import Operation, Parameter, Reply
 from vistter.api.errors import ApiError, NotFoundError
+from vistter.console.streaming import wait_for_disconnect, write_body
 from vistter.errors import OperatorError, UnknownChildError
 from vistter.models.config import ApplianceConfig
 from vistter.supervisors.handle import SupervisorHandle
@@ -124,15 +125,10 @@ class PreviewStreamResponse(Response):
 
     @staticmethod
     async def _write(send: Send, body: bytes, *, more_body: bool = True) -> None:
-        message: Message = {"type": "http.response.body", "body": body, "more_body": more_body}
-        await asyncio.wait_for(send(message), WRITE_TIMEOUT_SECONDS)
+        await write_body(send, body, timeout=WRITE_TIMEOUT_SECONDS, more_body=more_body)
 
     async def _watch_disconnect(self, receive: Receive) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                self._viewer.close(CLIENT_GONE)
-                return
+        await wait_for_disconnect(receive, lambda: self._viewer.close(CLIENT_GONE))
 
 
 def _jpeg(still: Still) -> Response:

@@ -27,9 +27,10 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from vistter.console.hub import BusEvent, EventHub, Subscription
+from vistter.console.streaming import wait_for_disconnect, write_body
 
 logger = logging.getLogger(__name__)
 
@@ -122,12 +123,7 @@ class EventStreamResponse:
 
     @staticmethod
     async def _write(send: Send, body: bytes, *, more_body: bool = True) -> None:
-        message: Message = {"type": "http.response.body", "body": body, "more_body": more_body}
-        await asyncio.wait_for(send(message), WRITE_TIMEOUT_SECONDS)
+        await write_body(send, body, timeout=WRITE_TIMEOUT_SECONDS, more_body=more_body)
 
     async def _watch_disconnect(self, receive: Receive) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                self._subscription.close()
-                return
+        await wait_for_disconnect(receive, self._subscription.close)

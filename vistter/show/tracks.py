@@ -13,15 +13,14 @@ from vistter.show.overlay_track import OverlayTrackExecutor
 from vistter.show.plan import ShowPlan
 from vistter.show.video_track import VideoTrackExecutor
 from vistter.supervisors import (
-    Backoff,
     ChildSpec,
-    HeartbeatSpec,
     Strategy,
     Supervisor,
     SupervisorFlags,
     SupervisorHandle,
 )
 from vistter.supervisors.link import Link
+from vistter.supervisors.spec import CRASH_BACKOFF, HEARTBEAT
 
 __all__ = [
     "CRASH_BACKOFF",
@@ -34,8 +33,6 @@ __all__ = [
     "stop_executors",
 ]
 
-CRASH_BACKOFF = Backoff(initial=1, factor=2, maximum=30, reset_after=60)
-HEARTBEAT = HeartbeatSpec(interval=5, timeout=15)
 TRACKS_FLAGS = SupervisorFlags(Strategy.ONE_FOR_ONE, intensity=10, period=30)
 
 

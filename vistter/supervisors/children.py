@@ -20,6 +20,7 @@ import pykka
 from vistter.clock import Timer
 from vistter.supervisors.heartbeat import HeartbeatProbe
 from vistter.supervisors.link import Exit, Link
+from vistter.supervisors.payloads import HistoryPayload
 from vistter.supervisors.spec import ChildKind, ChildSpec, RestartType
 
 __all__ = ["HISTORY_LENGTH", "ChildInfo", "ChildRecord", "HistoryEntry"]
@@ -36,7 +37,7 @@ class HistoryEntry:
     reason: str
     error: str | None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> HistoryPayload:
         return {"at": self.at, "reason": self.reason, "error": self.error}
 
 

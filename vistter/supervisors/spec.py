@@ -146,3 +146,10 @@ __all__ = [
     "SupervisorFlags",
     "start_function_for",
 ]
+
+
+#: The appliance's restart delay for a crashed child (a bug, not an expected failure): 1, 2,
+#: 4 ... 30 s, forgotten after 60 s of good running. Every subtree uses this one.
+CRASH_BACKOFF = Backoff(initial=1, factor=2, maximum=30, reset_after=60)
+#: The appliance's hang detection: a child that misses its heartbeat for 15 s is hung.
+HEARTBEAT = HeartbeatSpec(interval=5, timeout=15)

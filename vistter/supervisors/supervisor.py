@@ -213,7 +213,7 @@ class Supervisor(SupervisedActor):
             )
         return child.ref
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> SupervisorDescription:
         """This supervisor's own node for the tree readout (children filled in by caller)."""
         return {
             "strategy": self.flags.strategy.value,
