@@ -37,6 +37,7 @@ from vistter.models.config import ApplianceConfig, check_destination_bitrate
 from vistter.models.destinations import AnyDestination
 from vistter.models.timeline import TimelineDocument
 from vistter.models.validation import load_timeline_file, validate_timeline
+from vistter.payloads import ApplianceStatus
 from vistter.show import (
     PreflightChecks,
     PtzControllers,
@@ -50,6 +51,7 @@ from vistter.show.preflight import EncoderReport
 from vistter.store import AssetStore, Database, ExecutionLog, TimelineLibrary
 from vistter.supervisors import ChildSpec, RootSupervisor
 from vistter.supervisors.link import Exit
+from vistter.supervisors.payloads import TreeNode
 from vistter.telemetry import Metrics, TelemetryBus
 from vistter.telemetry.topics import SUPERVISION_TOPIC
 from vistter.tree import ROOT_FLAGS, TreeParts, output_child, root_children
@@ -161,7 +163,7 @@ class Appliance:
         self._remove_listener()
         self.metrics.shutdown()
 
-    def tree(self) -> dict[str, Any]:
+    def tree(self) -> TreeNode:
         return self.root.tree()
 
     def restart_child(self, path: str) -> None:
@@ -269,7 +271,7 @@ class Appliance:
                 )
             return outputs.start_child(output_child(destination, self.config, self.program))
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> ApplianceStatus:
         """What is on air and how every part of the program is doing (keys masked).
 
         Runs in the caller's thread; a part that does not answer in time shows as

@@ -37,6 +37,7 @@ from vistter.supervisors import (
     start_function_for,
 )
 from vistter.supervisors.link import ExitReason
+from vistter.supervisors.payloads import TreeNode
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -439,7 +440,7 @@ def test_tree_readout(script: Script) -> None:
     pid = root.handle.child("sources/camera-1").proxy().spawn_sleeper().get(timeout=5)
     crash(root, "api")
     assert wait_until(lambda: states(root)["api"] == "running")
-    snapshot: dict[str, Any] = root.tree()
+    snapshot: TreeNode = root.tree()
     assert snapshot["id"] == "root" and snapshot["strategy"] == "one_for_one"
     sources, api = snapshot["children"]
     assert sources["kind"] == "supervisor" and sources["strategy"] == "rest_for_one"

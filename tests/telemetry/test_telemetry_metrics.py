@@ -9,6 +9,7 @@ from opentelemetry import metrics as otel_metrics
 from prometheus_client.parser import text_string_to_metric_families
 
 from vistter.telemetry import Metrics, MetricsError
+from vistter.telemetry.payloads import MetricPoint
 from vistter.telemetry.prometheus import metric_name
 
 
@@ -24,8 +25,8 @@ def sample(text: str, name: str, **labels: str) -> float:
     return found[0]
 
 
-def points(metrics: Metrics, name: str) -> list[dict[str, object]]:
-    result: list[dict[str, object]] = metrics.snapshot()["metrics"][name]["points"]
+def points(metrics: Metrics, name: str) -> list[MetricPoint]:
+    result: list[MetricPoint] = metrics.snapshot()["metrics"][name]["points"]
     return result
 
 

@@ -28,6 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from vistter.alerts.payloads import AlertPayload
+
 __all__ = ["SEVERITIES", "Alert", "AlertReport", "Severity", "parse_report"]
 
 Severity = Literal["info", "warning", "critical"]
@@ -103,7 +105,7 @@ class Alert:
     def acknowledged(self) -> bool:
         return self.acknowledged_at is not None
 
-    def to_payload(self, event: str) -> dict[str, Any]:
+    def to_payload(self, event: str) -> AlertPayload:
         """The alert as the bus, the API and webhooks show it; ``event`` says what just
         happened to it (``raised``, ``updated``, ``cleared``, ``acknowledged``, or
         ``listed``). ``hint`` repeats ``remediation`` for older readers of the topic."""

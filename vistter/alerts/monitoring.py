@@ -27,6 +27,7 @@ from vistter.store.db import Database
 from vistter.supervisors.link import Link
 from vistter.telemetry.bus import TelemetryBus
 from vistter.telemetry.metrics import Metrics
+from vistter.telemetry.payloads import StreamHealthPayload
 from vistter.telemetry.stream import StreamInputs, StreamSampler, StreamTargets
 from vistter.telemetry.topics import ALERT_TOPIC
 
@@ -164,7 +165,7 @@ class Monitoring:
     def api(self) -> MonitoringDeps:
         return MonitoringDeps(alerts=self.alerts, prometheus_text=self.metrics.prometheus_text)
 
-    def health(self) -> dict[str, Any]:
+    def health(self) -> StreamHealthPayload:
         """The stream's health for ``/api/status`` (any thread)."""
         return self.stream.health()
 

@@ -285,7 +285,7 @@ class AlertService:
 
     def _announce(self, event: str, alert: Alert, *, notify: bool) -> None:
         """Persist, publish, and (``notify``: raised, cleared, or got worse) post out."""
-        payload = alert.to_payload(event)
+        payload = dict(alert.to_payload(event))
         log = logger.warning if alert.severity != "info" and event == "raised" else logger.info
         log("alert %s %s: %s", event, alert.key, alert.message)
         self._persist(alert)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vistter import __version__
+from vistter.alerts.payloads import WebhookStats
 from vistter.models.alerts import webhook_label
 from vistter.supervisors.backoff import Backoff
 
@@ -139,13 +140,16 @@ class WebhookSender:
         if thread is not None:
             thread.join(timeout)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> WebhookStats:
         """Webhooks (scheme and host only), deliveries made, retried, abandoned, dropped."""
         with self._lock:
             return {
                 "webhooks": [webhook_label(url) for url in self.urls],
                 "pending": len(self._pending),
-                **self._counts,
+                "delivered": self._counts["delivered"],
+                "retried": self._counts["retried"],
+                "abandoned": self._counts["abandoned"],
+                "dropped": self._counts["dropped"],
             }
 
     # -- the thread ----------------------------------------------------------------------

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from vistter.alerts import Alert, AlertService, Listing, Severity
+from vistter.alerts.payloads import AlertPayload
 from vistter.api.contract import ModelBody, Operation, Parameter, Reply
 from vistter.api.errors import NO_STORE, BadRequestError
 from vistter.telemetry.prometheus import CONTENT_TYPE
@@ -109,7 +110,7 @@ class AckAllRequest(BaseModel):
     source: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
 
 
-def _payload(alert: Alert, event: str = "listed") -> dict[str, Any]:
+def _payload(alert: Alert, event: str = "listed") -> AlertPayload:
     return alert.to_payload(event)
 
 

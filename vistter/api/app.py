@@ -26,7 +26,7 @@ it documents before the endpoint runs, so the document and the behaviour cannot 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -96,7 +96,7 @@ class ProblemLike(Protocol):
     def hint(self) -> str: ...
 
 
-TreeSnapshot = Callable[[], dict[str, Any]]
+TreeSnapshot = Callable[[], Mapping[str, Any]]
 TimelineValidator = Callable[[object], Sequence[ProblemLike]]
 ChildRestarter = Callable[[str], None]
 
@@ -135,7 +135,7 @@ class ApiDeps:
     clock: Clock = field(default_factory=MonotonicClock)
     restart_child: ChildRestarter | None = None
     destinations: DestinationControl | None = None
-    status: Callable[[], dict[str, Any]] | None = None
+    status: Callable[[], Mapping[str, Any]] | None = None
     show: ShowDeps | None = None
     """The orchestrator to drive (GO LIVE, pause, overrides): see :mod:`vistter.api.show`."""
     """What is on air, the encoder and why it was chosen, sources, destinations."""
@@ -157,7 +157,7 @@ class ApiDeps:
     """The program preview and the camera thumbnails (routes in :mod:`vistter.api.preview`)."""
 
 
-def iter_nodes(tree: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def iter_nodes(tree: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     """Every node of a supervision tree snapshot, depth first, the root included."""
     stack = [tree]
     while stack:
@@ -174,7 +174,7 @@ class _Routes:
     def __init__(self, deps: ApiDeps) -> None:
         self._deps = deps
 
-    async def _tree(self) -> dict[str, Any]:
+    async def _tree(self) -> Mapping[str, Any]:
         try:
             return await run_in_threadpool(self._deps.tree)
         except (TimeoutError, pykka.Timeout):

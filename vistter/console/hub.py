@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from vistter.console.payloads import BusEventPayload
+
 logger = logging.getLogger(__name__)
 
 Listener = Callable[[str, dict[str, Any]], None]
@@ -55,7 +57,7 @@ class BusEvent:
     payload: dict[str, Any]
     received: float
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> BusEventPayload:
         return {"seq": self.seq, "topic": self.topic, "ts": self.received,
                 "payload": self.payload}
 

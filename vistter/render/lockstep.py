@@ -46,9 +46,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from vistter.errors import OperatorError
+from vistter.render.payloads import LockStepStatus, RenderSourceStatus
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ class RenderSource(Protocol):
         """Stop producing: end threads and processes (by PID). Idempotent; never raises."""
         ...
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> RenderSourceStatus:
         """Counters for the render's report (JSON-ready)."""
         ...
 
@@ -300,11 +301,11 @@ class LockStep:
             except Exception:
                 logger.exception("closing render source %s failed", source.source_id)
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> LockStepStatus:
         """The last program frame delivered, time spent waiting for sources, each source."""
         with self._lock:
             sources = list(self._sources)
-            payload: dict[str, Any] = {
+            payload: LockStepStatus = {
                 "last_frame": self._last_frame,
                 "source_wait_seconds": round(self._wait_seconds, 3),
                 "failure": None if self._failure is None else str(self._failure),

@@ -31,7 +31,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Protocol, cast
 
 from vistter.actors.sources.files import MediaSourceError, load_image, render_slate
 from vistter.actors.sources.ingest import IngestCommand, camera_ingest_command, file_ingest_command
@@ -48,6 +48,7 @@ from vistter.media.stderr_tail import StderrTail
 from vistter.media.yuv import Fit, fit_image, image_to_frame
 from vistter.models.cameras import CameraConfig
 from vistter.render.lockstep import WAIT_SLICE, Delivery, SourceEndedError
+from vistter.render.payloads import RenderSourceStatus
 from vistter.supervisors.processes import OwnedProcess, ProcessSet
 
 logger = logging.getLogger(__name__)
@@ -202,7 +203,7 @@ class IngestRenderSource:
             self._published = number
             return Delivery.DELIVERED
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> RenderSourceStatus:
         return {
             "source_id": self._id,
             "input": self._command.display_url,
@@ -333,7 +334,7 @@ class StaticRenderSource:
     def close(self) -> None:
         self._sources.set_health(self._id, SourceState.OFFLINE, "render ended")
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> RenderSourceStatus:
         return {
             "source_id": self._id,
             "input": self._description,

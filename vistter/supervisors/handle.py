@@ -18,6 +18,7 @@ import pykka
 from vistter.clock import Clock
 from vistter.errors import UnknownChildError
 from vistter.supervisors.link import EventSink, Exit, Link
+from vistter.supervisors.payloads import SupervisorDescription, TreeNode
 from vistter.supervisors.spec import ChildKind, ChildSpec, SupervisorFlags
 from vistter.supervisors.supervisor import ChildInfo, Supervisor
 
@@ -82,9 +83,9 @@ class SupervisorHandle:
         """A handle on a child supervisor, resolved now."""
         return SupervisorHandle(self.child(path).ref(), self.timeout)
 
-    def tree(self) -> dict[str, Any]:
+    def tree(self) -> TreeNode:
         """The live tree below this supervisor, as JSON-ready dicts."""
-        node = self._call("describe")
+        node: SupervisorDescription = self._call("describe")
         return _node_from_supervisor(self, node, self.ref)
 
     def stop(self) -> None:
@@ -118,14 +119,17 @@ class ChildHandle:
 
 
 def _node_from_supervisor(
-    handle: SupervisorHandle, describe: dict[str, Any], ref: pykka.ActorRef[Any]
-) -> dict[str, Any]:
+    handle: SupervisorHandle, describe: SupervisorDescription, ref: pykka.ActorRef[Any]
+) -> TreeNode:
     actor = ref.actor_class.__name__
-    node: dict[str, Any] = {
+    node: TreeNode = {
         "kind": "supervisor",
         "actor": actor,
         "state": "running",
-        **describe,
+        "strategy": describe["strategy"],
+        "intensity": describe["intensity"],
+        "period": describe["period"],
+        "recent_restarts": describe["recent_restarts"],
         "children": [],
     }
     for info in handle.which_children():
@@ -134,15 +138,18 @@ def _node_from_supervisor(
             sub = SupervisorHandle(info.ref, handle.timeout)
             try:
                 sub_node = _node_from_supervisor(sub, sub._call("describe"), info.ref)
-                for key in ("strategy", "intensity", "period", "recent_restarts", "children"):
-                    child[key] = sub_node[key]
+                child["strategy"] = sub_node["strategy"]
+                child["intensity"] = sub_node["intensity"]
+                child["period"] = sub_node["period"]
+                child["recent_restarts"] = sub_node["recent_restarts"]
+                child["children"] = sub_node["children"]
             except (TimeoutError, UnknownChildError):
                 child["state"] = "unresponsive"
         node["children"].append(child)
     return node
 
 
-def _node_from_info(info: ChildInfo) -> dict[str, Any]:
+def _node_from_info(info: ChildInfo) -> TreeNode:
     return {
         "id": info.id,
         "path": info.path,
@@ -190,7 +197,7 @@ class RootSupervisor:
         self.exit = exit_
         self.exited.set()
 
-    def tree(self) -> dict[str, Any]:
+    def tree(self) -> TreeNode:
         node = self.handle.tree()
         return {
             "id": self.link.child_id,

@@ -30,6 +30,7 @@ from vistter.supervisors.children import ChildInfo, ChildRecord
 from vistter.supervisors.heartbeat import HeartbeatProbe, Pulse
 from vistter.supervisors.intensity import RestartIntensity
 from vistter.supervisors.link import Exit, ExitReason, Link
+from vistter.supervisors.payloads import SupervisorDescription
 from vistter.supervisors.spec import ChildSpec, RestartType, Strategy, SupervisorFlags
 
 __all__ = ["SUPERVISION_TOPIC", "ChildInfo", "Supervisor", "SupervisorEscalation"]

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from vistter.telemetry.payloads import StreamHealthPayload
 
 __all__ = ["HealthState", "HealthThresholds", "StreamHealth", "check_stream_health"]
 
@@ -46,7 +49,7 @@ class StreamHealth:
     def reasons(self) -> tuple[str, ...]:
         return (*self.errors, *self.warnings)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> StreamHealthPayload:
         """For ``/api/status`` and the bus: ``state``, ``reasons``, ``warnings``, ``errors``."""
         return {
             "state": self.state,

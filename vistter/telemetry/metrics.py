@@ -36,6 +36,7 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.resources import Resource
 
 from vistter.errors import VistterError
+from vistter.telemetry.payloads import HistogramBucket, MetricPayload, MetricPoint, MetricsSnapshot
 from vistter.telemetry.prometheus import own_registry, render
 
 RESTARTS = "vistter.supervision.restarts"
@@ -116,7 +117,7 @@ class Metrics:
 
     # -- reading -------------------------------------------------------------------------
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> MetricsSnapshot:
         """Current values as JSON-ready data; an instrument with no measurement yet is
         listed with no points.
 
@@ -129,7 +130,7 @@ class Metrics:
         data = self._reader.get_metrics_data()
         with self._lock:
             known = dict(self._instruments)
-        metrics: dict[str, Any] = {
+        metrics: dict[str, MetricPayload] = {
             name: {"kind": k.kind, "unit": k.unit, "description": k.description, "points": []}
             for name, k in sorted(known.items())
         }
@@ -190,14 +191,14 @@ def _kind(data: Any) -> str:
     return type(data).__name__.lower()
 
 
-def _point(point: Any) -> dict[str, Any]:
+def _point(point: Any) -> MetricPoint:
     attributes = dict(point.attributes or {})
     if isinstance(point, NumberDataPoint):
         return {"attributes": attributes, "value": point.value}
     if isinstance(point, HistogramDataPoint):
-        buckets: list[dict[str, Any]] = []
+        buckets: list[HistogramBucket] = []
         running = 0
-        bounds = [*point.explicit_bounds, "+Inf"]
+        bounds: list[float | str] = [*point.explicit_bounds, "+Inf"]
         for bound, count in zip(bounds, point.bucket_counts, strict=False):
             running += count
             buckets.append({"le": bound, "count": running})

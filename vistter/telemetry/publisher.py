@@ -23,6 +23,7 @@ from vistter.supervisors.actor import SupervisedActor
 from vistter.supervisors.link import Link
 from vistter.telemetry.bus import Publish, TelemetryBus
 from vistter.telemetry.codec import TelemetryMessage, encode
+from vistter.telemetry.payloads import PublisherStats
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ class TelemetryPublisher(SupervisedActor):
         """The endpoint actually bound, with the real port when a wildcard was asked."""
         return self._bound_endpoint
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> PublisherStats:
         """Publisher id, endpoint, messages sent and dropped."""
         return {
             "publisher": self.publisher_id,

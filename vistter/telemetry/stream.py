@@ -27,7 +27,7 @@ inputs, where ``/api/status`` and ``/metrics`` read it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,12 @@ from vistter.supervisors.link import Link
 from vistter.telemetry.bus import TelemetryBus
 from vistter.telemetry.health import HealthThresholds, StreamHealth, check_stream_health
 from vistter.telemetry.metrics import Metrics
+from vistter.telemetry.payloads import (
+    DestinationReading,
+    StreamHealthPayload,
+    StreamMetricsPayload,
+    StreamReading,
+)
 from vistter.telemetry.topics import (
     DESTINATION_TOPIC,
     PROGRAM_METRICS_TOPIC,
@@ -100,7 +106,7 @@ class StreamInputs:
         self._fanout: dict[str, Any] = {}
         self._program: dict[str, Any] = {}
         self._outputs: dict[str, str] = {}
-        self._latest: dict[str, Any] | None = None
+        self._latest: StreamMetricsPayload | None = None
 
     def __call__(self, topic: str, payload: dict[str, Any]) -> None:
         """Listener: keep the latest encoder, fanout and mixer figures, and output states."""
@@ -128,22 +134,22 @@ class StreamInputs:
         with self._lock:
             return self._encoder, self._fanout, self._program, dict(self._outputs)
 
-    def publish_reading(self, reading: dict[str, Any]) -> None:
+    def publish_reading(self, reading: StreamMetricsPayload) -> None:
         with self._lock:
             self._latest = reading
 
-    def latest(self) -> dict[str, Any] | None:
+    def latest(self) -> StreamMetricsPayload | None:
         """The latest reading (``STREAM_METRICS`` plus ``health``), None before the first."""
         with self._lock:
             return self._latest
 
-    def health(self) -> dict[str, Any]:
+    def health(self) -> StreamHealthPayload:
         """The latest verdict, or ``unknown`` (with a reason) before the first reading."""
         latest = self.latest()
         if latest is None:
             return {"state": "unknown", "reasons": ["No stream metrics yet (the appliance is "
                     "starting)."], "warnings": [], "errors": []}  # fmt: skip
-        health: dict[str, Any] = latest["health"]
+        health: StreamHealthPayload = latest["health"]
         return health
 
 
@@ -212,7 +218,7 @@ class StreamSampler(SupervisedActor):
             return None
         return super().on_receive(message)
 
-    def sample_now(self) -> dict[str, Any]:
+    def sample_now(self) -> StreamMetricsPayload:
         """Make, publish and record one reading; returns it."""
         now = self.link.clock.monotonic()
         elapsed = max(1e-6, now - (self._last_at if self._last_at is not None else now - 1))
@@ -229,7 +235,7 @@ class StreamSampler(SupervisedActor):
         cpu_percent, cpu_seconds = self._encoder_cpu(encoder.get("pid"))
         queues = fanout.get("destinations") or {}
         self._sent.feed(sum(_int(q.get("bytes_out")) for q in queues.values()))
-        destinations = {}
+        destinations: dict[str, DestinationReading] = {}
         for output_id, state in sorted(outputs.items()):
             grown = self._per_output.setdefault(output_id, _Accumulator()).feed(
                 _int((queues.get(output_id) or {}).get("bytes_out"))
@@ -241,7 +247,7 @@ class StreamSampler(SupervisedActor):
         for gone in set(self._per_output) - set(outputs):
             del self._per_output[gone]
         fullness = self._buffer_fullness() if self._buffer_fullness is not None else None
-        reading: dict[str, Any] = {
+        reading: StreamReading = {
             "bitrate_current": round(written * 8 / elapsed / 1e6, 3),
             "bitrate_target": self._targets.bitrate_mbps,
             "framerate_actual": round(frames / elapsed, 2),
@@ -256,11 +262,11 @@ class StreamSampler(SupervisedActor):
         }
         per_second = dropped / elapsed
         health = check_stream_health(reading, per_second, self._thresholds)
-        payload = {"component": "stream", **reading,
+        payload: StreamMetricsPayload = {"component": "stream", **reading,
                    "dropped_frames_per_second": round(per_second, 2),
                    "health": health.to_dict()}  # fmt: skip
         self._inputs.publish_reading(payload)
-        self._bus.publish(STREAM_METRICS_TOPIC, payload)
+        self._bus.publish(STREAM_METRICS_TOPIC, dict(payload))
         if self._metrics is not None:
             record_reading(self._metrics, reading, health)
         return payload
@@ -289,7 +295,7 @@ class StreamSampler(SupervisedActor):
         self._timer = self.post_later(self._interval, _Tick())
 
 
-def record_reading(metrics: Metrics, reading: dict[str, Any], health: StreamHealth) -> None:
+def record_reading(metrics: Metrics, reading: Mapping[str, Any], health: StreamHealth) -> None:
     """Set the ``vistter.stream.*`` gauges: one per field (Prometheus ``vistter_stream_<field>``),
     per output ``vistter.stream.destination.bitrate`` and ``.active``, and
     ``vistter.stream.health`` (1 for the current state, 0 for the others)."""

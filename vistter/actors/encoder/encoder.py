@@ -39,6 +39,7 @@ from typing import IO, Any
 from vistter.actors.encoder.command import encoder_command
 from vistter.actors.encoder.failures import EncoderFailedError, encoder_exited, encoder_stalled
 from vistter.actors.encoder.hwaccel import EncoderChoice
+from vistter.actors.encoder.payloads import EncoderMetrics, EncoderStatus
 from vistter.actors.encoder.progress import EncoderProgress, ProgressParser
 from vistter.actors.encoder.ts_pipe import TsPipe
 from vistter.actors.program.frame_queue import FrameQueue
@@ -219,7 +220,7 @@ class EncoderActor(SupervisedActor):
             raise self._exited_error(message)
         return None
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> EncoderStatus:
         """Which encoder runs, why, and how it is doing. Actor thread (proxy call)."""
         process = self._process
         stderr = self._stderr.lines() if self._stderr is not None else []
@@ -255,18 +256,18 @@ class EncoderActor(SupervisedActor):
                 f"has written nothing for {silent_for:.1f} s although it was given "
                 f"{unanswered} frames"
             )
-        self.link.events.publish(STREAM_METRICS_TOPIC, self._metrics())
+        self.link.events.publish(STREAM_METRICS_TOPIC, dict(self._metrics()))
         self._arm_tick()
 
     def _stalled(self, what: str) -> EncoderFailedError:
         return encoder_stalled(self._pid(), what, self._stderr_text())
 
-    def _metrics(self) -> dict[str, Any]:
+    def _metrics(self) -> EncoderMetrics:
         with self._lock:
             progress = self._progress
             frames_written = self._frames_written
             bytes_out = self._bytes_out
-        payload: dict[str, Any] = {
+        payload: EncoderMetrics = {
             "component": "encoder",
             "pid": self._pid(),  # the stream sampler reads its CPU (vistter.telemetry.stream)
             "encoder": self.choice.encoder,
@@ -277,7 +278,7 @@ class EncoderActor(SupervisedActor):
             "pipe_dropped_bytes": self.output.stats().dropped_bytes,
         }
         if progress is not None:
-            payload.update(progress.to_dict())
+            return {**payload, **progress.to_dict()}
         return payload
 
     def _arm_tick(self) -> None:

@@ -24,7 +24,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+
+from vistter.actors.encoder.payloads import ProgressPayload
 
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _CLOCK = re.compile(r"^(-)?(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$")
@@ -50,7 +51,7 @@ class EncoderProgress:
     ended: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ProgressPayload:
         """The block as the telemetry bus and the status API show it (no ``extra``)."""
         return {
             "frame": self.frame,

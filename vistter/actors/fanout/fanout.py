@@ -19,6 +19,7 @@ import threading
 from typing import Any
 
 from vistter.actors.encoder.ts_pipe import TsPipe
+from vistter.actors.fanout.payloads import FanoutMetrics, FanoutStatus, StreamStats
 from vistter.actors.fanout.table import FanoutTable
 from vistter.actors.fanout.ts import TsScanner
 from vistter.clock import Timer
@@ -84,11 +85,11 @@ class FanoutActor(SupervisedActor):
     def on_receive(self, message: Any) -> Any:
         """Metrics ticks. (A dead fanout thread crashes the actor through ``worker_died``.)"""
         if isinstance(message, _Tick):
-            self.link.events.publish(STREAM_METRICS_TOPIC, self._metrics())
+            self.link.events.publish(STREAM_METRICS_TOPIC, dict(self._metrics()))
             self._arm_tick()
         return None
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> FanoutStatus:
         """The stream as the fanout sees it and every destination queue. Actor thread."""
         return {
             "state": "running",
@@ -100,7 +101,7 @@ class FanoutActor(SupervisedActor):
             },
         }
 
-    def _stream_stats(self) -> dict[str, Any]:
+    def _stream_stats(self) -> StreamStats:
         scanner = self.scanner
         return {
             "video_pid": scanner.video_pid,
@@ -113,7 +114,7 @@ class FanoutActor(SupervisedActor):
             "batches": self.table.batches,
         }
 
-    def _metrics(self) -> dict[str, Any]:
+    def _metrics(self) -> FanoutMetrics:
         return {
             "component": "fanout",
             **self._stream_stats(),

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 from vistter.actors.fanout.on_air import OnAir
 from vistter.actors.outputs.chunk_feed import ChunkFeed, ChunkSource
+from vistter.actors.outputs.payloads import OutputStatus, OutputStatusExtra
 from vistter.actors.outputs.retry import RetrySchedule, RetryTracker
 from vistter.clock import Timer
 from vistter.errors import OperatorError
@@ -140,7 +141,7 @@ class FeedActor(SupervisedActor):
     def _prepare(self) -> None:
         """Check the output can be started; raise :class:`FeedUnavailableError` if not."""
 
-    def _status_extra(self) -> dict[str, Any]:
+    def _status_extra(self) -> OutputStatusExtra:
         return {}
 
     def _on_wait_started(self) -> None:
@@ -177,7 +178,7 @@ class FeedActor(SupervisedActor):
 
     # -- public API (actor thread) -----------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> OutputStatus:
         """The output as the API and telemetry show it (no secrets)."""
         now = self.link.clock.monotonic()
         progress = self._feed.progress() if self._feed is not None else None
@@ -365,7 +366,7 @@ class FeedActor(SupervisedActor):
         key = (self._state, self._tracker.attempt)
         if key != self._published or force:
             self._published = key
-            self.link.events.publish(self.event_topic, self.status())
+            self.link.events.publish(self.event_topic, dict(self.status()))
 
     def _alert(
         self, severity: str, message: str, hint: str, *, kind: str = "output", **extra: Any

@@ -25,6 +25,7 @@ import pykka
 from vistter.actors.bus import ProgramBus
 from vistter.actors.fanout.table import MIN_CAPACITY_BYTES, DestinationQueue, FanoutTable
 from vistter.actors.outputs.kind import OutputKind
+from vistter.actors.outputs.payloads import PreviewStatus, ViewerStatus
 from vistter.clock import Clock
 from vistter.errors import OperatorError
 from vistter.models.config import ApplianceConfig
@@ -119,7 +120,7 @@ class PreviewViewer:
         with self._lock:
             return self._ended
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> ViewerStatus:
         stats = self._queue.stats()
         return {
             "id": self.viewer_id,
@@ -193,7 +194,7 @@ class PreviewActor(SupervisedActor):
         logger.info("preview: viewer %s opened (%s)", viewer_id, peer or "unknown peer")
         return viewer
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> PreviewStatus:
         """The preview as ``GET /api/destinations`` shows it: viewers and counters."""
         self._prune()
         viewers = [viewer.status() for viewer in self._viewers.values()]

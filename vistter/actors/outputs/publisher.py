@@ -26,6 +26,7 @@ from vistter.actors.fanout.on_air import OnAir
 from vistter.actors.outputs.chunk_feed import ChunkFeed, ChunkSource
 from vistter.actors.outputs.command import copy_argv, copy_for_log
 from vistter.actors.outputs.feed_actor import FeedActor
+from vistter.actors.outputs.payloads import OutputStatusExtra
 from vistter.actors.outputs.reachability import ProbeResult, ProbeTarget, ReachabilityProbe
 from vistter.actors.outputs.retry import RetrySchedule
 from vistter.clock import Timer
@@ -166,7 +167,7 @@ class PublisherActor(FeedActor):
             redact=self._redact,
         )
 
-    def _status_extra(self) -> dict[str, Any]:
+    def _status_extra(self) -> OutputStatusExtra:
         return {"platform": self.platform, "url": self.display_url, "reachable": self._reachable}
 
     def _go_live(self, now: float) -> None:

@@ -23,6 +23,7 @@ from vistter.actors.outputs.chunk_feed import ChunkFeed, ChunkSource
 from vistter.actors.outputs.command import copy_argv, copy_for_log
 from vistter.actors.outputs.feed_actor import FeedActor, FeedUnavailableError
 from vistter.actors.outputs.kind import OutputKind
+from vistter.actors.outputs.payloads import OutputStatusExtra, RecordingSegment
 from vistter.actors.outputs.retry import RetrySchedule
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.models.config import ApplianceConfig
@@ -90,9 +91,9 @@ class RecorderActor(FeedActor):
 
     # -- public API (actor thread) -----------------------------------------------------
 
-    def segments(self) -> list[dict[str, Any]]:
+    def segments(self) -> list[RecordingSegment]:
         """The segment files written so far, oldest first: name, path, bytes, mtime."""
-        found = []
+        found: list[RecordingSegment] = []
         try:
             paths = sorted(self.recorder.path.glob(f"{self.recorder.id}-*.ts"))
         except OSError:
@@ -146,7 +147,7 @@ class RecorderActor(FeedActor):
             on_error=on_error,
         )
 
-    def _status_extra(self) -> dict[str, Any]:
+    def _status_extra(self) -> OutputStatusExtra:
         segments = self.segments()
         return {
             "platform": self.recorder.platform,

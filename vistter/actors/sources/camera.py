@@ -8,7 +8,7 @@ logs, status, events and errors show the redacted URL.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from vistter.actors.sources.ingest import (
     DEFAULT_SOCKET_TIMEOUT,
@@ -17,6 +17,7 @@ from vistter.actors.sources.ingest import (
 )
 from vistter.actors.sources.ingest_actor import DEFAULT_RECONNECT, IngestSourceActor
 from vistter.actors.sources.kind import SourceContext, SourceKind
+from vistter.actors.sources.payloads import CameraStatus, SourceEventFields
 from vistter.actors.sources.table import SourceTable, camera_source_id
 from vistter.errors import ConfigError
 from vistter.media.ffmpeg import FfmpegBinary
@@ -79,10 +80,10 @@ class CameraActor(IngestSourceActor):
             self._ffmpeg.path, self._camera, self._fmt, socket_timeout=self._socket_timeout
         )
 
-    def _event_fields(self) -> dict[str, Any]:
+    def _event_fields(self) -> SourceEventFields:
         return {"camera_id": self._camera.id, **super()._event_fields()}
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> CameraStatus:
         """The camera's status (see :meth:`IngestSourceActor.status`) with its ``id``."""
         return {"id": self._camera.id, **super().status()}
 

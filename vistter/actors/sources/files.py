@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 from vistter.actors.sources.ingest import IngestCommand, file_ingest_command
 from vistter.actors.sources.ingest_actor import DEFAULT_RECONNECT, IngestSourceActor
 from vistter.actors.sources.kind import SourceContext, SourceKind
+from vistter.actors.sources.payloads import SlateStatus, SourceEventFields, StillStatus
 from vistter.actors.sources.table import SLATE_SOURCE_ID, SourceState, SourceTable
 from vistter.errors import ConfigError, OperatorError
 from vistter.media.ffmpeg import FfmpegBinary
@@ -131,7 +132,7 @@ class StillSource(_StaticSource):
         frame = image_to_frame(load_image(self.path), self._fmt, self._fit)
         self._publish(frame, f"showing {self.path.name}")
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> StillStatus:
         """Actor thread."""
         return {"source_id": self.source_id, "path": str(self.path), "state": "online",
                 "frames_published": self._published}
@@ -169,7 +170,7 @@ class SlateSource(_StaticSource):
         self._message = message or None
         self._render()
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> SlateStatus:
         """Actor thread."""
         return {"source_id": self.source_id, "image": str(self.image_path),
                 "message": self._message, "state": "online",
@@ -276,7 +277,7 @@ class VideoFileSource(IngestSourceActor):
     def _ingest_command(self) -> IngestCommand:
         return file_ingest_command(self._ffmpeg.path, self.path, self._fmt, loop=True)
 
-    def _event_fields(self) -> dict[str, Any]:
+    def _event_fields(self) -> SourceEventFields:
         return {**super()._event_fields(), "path": str(self.path)}
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from vistter.actors.sources.ingest import FrameReader, FrameStats, IngestCommand
+from vistter.actors.sources.payloads import IngestStatus, SourceEventFields
 from vistter.actors.sources.table import SourceState, SourceTable
 from vistter.clock import Timer
 from vistter.media.ffmpeg import FfmpegBinary
@@ -147,7 +148,7 @@ class IngestSourceActor(SupervisedActor):
         """The command line of the next ingest process. Runs in the actor's thread."""
         raise NotImplementedError
 
-    def _event_fields(self) -> dict[str, Any]:
+    def _event_fields(self) -> SourceEventFields:
         """Fields identifying this source in published events and in status."""
         return {"source_id": self.source_id, "name": self.label}
 
@@ -174,7 +175,7 @@ class IngestSourceActor(SupervisedActor):
 
     # -- ask-able ------------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> IngestStatus:
         """What the source is doing, safe to show (no credentials). Actor thread."""
         now = self._clock.monotonic()
         run = self._run

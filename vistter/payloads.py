@@ -1,0 +1,46 @@
+"""Status payloads of the appliance itself, typed so the checker sees their keys.
+
+Built by :meth:`vistter.appliance.Appliance.status`; served as JSON by ``GET /api/status``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from vistter.actors.fanout.on_air import AirStatus
+from vistter.actors.program.payloads import FallbackRoute, OnAir
+from vistter.telemetry.payloads import StreamHealthPayload
+
+__all__ = ["ApplianceStatus", "EncoderChoicePayload", "SourceHealthPayload"]
+
+
+class EncoderChoicePayload(TypedDict):
+    """The encoder in use and why it was chosen."""
+
+    name: str
+    why: str
+
+
+class SourceHealthPayload(TypedDict):
+    """One source's health state and its detail line."""
+
+    state: str
+    detail: str
+
+
+class ApplianceStatus(TypedDict):
+    """What is on air and how every part of the program is doing (keys masked).
+
+    ``program`` holds the mixer's, the encoder's and the fanout's status by name (or
+    ``{"state": "unresponsive"}``); ``sources`` and ``fallback`` are keyed by source id.
+    """
+
+    on_air: OnAir
+    format: str
+    encoder: EncoderChoicePayload
+    program: dict[str, Any]
+    sources: dict[str, SourceHealthPayload]
+    fallback: dict[str, FallbackRoute]
+    destinations: list[dict[str, Any]]
+    publishing: AirStatus
+    health: StreamHealthPayload
