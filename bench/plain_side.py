@@ -65,8 +65,8 @@ def encode_output_args(choice: EncoderChoice, encoding: EncodingConfig, fps: int
     candidate = choice.candidate
     return [
         *candidate.output_args(),
-        "-r", str(fps),
         *video_rate_args(encoding, candidate.encoder, fps),
+        "-r", str(fps),
         "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2",
     ]  # fmt: skip
 
