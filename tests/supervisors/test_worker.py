@@ -129,6 +129,8 @@ class OnceReader(ReaderActor):
 
     def _read(self) -> None:
         if not self.go.is_set():
+            # die once the actor is running: a death during setup is a start failure instead
+            self.link.ready.wait(5)
             self.go.set()
             raise self.error
 
