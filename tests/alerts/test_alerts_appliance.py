@@ -96,7 +96,9 @@ def check_the_alert_health_and_metrics(appliance: Appliance, api: httpx.Client) 
         def replaced() -> bool:
             return log.first(killed_at, source="camera-1", event="updated") is not None
 
-        wait_for(replaced, 2.0 - (time.monotonic() - killed_at), "what replaced the camera")
+        # the raise itself is held to 2 s above; the backup's update follows the 0.5 s failover
+        # hysteresis and a loaded CI box can add a few hundred ms to it
+        wait_for(replaced, 4.0 - (time.monotonic() - killed_at), "what replaced the camera")
         _, updated = log.first(killed_at, source="camera-1", event="updated") or (0, {})
         assert updated["id"] == raised["id"]
         assert updated["message"].startswith("Camera 1 ")  # the fallback's words: what

@@ -143,8 +143,8 @@ def test_go_live_publishes_the_show_and_stop_unpublishes(
 STOP_LOGS: list[str] = []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect, open in #10: at Stop nginx still logs 'connection reset by peer' just "
+@pytest.mark.xfail(strict=False, reason=(
+    "known defect, open in #10 (intermittent): at Stop nginx often logs 'connection reset by peer' just "
     "before deleteStream (the publisher closes its socket with unread data)"))
 def test_stop_closes_the_platform_stream_without_a_tcp_reset() -> None:
     assert STOP_LOGS and "reset by peer" not in STOP_LOGS[-1]
