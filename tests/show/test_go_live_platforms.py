@@ -144,7 +144,8 @@ STOP_LOGS: list[str] = []
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "known defect, open in #10 (intermittent): at Stop nginx often logs 'connection reset by peer' just "
+    "known defect, open in #10 (intermittent): at Stop nginx often logs "
+    "'connection reset by peer' just "
     "before deleteStream (the publisher closes its socket with unread data)"))
 def test_stop_closes_the_platform_stream_without_a_tcp_reset() -> None:
     assert STOP_LOGS and "reset by peer" not in STOP_LOGS[-1]
