@@ -65,6 +65,8 @@ export function LoginGate({ children, onReady }) {
     show('login', message);
   };
   const logout = async () => {
+    // From here a 401 from a poll still in flight is the logout itself, not an expired login.
+    current.current.phase = 'leaving';
     try {
       await post('/api/logout');
     } catch {
