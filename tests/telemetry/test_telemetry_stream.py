@@ -81,7 +81,7 @@ def test_every_field_each_second_on_the_bus_as_gauges_and_in_prometheus(busy_enc
     bus.publish(DESTINATION_TOPIC, {"id": "youtube", "state": "live"})
     bus.publish(DESTINATION_TOPIC, {"id": "facebook", "state": "retrying"})
     bus.publish(STREAM_METRICS_TOPIC, encoder(busy_encoder, 1000, 10_000_000))
-    bus.publish(STREAM_METRICS_TOPIC, fanout(youtube=5_000_000, facebook=0))
+    bus.publish(STREAM_METRICS_TOPIC, fanout(youtube=5_000_000, facebook=0, preview=7_000))
     bus.publish(PROGRAM_METRICS_TOPIC, {"fps": 30.0, "dropped": 2})
     fake.advance(1.0)
     first = got.get(timeout=10)
@@ -89,7 +89,7 @@ def test_every_field_each_second_on_the_bus_as_gauges_and_in_prometheus(busy_enc
 
     time.sleep(0.5)  # real time for the busy process to use CPU between two readings
     bus.publish(STREAM_METRICS_TOPIC, encoder(busy_encoder, 1030, 10_562_500, dropped=3))
-    bus.publish(STREAM_METRICS_TOPIC, fanout(youtube=5_562_500, facebook=0))
+    bus.publish(STREAM_METRICS_TOPIC, fanout(youtube=5_562_500, facebook=0, preview=9_000))
     bus.publish(PROGRAM_METRICS_TOPIC, {"fps": 30.0, "dropped": 10})
     fake.advance(1.0)
     second = got.get(timeout=10)
@@ -102,7 +102,7 @@ def test_every_field_each_second_on_the_bus_as_gauges_and_in_prometheus(busy_enc
     assert second["encoding_time_ms"] > 0
     assert second["buffer_fullness"] == 55.0
     assert second["uptime_seconds"] == 102
-    assert second["total_bytes_sent"] == 5_562_500
+    assert second["total_bytes_sent"] == 5_562_500  # the preview's queue is not an output
     assert second["destinations"] == {
         "facebook": {"status": "retrying", "bitrate": 0.0},
         "youtube": {"status": "active", "bitrate": pytest.approx(4.5)},

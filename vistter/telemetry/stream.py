@@ -11,7 +11,7 @@ STREAM_METRICS = {
     'encoding_time_ms': float,  # encoder CPU time per frame, last interval
     'buffer_fullness': float,   # % of the show's lookahead armed ahead (100 when no show runs)
     'uptime_seconds': int,      # since the appliance started
-    'total_bytes_sent': int,    # since start: bytes handed to every output by the fanout
+    'total_bytes_sent': int,    # since start: bytes handed to the destinations and recorders
     'destinations': {id: {'status': 'active' | state, 'bitrate': Mbps}},
 }
 ```
@@ -63,7 +63,8 @@ STREAM_FIELDS: dict[str, str] = {
     "encoding_time_ms": "Encoder CPU time per frame, ms.",
     "buffer_fullness": "Share of the show's lookahead armed ahead, %.",
     "uptime_seconds": "Seconds since the appliance started.",
-    "total_bytes_sent": "Bytes handed to every output since start.",
+    "total_bytes_sent": "Bytes handed to the outputs (destinations, recorders) since start; "
+                        "the console's preview is not counted.",
 }
 """Every scalar field of ``STREAM_METRICS`` (``destinations`` is per output)."""
 
@@ -192,7 +193,7 @@ class StreamSampler(SupervisedActor):
         self._timer: Timer | None = None
         self._last_at: float | None = None
         self._dropped = {name: _Accumulator() for name in ("mixer", "queue", "ffmpeg")}
-        self._sent = _Accumulator()
+        self._sent_total = 0
         self._frames = _Accumulator()
         self._bytes = _Accumulator()
         self._per_output: dict[str, _Accumulator] = {}
@@ -234,12 +235,12 @@ class StreamSampler(SupervisedActor):
         )  # fmt: skip
         cpu_percent, cpu_seconds = self._encoder_cpu(encoder.get("pid"))
         queues = fanout.get("destinations") or {}
-        self._sent.feed(sum(_int(q.get("bytes_out")) for q in queues.values()))
         destinations: dict[str, DestinationReading] = {}
         for output_id, state in sorted(outputs.items()):
             grown = self._per_output.setdefault(output_id, _Accumulator()).feed(
                 _int((queues.get(output_id) or {}).get("bytes_out"))
             )
+            self._sent_total += grown  # outputs only: the preview's queue publishes no state
             destinations[output_id] = {
                 "status": "active" if state == "live" else state,
                 "bitrate": round(grown * 8 / elapsed / 1e6, 3),
@@ -257,7 +258,7 @@ class StreamSampler(SupervisedActor):
             "encoding_time_ms": round(cpu_seconds * 1000 / frames, 2) if frames else 0.0,
             "buffer_fullness": round(100.0 if fullness is None else fullness, 1),
             "uptime_seconds": int(max(0.0, now - self._started_at)),
-            "total_bytes_sent": self._sent.total,
+            "total_bytes_sent": self._sent_total,
             "destinations": destinations,
         }
         per_second = dropped / elapsed
