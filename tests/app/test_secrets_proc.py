@@ -1,18 +1,21 @@
 """Secrets never reach a child process's environment, nor (cameras) its command line.
 
 A real appliance runs as its own process on the demo configuration, with the API token in
-``VISTTER_API_TOKEN``, an RTMP destination to a local nginx-rtmp with a stream key, and
-its backup camera turned into a real RTSP camera (GStreamer) that needs a user and password
-(the password from ``VISTTER_CAMERA_3_PASSWORD``). While the stream reaches nginx (bytes
-accepted) and the camera is online, ``/proc/<pid>/cmdline`` and ``/proc/<pid>/environ`` of
-EVERY descendant of the appliance are read:
+``VISTTER_API_TOKEN``, an RTMP destination to a local nginx-rtmp with a stream key, an SRT
+destination with a passphrase to a local SRT listener, and its backup camera turned into a
+real RTSP camera (GStreamer) that needs a user and password (the password from
+``VISTTER_CAMERA_3_PASSWORD``). While the streams reach nginx and the SRT listener and the
+camera is online, ``/proc/<pid>/cmdline`` and ``/proc/<pid>/environ`` of EVERY descendant of
+the appliance are read:
 
-- no secret (token, password, stream keys) is in any descendant's environment;
-- neither the token nor the camera password is in any command line (the camera's URL with
-  its credentials goes to ffmpeg's stdin, :mod:`vistter.media.secrets`);
-- a stream key is in no command line but its own publisher's: the bundled ffmpeg cannot
-  take an output URL or a protocol option from a file or a descriptor (see
-  :mod:`vistter.media.secrets`); this pins that the key goes nowhere else.
+- no secret (token, password, stream keys, passphrase) is in any descendant's environment;
+- neither the token, the camera password nor any RTMP stream key is in any command line
+  (the camera's URL goes to ffmpeg's stdin, an RTMP URL to its publisher's stdin,
+  :mod:`vistter.media.secrets`);
+- the one exception, stated here on purpose: the SRT passphrase is in exactly one command
+  line, its own SRT publisher's (``ffmpeg ... -passphrase VALUE -f mpegts srt://...``). The
+  bundled ffmpeg takes SRT options from its argv only and PyAV has no libsrt (see
+  :mod:`vistter.media.secrets`); this pins that it goes nowhere else.
 
 A key pasted into the URL field of a destination added through the API is moved into the
 secret stream key: the answer, ``/api/destinations``, ``/api/status`` and the log never
@@ -37,12 +40,13 @@ import pytest
 import tomli_w
 from support.demo_appliance import demo_config, free_port, stop_by_pid
 
-from chaos.realparts import NginxRtmp, RtspCameraServer, SimulatedCamera
+from chaos.realparts import NginxRtmp, RtspCameraServer, SimulatedCamera, SrtListener
 
 TOKEN = "api-token-Zq81-xyzzy"
 PASSWORD = "cam-pw-Hk29:x/y"
 KEY = "live-key-Mn57-abcd"
 PASTED = "pasted-Rt64-efgh"
+PASSPHRASE = "srt-pass-Wq38-ijkl"
 CAMERA_USER = "operator"
 START_TIMEOUT = 60.0
 
@@ -78,7 +82,9 @@ def wait_for(what: str, predicate: Callable[[], Any], timeout: float, log: Path)
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what} ({last})\n{tail}")
 
 
-def appliance_config(workdir: Path, nginx: NginxRtmp, camera_url: str, api_port: int) -> Path:
+def appliance_config(
+    workdir: Path, nginx: NginxRtmp, srt: SrtListener, camera_url: str, api_port: int
+) -> Path:
     path = demo_config(workdir, api_port, free_port())
     raw: dict[str, Any] = tomllib.loads(path.read_text())
     raw["encoding"] = {**raw["encoding"], "width": 640, "height": 360, "bitrate_kbps": 800}
@@ -88,6 +94,9 @@ def appliance_config(workdir: Path, nginx: NginxRtmp, camera_url: str, api_port:
         "id": "main", "platform": "custom_rtmp",
         "url": f"rtmp://127.0.0.1:{nginx.rtmp_port}/live", "stream_key": KEY,
     })  # fmt: skip
+    raw["destinations"].append(
+        {"id": "contrib", "platform": "srt", "url": srt.url, "passphrase": PASSPHRASE}
+    )
     path.write_text(tomli_w.dumps(raw))
     return path
 
@@ -118,13 +127,15 @@ def read_proc(pid: int, name: str) -> bytes:
 @pytest.mark.timeout(240)
 def test_no_secret_in_any_childs_environment_or_command_line(tmp_path: Path) -> None:
     (tmp_path / "nginx").mkdir()
+    (tmp_path / "srt").mkdir()
     camera = SimulatedCamera(name="backup", pattern="ball", width=320, height=240, fps=15)
     with (
         NginxRtmp(tmp_path / "nginx") as nginx,
+        SrtListener(tmp_path / "srt", passphrase=PASSPHRASE) as srt,
         RtspCameraServer([camera], credentials=(CAMERA_USER, PASSWORD)) as cameras,
     ):
         api_port = free_port()
-        config = appliance_config(tmp_path, nginx, cameras.url("backup"), api_port)
+        config = appliance_config(tmp_path, nginx, srt, cameras.url("backup"), api_port)
         api = Api(f"http://127.0.0.1:{api_port}")
         with running(config, tmp_path) as (process, log):
             wait_for("the show to be live", lambda: api.get("/api/show")["state"] == "live",
@@ -132,6 +143,8 @@ def test_no_secret_in_any_childs_environment_or_command_line(tmp_path: Path) -> 
             wait_for("bytes accepted by nginx under the key",
                      lambda: (nginx.stream_bytes_in(KEY) or 0) > 50_000, 60, log)
             wait_for("the RTSP camera online", lambda: _camera_3(api), 60, log)
+            wait_for("bytes received by the SRT listener", lambda: srt.received_bytes() > 20_000,
+                     60, log)
 
             added = api.post("/api/destinations", {
                 "id": "pasted", "platform": "custom_rtmp",
@@ -149,21 +162,26 @@ def test_no_secret_in_any_childs_environment_or_command_line(tmp_path: Path) -> 
         log_text = log.read_text(errors="replace")
 
     assert len(seen) >= 5, f"expected ingests, encoder and publishers, found {len(seen)}"
-    for secret in (TOKEN, PASSWORD, KEY, PASTED):
+    for secret in (TOKEN, PASSWORD, KEY, PASTED, PASSPHRASE):
         assert secret not in shown, f"{secret!r} is shown by the API"
         assert secret not in log_text, f"{secret!r} is in the appliance's log"
         for pid, (_, environ) in seen.items():
             assert secret.encode() not in environ, f"{secret!r} in the environment of {pid}"
             assert b"VISTTER_" not in environ, f"a VISTTER_ variable in the environment of {pid}"
-    for secret in (TOKEN, PASSWORD, "cam-pw-Hk29"):
+    for secret in (TOKEN, PASSWORD, "cam-pw-Hk29", KEY, PASTED):
         for pid, (cmdline, _) in seen.items():
             assert secret.encode() not in cmdline, f"{secret!r} in the command line of {pid}"
-    # known limit of the bundled ffmpeg: a stream key is in its own publisher's argv, and
-    # nowhere else (see vistter.media.secrets)
-    for key in (KEY, PASTED):
-        holders = [cmdline for cmdline, _ in seen.values() if key.encode() in cmdline]
-        assert len(holders) == 1 and b"\0flv\0" in holders[0], (key, holders)
-        assert holders[0].split(b"\0")[-2].endswith(f"/live/{key}".encode())
+    publishers = [cmdline for cmdline, _ in seen.values()
+                  if cmdline.endswith(b"\0vistter.actors.outputs.flv_publisher\0")]
+    assert len(publishers) == 2, "the two RTMP destinations publish through the PyAV publisher"
+    # The stated exception: the SRT passphrase is in its own SRT publisher's argv (the
+    # bundled ffmpeg takes SRT options from its argv only; PyAV has no libsrt), nowhere else.
+    holders = [cmdline.split(b"\0") for cmdline, _ in seen.values()
+               if PASSPHRASE.encode() in cmdline]
+    assert len(holders) == 1, holders
+    argv = holders[0]
+    assert argv[argv.index(b"-passphrase") + 1] == PASSPHRASE.encode()
+    assert argv[-2] == srt.url.encode() and argv[-4:-2] == [b"-f", b"mpegts"], argv
 
 
 def _camera_3(api: Api) -> bool:

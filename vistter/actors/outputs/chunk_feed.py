@@ -29,6 +29,7 @@ from typing import IO, Protocol
 
 from vistter.clock import Clock
 from vistter.supervisors.processes import OwnedProcess, ProcessSet
+from vistter.supervisors.secret_input import SecretInput
 from vistter.supervisors.worker import WorkerDeathCallback, run_worker
 
 __all__ = ["ChunkFeed", "ChunkSource", "FeedProgress"]
@@ -85,7 +86,9 @@ class ChunkFeed:
 
     ``on_exit(code)`` and ``on_error(worker, exc)`` run in a feed thread and should only post a
     message to the actor. ``redact`` is applied to every stderr line before it is stored
-    or logged (strip stream keys and credentials there).
+    or logged (strip stream keys and credentials there). ``preamble``: bytes holding a secret
+    written to the process's stdin before the first chunk (the RTMP publisher's request,
+    :mod:`~vistter.actors.outputs.publish_request`), never in its argv.
     """
 
     def __init__(
@@ -101,6 +104,7 @@ class ChunkFeed:
         on_error: WorkerDeathCallback,
         redact: Callable[[str], str] = lambda line: line,
         read_timeout: float = 0.25,
+        preamble: SecretInput | None = None,
     ) -> None:
         self.name = name
         self._argv = list(argv)
@@ -112,6 +116,7 @@ class ChunkFeed:
         self._on_error = on_error
         self._redact = redact
         self._read_timeout = read_timeout
+        self._preamble = preamble
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
@@ -130,7 +135,10 @@ class ChunkFeed:
     # -- owner's thread ----------------------------------------------------------------
 
     def start(self) -> None:
-        """Spawn ffmpeg and its threads. Raises OSError if the process cannot be started."""
+        """Spawn the process and its threads; its stdin starts with the preamble (if any).
+
+        Raises OSError if the process cannot be started.
+        """
         self._process = self._processes.spawn(
             self.name,
             self._argv,
@@ -143,6 +151,8 @@ class ChunkFeed:
         self._started_at = self._last_output_at = self._clock.monotonic()
         popen = self._process.popen
         assert popen.stdin is not None and popen.stdout is not None and popen.stderr is not None
+        if self._preamble is not None:
+            _write_preamble(popen.stdin, self._preamble)
         for role, target, stream in (
             ("writer", self._write_loop, popen.stdin),
             ("progress", self._progress_loop, popen.stdout),
@@ -301,6 +311,17 @@ class ChunkFeed:
                 logger.debug("%s: %s", self.name, line)
         except (OSError, ValueError):
             return
+
+
+def _write_preamble(stdin: IO[bytes], preamble: SecretInput) -> None:
+    """Write the whole preamble before any chunk. It is smaller than a pipe's buffer
+    (:data:`~vistter.supervisors.secret_input.MAX_SECRET_INPUT`), so this never blocks; a
+    process that died at once shows up as its exit, reported by the progress reader."""
+    view = memoryview(preamble.payload)
+    with contextlib.suppress(OSError, ValueError):
+        while view:
+            written = stdin.write(view)
+            view = view[written or 0 :]
 
 
 def _as_int(value: str | None) -> int | None:

@@ -1,22 +1,27 @@
-"""RTMP(S) destinations: one publisher (``ffmpeg -c copy -f flv``) for one platform.
+"""RTMP(S) destinations: one publisher (MPEG-TS copied to FLV) for one platform.
 
 The output kind ``rtmp`` (YouTube, Facebook, Twitch, any RTMP server): the program's MPEG-TS
 from its fanout queue, published as FLV to the destination's server. Judged by bytes
 accepted and probed while waiting (the RTMP handshake, see
 :mod:`~vistter.actors.outputs.rtmp_handshake`) by
-:class:`~vistter.actors.outputs.publisher.PublisherActor`; ``-rw_timeout`` makes ffmpeg
-itself give up a blocked write as well. At start, the actor checks the program against the
-platform's preset (alerts only). A platform output: it publishes only while the show is on
-air (``on_air_only`` in its registry entry).
+:class:`~vistter.actors.outputs.publisher.PublisherActor`. The publisher process is
+:mod:`~vistter.actors.outputs.flv_publisher` (PyAV's libavformat, stream copy): it reads the
+URL with the key from its stdin, so the key is in no command line, and gives up a connect or
+write blocked for ``rw_timeout`` seconds, like ffmpeg's ``-rw_timeout``.
+At start, the actor checks the program against the platform's preset (alerts only). A
+platform output: it publishes only while the show is on air (``on_air_only`` in its registry entry).
 
-The stream key is a secret: logs, status, events, alerts and errors only ever see the
-redacted URL (:attr:`RtmpDestination.display_url`).
+The stream key is a secret: no argv or environment of any process holds it, and logs,
+status, events, alerts and errors only ever see the redacted URL
+(:attr:`RtmpDestination.display_url`). :func:`publisher_argv` is the equivalent ffmpeg
+command (key in its argv), kept for the benchmarks' floor measurement.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
-from typing import Any, Unpack
+from typing import Any, ClassVar, Unpack
 
 import pykka
 
@@ -25,7 +30,13 @@ from vistter.actors.outputs.chunk_feed import ChunkSource
 from vistter.actors.outputs.command import copy_argv
 from vistter.actors.outputs.feed_actor import FeedState
 from vistter.actors.outputs.kind import OutputKind
-from vistter.actors.outputs.publisher import PublisherActor, PublishOptions, masked
+from vistter.actors.outputs.publish_request import PublishRequest
+from vistter.actors.outputs.publisher import (
+    FeedCommand,
+    PublisherActor,
+    PublishOptions,
+    masked,
+)
 from vistter.actors.outputs.reachability import ProbeTarget, endpoint_of
 from vistter.actors.outputs.rtmp_handshake import rtmp_handshake, rtmps_handshake
 from vistter.errors import ConfigError
@@ -37,7 +48,10 @@ from vistter.models.settings import EncodingConfig
 from vistter.supervisors.link import Link
 from vistter.supervisors.spec import StartFunction
 
-__all__ = ["RTMP", "ChunkSource", "DestinationActor", "DestinationState", "publisher_argv"]
+__all__ = [
+    "RTMP", "ChunkSource", "DestinationActor", "DestinationState", "flv_publisher_argv",
+    "publisher_argv",
+]  # fmt: skip
 
 DestinationState = FeedState
 
@@ -52,8 +66,15 @@ def flv_output(url: str, *, rw_timeout: float = 5.0) -> list[str]:
 
 
 def publisher_argv(ffmpeg: str, url: str, *, rw_timeout: float = 5.0) -> list[str]:
-    """The RTMP publisher's whole command line: MPEG-TS on stdin, copied as FLV to ``url``."""
+    """The ffmpeg equivalent of the RTMP publisher: MPEG-TS on stdin, copied as FLV to ``url``
+    (the key in its argv; the benchmarks' floor, not used by the appliance)."""
     return copy_argv(ffmpeg, flv_output(url, rw_timeout=rw_timeout))
+
+
+def flv_publisher_argv(python: str = sys.executable) -> list[str]:
+    """The RTMP publisher's command line: the same for every destination, no secret in it.
+    ``-I``: no current directory or ``PYTHON*`` variable decides what code it runs."""
+    return [python, "-I", "-m", "vistter.actors.outputs.flv_publisher"]
 
 
 def rtmp_probe(destination: RtmpDestination) -> ProbeTarget:
@@ -77,9 +98,11 @@ class DestinationActor(PublisherActor):
     Public methods (``status``, ``retry_now``) run in the actor's thread; call them through
     the proxy. ``encoding`` (the program's settings) enables the platform checks at start:
     an ``alert`` when the bitrate is above the platform's limit or the keyframe interval
-    differs from the recommended one. ``rw_timeout``: ffmpeg's own I/O timeout; the other
+    differs from the recommended one. ``rw_timeout``: the publisher's own I/O timeout; the other
     options are :class:`~vistter.actors.outputs.publisher.PublishOptions`.
     """
+
+    program: ClassVar[str] = "the publisher"
 
     def __init__(
         self,
@@ -105,11 +128,20 @@ class DestinationActor(PublisherActor):
 
     # -- PublisherActor hooks ----------------------------------------------------------
 
-    def _output_args(self) -> list[str]:
-        return flv_output(self.destination.publish_url(), rw_timeout=self.rw_timeout)
-
-    def _output_for_log(self) -> str:
-        return f"-f flv {self.destination.display_url}"
+    def _command(self) -> FeedCommand:
+        """The PyAV publisher, told where to publish on its stdin (key never in argv)."""
+        key = self.destination.stream_key
+        request = PublishRequest(
+            url=self.destination.publish_url(), shown_as=self.destination.display_url,
+            secrets=(key.get_secret_value(),) if key is not None else (),
+            rw_timeout=self.rw_timeout,
+        )  # fmt: skip
+        return FeedCommand(
+            flv_publisher_argv(),
+            f"flv_publisher (PyAV) -f mpegts -i pipe:0 -c copy -f flv "
+            f"{self.destination.display_url}",
+            request.secret_input(),
+        )
 
     def _secrets(self) -> Sequence[tuple[str, str]]:
         key = self.destination.stream_key

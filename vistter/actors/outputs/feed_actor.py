@@ -93,6 +93,8 @@ class FeedActor(SupervisedActor):
 
     kind: ClassVar[str] = "output"
     event_topic: ClassVar[str] = DESTINATION_TOPIC
+    program: ClassVar[str] = "ffmpeg"
+    """What the output's process is called in ``last_error`` ("ffmpeg exited (code 1): ...")."""
 
     def __init__(
         self,
@@ -219,7 +221,7 @@ class FeedActor(SupervisedActor):
         elif isinstance(message, _FeedExited):
             if message.session == self._session and self._feed is not None:
                 detail = self._feed.last_error() or "no message"
-                self._fail(f"ffmpeg exited (code {message.code}): {detail}")
+                self._fail(f"{self.program} exited (code {message.code}): {detail}")
         elif isinstance(message, _RetryDue):
             if message.wait == self._wait:
                 self._start_feed()

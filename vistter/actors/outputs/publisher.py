@@ -11,15 +11,17 @@ every ``probe_interval`` seconds with its kind's probe (the RTMP handshake, the 
 handshake) and retries at once when a server that did not answer answers again, so it is back
 within seconds of the network coming back instead of waiting out a 60 s delay.
 
-Secrets (stream keys, passphrases) only reach ffmpeg's argv: logs, status, events, alerts
-and errors see the redacted URL and every secret is masked in ffmpeg's stderr.
+Secrets: an RTMP(S) stream key reaches its publisher on stdin only
+(:mod:`~vistter.actors.outputs.flv_publisher`); an SRT passphrase is still in its ffmpeg's
+argv (see :mod:`vistter.media.secrets`). Logs, status, events, alerts and errors see the
+redacted URL and every secret is masked in what the process says on stderr.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict
 
 from vistter.actors.fanout.on_air import OnAir
@@ -33,10 +35,11 @@ from vistter.clock import Timer
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.models.redact import MASK
 from vistter.supervisors.link import Link
+from vistter.supervisors.secret_input import SecretInput
 from vistter.supervisors.worker import WorkerDeathCallback
 from vistter.telemetry.topics import DESTINATION_TOPIC
 
-__all__ = ["PublishOptions", "PublishedModel", "PublisherActor", "masked"]
+__all__ = ["FeedCommand", "PublishOptions", "PublishedModel", "PublisherActor", "masked"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +72,16 @@ class PublishedModel(Protocol):
 
 
 @dataclass(frozen=True)
+class FeedCommand:
+    """The process a publisher runs: ``argv`` (no secret in it), its loggable form, and the
+    ``preamble`` its stdin starts with (a secret, or None)."""
+
+    argv: list[str]
+    args_for_log: str
+    preamble: SecretInput | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class _ProbeDue:
     wait: int
 
@@ -84,10 +97,11 @@ class PublisherActor(FeedActor):
 
     ``destination`` gives the id, platform and (redacted) URL shown in status; ``probe`` is
     its kind's reachability probe; the timings are :class:`PublishOptions`. Subclasses give
-    the output tail of the command (:meth:`_output_args`, secrets inside),
-    its loggable form (:meth:`_output_for_log`), the secrets to mask (:meth:`_secrets`) and
-    the ``platform``/``url`` shown in status. Every hook runs in the actor's thread; one
-    that raises crashes the actor (a bug; its supervisor restarts it).
+    either the output tail of an ffmpeg copy command (:meth:`_output_args`, secrets inside)
+    and its loggable form (:meth:`_output_for_log`), or a whole :meth:`_command`; the
+    secrets to mask (:meth:`_secrets`) and the ``platform``/``url`` shown in status. Every
+    hook runs in the actor's thread; one that raises crashes the actor (a bug; its
+    supervisor restarts it).
     """
 
     kind = "destination"
@@ -141,6 +155,13 @@ class PublisherActor(FeedActor):
         """``(secret, shown as)`` pairs replaced in everything ffmpeg says."""
         return ()
 
+    def _command(self) -> FeedCommand:
+        """The process to run: by default ``ffmpeg -c copy`` with :meth:`_output_args`."""
+        return FeedCommand(
+            copy_argv(self.ffmpeg.path, self._output_args()),
+            copy_for_log(self._output_for_log()),
+        )
+
     # -- lifecycle ---------------------------------------------------------------------
 
     def teardown(self) -> None:
@@ -155,10 +176,12 @@ class PublisherActor(FeedActor):
     def _new_feed(
         self, on_exit: Callable[[int | None], None], on_error: WorkerDeathCallback
     ) -> ChunkFeed:
+        command = self._command()
         return ChunkFeed(
             name=f"publisher-{self.output_id}",
-            argv=copy_argv(self.ffmpeg.path, self._output_args()),
-            args_for_log=copy_for_log(self._output_for_log()),
+            argv=command.argv,
+            args_for_log=command.args_for_log,
+            preamble=command.preamble,
             source=self.source,
             processes=self.processes,
             clock=self.link.clock,
