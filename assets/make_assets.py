@@ -4,6 +4,7 @@ Run from anywhere: ``python assets/make_assets.py``. Writes next to this script:
 
 - ``technical_difficulties.png`` 1920x1080 slate shown when no source is available,
 - ``transition_slide.png``       1920x1080 slide used between cues,
+- ``starting_soon.png``          1920x1080 slate platforms receive during a GO LIVE countdown,
 - ``logo.png``                   240x120 RGBA corner bug with transparency,
 - ``lower_third.png``            1000x140 RGBA bar template for lower thirds.
 
@@ -63,6 +64,15 @@ def transition_slide() -> Image.Image:
     return image
 
 
+def starting_soon() -> Image.Image:
+    image = Image.new("RGB", (1920, 1080), TEAL)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 760, 1919, 1079), fill=NAVY)
+    _centered(draw, 360, 1920, "Starting soon", 160)
+    _centered(draw, 860, 1920, "Live from the marina", 72)
+    return image
+
+
 def logo() -> Image.Image:
     image = Image.new("RGBA", (240, 120), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
@@ -87,6 +97,7 @@ def main() -> None:
     drawings = {
         "technical_difficulties.png": technical_difficulties,
         "transition_slide.png": transition_slide,
+        "starting_soon.png": starting_soon,
         "logo.png": logo,
         "lower_third.png": lower_third,
     }

@@ -1,10 +1,11 @@
 """schemathesis hooks for :mod:`bench.api_fuzz` (loaded by ``SCHEMATHESIS_HOOKS``).
 
 The records stored before the run (ids in ``VISTTER_FUZZ_PROTECTED``) must come through it
-unchanged, but a fuzzer that sends a valid document to ``PUT /api/timelines/{id}`` or any
-``DELETE`` may legitimately change them. Such requests are sent to an id that names nothing
-instead. A ``PUT`` whose body does not validate still reaches the stored record: the API must
-refuse it and leave the record as it was, which the run then checks.
+unchanged, but a fuzzer that sends a valid document to ``PUT /api/timelines/{id}``, a name to
+``PATCH /api/timelines/{id}`` or any ``DELETE`` may legitimately change them. Such requests
+are sent to an id that names nothing instead. A ``PUT`` whose body does not validate still
+reaches the stored record: the API must refuse it and leave the record as it was, which the
+run then checks.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def _would_change(method: str, collection: str, body: Any) -> bool:
         return True
     if method == "PUT" and collection == "timelines":
         return not validate_timeline(body, _CONFIG)
+    if method == "PATCH" and collection == "timelines":  # a rename: any name that is text
+        return isinstance(body, dict) and isinstance(body.get("name"), str)
     return False
 
 

@@ -28,7 +28,9 @@ from vistter.api.app import ApiDeps
 from vistter.api.auth import LoginSettings
 from vistter.api.cameras import CameraDeps, source_on_air
 from vistter.api.library import LibraryDeps
+from vistter.api.library_show import loaded_from_orchestrator
 from vistter.api.preview import preview_deps
+from vistter.api.render_previews import RenderPreviewDeps
 from vistter.api.server import check_bind
 from vistter.api.show import ShowDeps
 from vistter.clock import Clock, MonotonicClock
@@ -38,6 +40,7 @@ from vistter.models.destinations import AnyDestination
 from vistter.models.timeline import TimelineDocument
 from vistter.models.validation import load_timeline_file, validate_timeline
 from vistter.payloads import ApplianceStatus
+from vistter.render.previews import PreviewRenders
 from vistter.show import (
     PreflightChecks,
     PtzControllers,
@@ -73,6 +76,7 @@ class Appliance:
         self._store: Store | None = None
         self._show: ShowContext | None = None
         self._ptz: PtzControllers | None = None
+        self._previews: PreviewRenders | None = None
         self._started_at = self.clock.monotonic()
         self._remove_listener = self.bus.add_listener(self._count_restarts)
         self._outputs_lock = threading.Lock()  # one live add/remove at a time
@@ -84,8 +88,10 @@ class Appliance:
         anything when the API would listen beyond loopback without a token or ffmpeg cannot
         be used, and :class:`~vistter.errors.UnknownChildError` when a child fails to start."""
         token = self._api_token()
-        check_bind(self.config.api.host, token)
+        check_bind(self.config.api.host, token,
+                   admin_password=self.config.api.admin_password_hash is not None)
         self._store = self._open_store()
+        self._previews = PreviewRenders(self.config, self.config.paths.data_dir / "previews")
         self.monitoring.open(self._store.db)
         self._bus = ProgramBus.build(self.config, self.clock, self.bus)
         logger.info("encoder: %s", self._bus.encoder.describe())
@@ -155,6 +161,8 @@ class Appliance:
         """Stop every actor (children in reverse start order) and every process they own."""
         if self._root is not None:
             self._root.stop()
+        if self._previews is not None:
+            self._previews.close()  # ends a preview render by PID, empties its folder
         if self._ptz is not None:
             self._ptz.close()
         self.monitoring.close()  # writes the pending alerts: before the database closes
@@ -209,7 +217,9 @@ class Appliance:
         )
         return ShowContext.build(
             bus.state, config.paths.assets_dir, clock=self.clock,
-            settings=ShowSettings(loop=config.show.loop), sources=media, ptz=self._ptz,
+            settings=ShowSettings(loop=config.show.loop,
+                                  starting_soon=config.show.starting_soon),
+            sources=media, ptz=self._ptz,
             network=config.network,
         )
 
@@ -281,8 +291,10 @@ class Appliance:
         parts: dict[str, Any] = {}
         for name in ("mixer", "encoder", "fanout"):
             parts[name] = self._child_status(f"program/{name}")
+        wanted = program.state.on_air()
         return {
-            "on_air": program.state.on_air(),
+            "on_air": {**wanted, "source": source_on_air(program, wanted["source"]),
+                       "scheduled": wanted["source"]},
             "format": f"{program.fmt.size}@{program.fmt.fps}",
             "encoder": {"name": program.encoder.encoder, "why": program.encoder.describe()},
             "program": parts,
@@ -362,6 +374,8 @@ class Appliance:
                 on_air=lambda: source_on_air(self.program), ptz=self._ptz,
             ),
             preview=preview_deps(self.program, self.config, lambda: self.root.handle),
+            render_previews=None if self._previews is None else RenderPreviewDeps(
+                self._previews, self.store.timelines),
             show=ShowDeps(
                 orchestrator=self.orchestrator, timelines=self.store.timelines, config=self.config
             ),
@@ -371,6 +385,7 @@ class Appliance:
                 assets=self.store.assets,
                 config=self.config,
                 max_upload_bytes=api.max_upload_bytes,
+                loaded_show=lambda: loaded_from_orchestrator(self.orchestrator),
             ),
         )
 

@@ -11,7 +11,7 @@ from vistter.actors.fanout.on_air import AirStatus
 from vistter.actors.program.payloads import FallbackRoute, OnAir
 from vistter.telemetry.payloads import StreamHealthPayload
 
-__all__ = ["ApplianceStatus", "EncoderChoicePayload", "SourceHealthPayload"]
+__all__ = ["ApplianceStatus", "EncoderChoicePayload", "ShownOnAir", "SourceHealthPayload"]
 
 
 class EncoderChoicePayload(TypedDict):
@@ -19,6 +19,13 @@ class EncoderChoicePayload(TypedDict):
 
     name: str
     why: str
+
+
+class ShownOnAir(OnAir):
+    """What viewers see: ``source`` is what is on air after the fallback (a backup camera,
+    the slate); ``scheduled`` is the source the timeline or the operator asked for."""
+
+    scheduled: str | None
 
 
 class SourceHealthPayload(TypedDict):
@@ -35,7 +42,7 @@ class ApplianceStatus(TypedDict):
     ``{"state": "unresponsive"}``); ``sources`` and ``fallback`` are keyed by source id.
     """
 
-    on_air: OnAir
+    on_air: ShownOnAir
     format: str
     encoder: EncoderChoicePayload
     program: dict[str, Any]

@@ -238,7 +238,8 @@ def api_spec(config: ApplianceConfig, deps: ApiDeps) -> ChildSpec:
     api = config.api
     return ChildSpec(
         "api",
-        start_function_for(ApiServer, create_app(deps), api.host, api.port, deps.token),
+        start_function_for(ApiServer, create_app(deps), api.host, api.port, deps.token,
+                           admin_password=api.admin_password_hash is not None),
         restart_delay=CRASH_BACKOFF,
     )
 

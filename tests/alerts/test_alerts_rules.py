@@ -194,7 +194,17 @@ def test_encoder_fallback_to_software_is_reported_only_when_hardware_failed() ->
     report = encoder_report(failed)
     assert report is not None and (report.source, report.kind) == ("encoder", "encoder_software")
     assert report.severity == "info"  # the stream runs, at a higher CPU cost
-    assert "h264_vaapi trial failed: No VA display" in report.message
+    assert report.message == ("The hardware encoder h264_vaapi failed to start; encoding in "
+                              "software (libx264) instead.")  # one sentence, no ffmpeg text
+    assert report.details["detail"] == "h264_vaapi trial failed: No VA display"  # kept there
+    assert report.details["failed"] == ["h264_vaapi"]
+    two = Choice("libx264", False, (Trial("h264_vaapi", "failed", "No VA display\n" * 50),
+                                    Trial("h264_qsv", "timeout", "hung")))  # fmt: skip
+    worse = encoder_report(two)
+    assert worse is not None and worse.message == (
+        "The hardware encoders h264_vaapi and h264_qsv failed to start; encoding in software "
+        "(libx264) instead.")
+    assert "No VA display" in worse.details["detail"] and "\n" not in worse.message
     assert "libx264" in report.remediation
     only_software = Choice("libx264", False, (Trial("h264_vaapi", "not_built"),
                                               Trial("libx264", "ok")))  # fmt: skip

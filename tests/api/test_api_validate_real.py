@@ -14,6 +14,7 @@ import pytest
 from vistter.api import ApiDeps, create_app
 from vistter.clock import FakeClock
 from vistter.models.config import load_config
+from vistter.models.locators import LOCATOR_KEYS
 from vistter.models.validation import validate_timeline
 
 with warnings.catch_warnings():
@@ -66,5 +67,5 @@ def test_broken_example_lists_problems_with_paths(
     paths = [problem["path"] for problem in body["problems"]]
     assert any(path.startswith("timeline.tracks.video.cues[1]") for path in paths), paths
     for problem in body["problems"]:
-        assert set(problem) == {"path", "message", "hint"}
+        assert set(problem) == {"path", "message", "hint", *LOCATOR_KEYS}
         assert problem["message"]

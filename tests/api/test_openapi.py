@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from vistter.api import ApiDeps, create_app
+from vistter.api.auth import LoginSettings
 from vistter.api.contract import ModelBody, adapter, openapi_path
 from vistter.api.library import LibraryDeps, library_operations
+from vistter.api.render_previews import RenderPreviewDeps
 from vistter.api.requests import (
     CloneRequest,
     ForceCameraRequest,
@@ -35,6 +38,8 @@ from vistter.api.requests import (
 )
 from vistter.api.show import ShowDeps, show_operations
 from vistter.clock import FakeClock
+from vistter.passwords import hash_password
+from vistter.render.previews import PreviewRenders
 from vistter.store import AssetStore, Database, ExecutionLog, TimelineLibrary
 
 TOKEN = "openapi-test-token"
@@ -65,6 +70,8 @@ def full_deps(root: Path, token: str | None = None) -> Iterator[ApiDeps]:
             library=LibraryDeps(timelines=library, executions=ExecutionLog(db),
                                 assets=AssetStore(db, root / "assets", 1 << 20),
                                 config=config, max_upload_bytes=1 << 20),
+            render_previews=RenderPreviewDeps(PreviewRenders(config, root / "previews"),
+                                              library),
         )
 
 
@@ -165,6 +172,7 @@ def test_request_bodies_are_the_models_that_parse_them(document: dict[str, Any])
     }
     bodies: list[tuple[str, str, type[BaseModel]]] = [
         ("post", "/api/show/load", LoadRequest),
+        ("post", "/api/show/next", LoadRequest),
         ("post", "/api/show/text", LiveTextRequest),
         ("post", "/api/show/overrides/force-camera", ForceCameraRequest),
         ("post", "/api/supervision/restart", RestartRequest),
@@ -234,12 +242,30 @@ def test_with_a_token_the_document_says_so_and_needs_it(tmp_path: Path) -> None:
         assert client.get("/api/docs").status_code == 401
         auth = {"Authorization": f"Bearer {TOKEN}"}
         document = client.get("/api/openapi.json", headers=auth).json()
-    assert document["security"] == [{"bearer": []}]
-    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert document["security"] == [{"bearer": []}, {"session": []}]  # either one
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["bearer"]["scheme"] == "bearer"
+    assert schemes["session"] == {**schemes["session"], "type": "apiKey", "in": "cookie",
+                                  "name": "vistter_session"}
     health = document["paths"]["/api/health"]["get"]
     assert health["security"] == []
     assert "401" not in health["responses"]
-    assert "401" in document["paths"]["/api/show"]["get"]["responses"]
+    show = document["paths"]["/api/show"]["get"]
+    assert "401" in show["responses"]
+    assert show["security"] == [{"bearer": []}, {"session": []}]
+
+
+def test_with_an_admin_password_alone_the_session_cookie_is_the_scheme(tmp_path: Path) -> None:
+    [deps] = list(full_deps(tmp_path))
+    deps = replace(deps, login=LoginSettings(password_hash=hash_password("an admin password")))
+    with TestClient(create_app(deps)) as client:
+        assert client.get("/api/openapi.json").status_code == 401
+        assert client.post("/api/login", json={"password": "an admin password"}).is_success
+        document = client.get("/api/openapi.json").json()  # with the cookie: the scheme works
+    assert set(document["components"]["securitySchemes"]) == {"session"}  # no token: no bearer
+    assert document["security"] == [{"session": []}]
+    assert document["paths"]["/api/show/go-live"]["post"]["security"] == [{"session": []}]
+    assert document["paths"]["/api/login"]["post"]["security"] == []
 
 
 def test_a_wrong_method_names_every_documented_method_of_the_path(
@@ -250,7 +276,8 @@ def test_a_wrong_method_names_every_documented_method_of_the_path(
     for path, methods in document["paths"].items():
         concrete = path.replace("{record_id}", "1").replace("{destination_id}", "x").replace(
             "{name}", "slate")
-        response = client.request("PATCH", concrete)
+        wrong = next(m for m in ("PATCH", "TRACE") if m.lower() not in methods)
+        response = client.request(wrong, concrete)
         assert response.status_code == 405, (path, response.text)
         allowed = {method.strip().lower() for method in response.headers["allow"].split(",")}
         assert set(methods) <= allowed, (path, allowed)

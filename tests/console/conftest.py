@@ -33,12 +33,14 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def open_page(browser: Browser, demo: DemoAppliance) -> Iterator[OpenPage]:
-    """``open_page(viewport=DESKTOP, block_events=False)``: a fresh context on the demo's
-    console; ``block_events`` makes every ``/api/events`` request fail (no live events)."""
+    """``open_page(viewport=DESKTOP, block_events=False, path="/")``: a fresh context on the
+    demo's console (``path`` e.g. ``"/#/library"`` opens that page directly);
+    ``block_events`` makes every ``/api/events`` request fail (no live events)."""
     errors: list[str] = []
     contexts = []
 
-    def open_(viewport: ViewportSize = DESKTOP, *, block_events: bool = False) -> Page:
+    def open_(viewport: ViewportSize = DESKTOP, *, block_events: bool = False,
+              path: str = "/") -> Page:
         context = browser.new_context(viewport=viewport, base_url=demo.base_url)
         contexts.append(context)
         if block_events:
@@ -46,7 +48,7 @@ def open_page(browser: Browser, demo: DemoAppliance) -> Iterator[OpenPage]:
         page = context.new_page()
         page.set_default_timeout(PAGE_TIMEOUT_MS)
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto("/")
+        page.goto(path)
         return page
 
     yield open_

@@ -10,6 +10,7 @@ screenshots of every page, desktop and phone.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -34,6 +35,7 @@ from chaos.realparts.nginx_rtmp import NginxRtmp
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
 
+REPO = Path(__file__).resolve().parents[2]
 PROGRAM_KEY = "marina-programme-key"
 PAGE_TIMEOUT_MS = 10_000
 SLATE_NAVY = np.array([13.0, 25.0, 50.0])  # the slate's background (technical_difficulties.png)
@@ -181,6 +183,33 @@ def test_the_preview_plays_and_changes_when_a_camera_is_forced(
     studio.post("/api/show/overrides/release-all")
     print(f"preview ({test_id}): mean pixel change {change:.0f} after forcing camera 2")
     assert change >= 40, f"the preview barely changed ({change:.1f}) after forcing camera 2"
+
+
+# -- put on air next -----------------------------------------------------------------------
+
+
+def test_the_timeline_put_on_air_next_shows_with_its_time_and_cancels_from_the_page(
+    page: Page, studio: DemoAppliance
+) -> None:
+    go_live_by_api(studio)
+    stored = studio.get("/api/timelines")["timelines"]
+    if not stored:  # the demo's library starts empty: keep the spec's example in it
+        example = json.loads((REPO / "config" / "daily-marina.timeline.json").read_text())
+        assert studio.post("/api/timelines", example).status_code == 201
+        stored = studio.get("/api/timelines")["timelines"]
+    queued = studio.post("/api/show/next", {"timeline_id": stored[0]["id"]})
+    assert queued.status_code == 200, queued.text
+    at = queued.json()["next"]["at"].split("T")[1]
+    words = f"Next: {stored[0]['name']} at {at}"
+    expect(page.get_by_test_id("next-timeline")).to_have_text(words)
+    expect(page.get_by_test_id("cues-next")).to_contain_text(words)
+    screenshot(page, "live-next-timeline-desktop")
+    assert studio.post("/api/show/next", {"timeline_id": 10**9}).status_code == 404
+    assert studio.get("/api/show")["next"]["name"] == stored[0]["name"]  # undisturbed
+    page.get_by_test_id("cues-next").get_by_role("button", name="Cancel").click()
+    expect(page.get_by_test_id("cues-next")).to_have_count(0)
+    expect(page.get_by_test_id("next-timeline")).to_have_text("—")
+    assert studio.get("/api/show")["next"] is None
 
 
 # -- emergency slate on the recording ------------------------------------------------------

@@ -17,6 +17,7 @@ import pykka
 import pytest
 from support.eventsink import RecordingSink as BaseSink
 
+from vistter.actors.fanout.on_air import OnAir
 from vistter.actors.program.frame_plan import FramePlan
 from vistter.actors.program.state import ProgramState
 from vistter.actors.sources.table import media_source_id
@@ -119,6 +120,7 @@ class ShowRig:
         clock: FakeClock | None = None,
         program: ProgramState | None = None,
         events: RecordingSink | None = None,
+        air: OnAir | None = None,
     ) -> None:
         self.clock = clock or FakeClock(start=1000.0)
         self.program = program or ProgramState(fmt)
@@ -131,7 +133,7 @@ class ShowRig:
         self.show = self.context.show
         self.root = RootSupervisor(
             SupervisorFlags(Strategy.ONE_FOR_ONE, intensity=10, period=30),
-            [show_spec(self.context, recorder=recorder, preflight=preflight)],
+            [show_spec(self.context, recorder=recorder, preflight=preflight, air=air)],
             clock=self.clock, events=self.events,
         )
         self.plans: dict[int, FramePlan] = {}

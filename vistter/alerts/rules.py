@@ -15,7 +15,8 @@
   raises ``disk_low``; machine CPU above ``cpu_high_percent`` for ``cpu_high_for`` seconds
   without a break raises ``cpu_high``; each clears when the figure is back.
 
-:func:`encoder_report` says when the encoder had to fall back to software. A camera
+:func:`encoder_report` says in one sentence when the encoder had to fall back to software
+(ffmpeg's own words go to the alert's ``details`` and the log). A camera
 stopped on purpose (shutdown, restart by its supervisor: ``stopping`` in its event) is not
 down. Every figure
 in a remediation comes from the payload or the configuration, never from a constant here.
@@ -24,6 +25,7 @@ The listener runs in the publishing thread and only does dictionary work and a r
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -42,6 +44,9 @@ from vistter.telemetry.topics import (
 __all__ = ["AlertRules", "EncoderChoiceLike", "encoder_report"]
 
 _MB = 1024 * 1024
+_MAX_DETAIL = 2000  # characters of ffmpeg's words kept in an alert's details
+
+logger = logging.getLogger(__name__)
 
 
 class Reporter(Protocol):
@@ -81,13 +86,18 @@ def encoder_report(choice: EncoderChoiceLike) -> AlertReport | None:
               and t.outcome in ("failed", "timeout")]  # fmt: skip
     if not failed:
         return None
+    names = [trial.encoder for trial in failed]
+    which = (f"hardware encoder {names[0]}" if len(names) == 1
+             else f"hardware encoders {', '.join(names[:-1])} and {names[-1]}")  # fmt: skip
     why = "; ".join(trial.describe() for trial in failed)
+    logger.info("encoder: software %s chosen; %s", choice.encoder, why)  # ffmpeg's words
     return AlertReport(
         kind="encoder_software", source="encoder", severity="info",
-        message=f"The encoder fell back to software ({choice.encoder}): {why}.",
+        message=f"The {which} failed to start; encoding in software ({choice.encoder}) "
+        "instead.",
         remediation="The stream runs, with more CPU. Check the hardware encoder's driver, "
         "or set [encoding] encoder = \"libx264\" to choose software on purpose.",
-        details={"encoder": choice.encoder, "failed": [t.encoder for t in failed]},
+        details={"encoder": choice.encoder, "failed": names, "detail": why[:_MAX_DETAIL]},
     )  # fmt: skip
 
 

@@ -58,6 +58,7 @@ from vistter.api.live import live_operations
 from vistter.api.openapi import contract_routes, external_operations
 from vistter.api.platforms import platform_operations
 from vistter.api.preview import PreviewDeps, preview_operations
+from vistter.api.render_previews import RenderPreviewDeps, render_preview_operations
 from vistter.api.replies import (
     DestinationAdded,
     DestinationList,
@@ -76,6 +77,7 @@ from vistter.clock import Clock, MonotonicClock
 from vistter.console import EventFeed, console_routes
 from vistter.errors import OperatorError
 from vistter.models.destinations import AnyDestination, LiveDestination
+from vistter.models.locators import problem_json
 from vistter.models.quick import parse_destination
 from vistter.models.timeline import TimelineDocument
 
@@ -155,6 +157,8 @@ class ApiDeps:
     (:mod:`vistter.api.auth`)."""
     preview: PreviewDeps | None = None
     """The program preview and the camera thumbnails (routes in :mod:`vistter.api.preview`)."""
+    render_previews: RenderPreviewDeps | None = None
+    """Offline renders of a timeline's range (routes in :mod:`vistter.api.render_previews`)."""
 
 
 def iter_nodes(tree: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -215,10 +219,7 @@ class _Routes:
         problems = await run_in_threadpool(self._deps.validate_timeline, document)
         body = {
             "valid": not problems,
-            "problems": [
-                {"path": problem.path, "message": problem.message, "hint": problem.hint}
-                for problem in problems
-            ],
+            "problems": [problem_json(problem) for problem in problems],  # cue/track too
         }
         return JSONResponse(body, status_code=422 if problems else 200, headers=NO_STORE)
 
@@ -348,12 +349,14 @@ def create_app(deps: ApiDeps) -> Starlette:
         *session_operations(access),
         *monitoring_operations(deps.monitoring),
         *preview_operations(deps.preview),
+        *render_preview_operations(deps.render_previews),
         *camera_operations(deps.cameras),
         *platform_operations(deps.show.config if deps.show is not None else None),
     ]
     routes: list[BaseRoute] = [operation.route() for operation in operations]
     operations.extend(external_operations())  # the console's (answer 503 without a bus)
-    routes.extend(contract_routes(operations, version=deps.version, secured=access.protected))
+    routes.extend(contract_routes(operations, version=deps.version, secured=access.protected,
+                                  bearer=access.has_token))
     routes.extend(console_routes(deps.events))  # the page at /, /static, /api/events
     known = ", ".join(
         f"{method} {getattr(route, 'path', '')}"

@@ -6,7 +6,7 @@ Three situations:
   see :func:`vistter.api.server.check_bind`): every route answers, as before, and the page
   shows no login;
 * **protected** -- a token or an admin password is configured (and always when the API listens
-  beyond loopback, which needs a token): every route but the public ones (``GET /api/health``,
+  beyond loopback, which needs one of them): every route but the public ones (``GET /api/health``,
   ``POST /api/login``, the page ``/`` and its ``/static`` files, which hold no secrets)
   answers 401 without credentials. Everything else -- unknown paths, ``/metrics``, the event
   stream, previews, routes added later -- is protected by default.

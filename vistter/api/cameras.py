@@ -116,10 +116,12 @@ class ProgramView(Protocol):
     def fallback(self) -> Any: ...
 
 
-def source_on_air(program: ProgramView) -> str | None:
-    """The source viewers see now: the one the program wants, or what the fallback put in
-    its place (a backup camera). Any thread."""
-    wanted: str | None = program.state.on_air()["source"]
+def source_on_air(program: ProgramView, wanted: str | None = None) -> str | None:
+    """The source viewers see now: the one the program wants (``wanted``, read from the
+    program state when not given), or what the fallback put in its place (a backup camera,
+    the slate). Any thread."""
+    if wanted is None:
+        wanted = program.state.on_air()["source"]
     if wanted is None:
         return None
     route = program.fallback.status().get(wanted)

@@ -2,12 +2,19 @@
 
 Timelines (documents in the spec's JSON format, ``{"timeline": {...}}``):
 
-* ``GET /api/timelines`` -- the library listing;
+* ``GET /api/timelines`` -- the library listing (``?q=`` finds names containing it, any case):
+  per timeline its length, fps, resolution, loop, track and cue counts, ``on_air``, its
+  ``etag`` and its ``last_run``, all from one query;
 * ``POST /api/timelines`` -- store a timeline (JSON body), validated against the appliance
   config: 201 with the record, or 422 listing every problem with its field path (nothing is
   stored then);
-* ``GET /api/timelines/{id}`` -- the record and its ``document``;
+* ``GET /api/timelines/{id}`` -- the record and its ``document``, with an ``ETag`` header (the
+  record's ``etag``): the stored version, new after every change;
 * ``PUT /api/timelines/{id}`` -- replace the document (invalid: 422, the stored one stays);
+* ``PATCH /api/timelines/{id}`` -- rename it, body ``{"name": ...}`` (in its document too).
+  PUT and PATCH honour ``If-Match``: when the timeline changed since that version was read,
+  412 ``{"error": "conflict", ...}`` and nothing is written (the check and the write are one
+  transaction). Without ``If-Match`` the write goes ahead. Their answer carries the new ETag;
 * ``DELETE /api/timelines/{id}`` -- 409 while it is running;
 * ``POST /api/timelines/{id}/clone`` -- a copy under a new key, body ``{"name": ...}`` or empty;
 * ``GET /api/timelines/{id}/export`` -- the document exactly as stored, as a file download;
@@ -15,12 +22,7 @@ Timelines (documents in the spec's JSON format, ``{"timeline": {...}}``):
 * ``GET /api/timelines/{id}/executions`` and ``GET /api/executions`` -- the newest runs first,
   ``?limit=`` (1 to 1000, default 100).
 
-Assets (see :mod:`vistter.api.uploads` for the upload format):
-
-* ``GET /api/assets``, ``GET /api/assets/{id}``;
-* ``POST /api/assets`` -- stream a file in as the raw body (201; the limit is
-  ``[api] max_upload_bytes``: 413 as soon as it is passed; 415 wrong type; 422 bad name);
-* ``DELETE /api/assets/{id}`` -- 409 naming the stored timelines that use it.
+Assets: :mod:`vistter.api.asset_routes` (uploads: :mod:`vistter.api.uploads`).
 
 Every handler runs in the event loop thread and every store call in the thread pool. Errors
 are JSON ``{"error", "problem", "hint"}`` (an invalid timeline adds ``"problems": [{"path",
@@ -32,41 +34,45 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from vistter.api.asset_routes import asset_operations
 from vistter.api.body import PathLimit, check_json_text
 from vistter.api.contract import DocumentBody, ModelBody, Operation, Parameter, RawBody, Reply
 from vistter.api.errors import NO_STORE, BadRequestError, UnsupportedMediaTypeError
 from vistter.api.library_json import (
-    asset_json,
     execution_json,
     export_disposition,
     invalid_timeline_response,
     timeline_record_json,
     timeline_summary_json,
 )
+from vistter.api.library_show import LoadedShow
+from vistter.api.record_ids import RECORD_ID, path_id
 from vistter.api.replies import (
-    AssetList,
-    AssetReply,
     Deleted,
     ExecutionList,
     TimelineList,
     TimelineRecordReply,
 )
-from vistter.api.requests import MAX_ROW_ID, CloneRequest
-from vistter.api.uploads import UPLOAD_PATH, receive_upload, upload_body_limit
+from vistter.api.requests import CloneRequest, RenameRequest
+from vistter.api.uploads import upload_body_limit
 from vistter.models.config import ApplianceConfig
+from vistter.models.problems import Problem, problems_from_validation_error
 from vistter.models.timeline import TimelineDocument
 from vistter.models.validation import TimelineInvalid
 from vistter.store import (
-    AssetNotFoundError,
     AssetStore,
     ExecutionLog,
+    IfMatch,
+    TimelineChangedError,
     TimelineLibrary,
     TimelineNotFoundError,
     TimelineRecord,
+    parse_if_match,
 )
 
 __all__ = [
@@ -97,6 +103,9 @@ class LibraryDeps:
     assets: AssetStore
     config: ApplianceConfig | None
     max_upload_bytes: int
+    loaded_show: Callable[[], LoadedShow | None] | None = None
+    """What the show has loaded (see :mod:`vistter.api.library_show`; ``None``: the listing
+    knows only what the execution log says). Called in a worker thread; must not raise."""
 
     def __post_init__(self) -> None:
         if self.max_upload_bytes < 1:
@@ -106,24 +115,14 @@ class LibraryDeps:
 # -- request parts -------------------------------------------------------------------------
 
 
-def _path_id(request: Request, not_found: Callable[[int], Exception]) -> int:
-    value = int(request.path_params["record_id"])
-    if value > MAX_ROW_ID:  # SQLite's largest integer: a bigger id names nothing
-        raise not_found(value)
-    return value
+def _if_match(request: Request) -> IfMatch | None:
+    return parse_if_match(request.headers.get("if-match"))
 
 
 def _timeline_not_found(timeline_id: int) -> TimelineNotFoundError:
     return TimelineNotFoundError(
         f"there is no stored timeline {timeline_id}.",
         hint="List the timelines (GET /api/timelines) to see their ids.",
-    )
-
-
-def _asset_not_found(asset_id: int) -> AssetNotFoundError:
-    return AssetNotFoundError(
-        f"there is no stored asset {asset_id}.",
-        hint="List the assets (GET /api/assets) to see their ids.",
     )
 
 
@@ -167,7 +166,10 @@ class _LibraryRoutes:
             record = await run_in_threadpool(write)
         except TimelineInvalid as error:
             return invalid_timeline_response(error)
-        headers = dict(NO_STORE)
+        except TimelineChangedError as error:  # 412, with the stored version's tag
+            return JSONResponse(error.to_dict(), status_code=error.http_status,
+                                headers={**NO_STORE, "ETag": error.current_etag})  # fmt: skip
+        headers = {**NO_STORE, "ETag": record.etag}
         if status == 201:
             headers["Location"] = f"/api/timelines/{record.id}"
         return JSONResponse(
@@ -177,8 +179,11 @@ class _LibraryRoutes:
     # timelines
 
     async def list_timelines(self, request: Request) -> Response:
-        summaries = await run_in_threadpool(self._deps.timelines.list)
-        body = {"timelines": [timeline_summary_json(summary) for summary in summaries]}
+        query = request.query_params.get("q")
+        summaries = await run_in_threadpool(self._deps.timelines.list, query)
+        show = None if self._deps.loaded_show is None else (
+            await run_in_threadpool(self._deps.loaded_show))  # fmt: skip
+        body = {"timelines": [timeline_summary_json(summary, show) for summary in summaries]}
         return JSONResponse(body, headers=NO_STORE)
 
     async def create_timeline(self, request: Request, document: object) -> Response:
@@ -192,27 +197,45 @@ class _LibraryRoutes:
         return await self._stored(lambda: library.import_json(text, config), 201)
 
     async def get_timeline(self, request: Request) -> Response:
-        timeline_id = _path_id(request, _timeline_not_found)
+        timeline_id = path_id(request, _timeline_not_found)
         record = await run_in_threadpool(self._deps.timelines.get, timeline_id)
-        return JSONResponse(timeline_record_json(record, document=True), headers=NO_STORE)
+        return JSONResponse(timeline_record_json(record, document=True),
+                            headers={**NO_STORE, "ETag": record.etag})  # fmt: skip
 
     async def replace_timeline(self, request: Request, document: object) -> Response:
-        timeline_id = _path_id(request, _timeline_not_found)
-        library, config = self._deps.timelines, self._deps.config
-        return await self._stored(lambda: library.update(timeline_id, document, config), 200)
+        timeline_id = path_id(request, _timeline_not_found)
+        library, config, if_match = self._deps.timelines, self._deps.config, _if_match(request)
+        return await self._stored(
+            lambda: library.update(timeline_id, document, config, if_match=if_match), 200
+        )
+
+    async def rename_timeline(self, request: Request, body: object) -> Response:
+        timeline_id = path_id(request, _timeline_not_found)
+        if not isinstance(body, dict):
+            return invalid_timeline_response(TimelineInvalid([Problem(
+                "", "the rename body must be an object with the new name",
+                'Send {"name": "Marina, evening"}.')]))  # fmt: skip
+        try:
+            name = RenameRequest.model_validate(body).name
+        except ValidationError as error:
+            problems = problems_from_validation_error(error, body)
+            return invalid_timeline_response(TimelineInvalid(problems))
+        library, if_match = self._deps.timelines, _if_match(request)
+        return await self._stored(lambda: library.rename(timeline_id, name, if_match=if_match),
+                                  200)  # fmt: skip
 
     async def delete_timeline(self, request: Request) -> Response:
-        timeline_id = _path_id(request, _timeline_not_found)
+        timeline_id = path_id(request, _timeline_not_found)
         await run_in_threadpool(self._deps.timelines.delete, timeline_id)
         return JSONResponse({"deleted": timeline_id}, headers=NO_STORE)
 
     async def clone_timeline(self, request: Request, body: CloneRequest) -> Response:
-        timeline_id = _path_id(request, _timeline_not_found)
+        timeline_id = path_id(request, _timeline_not_found)
         name, library = body.name, self._deps.timelines
         return await self._stored(lambda: library.clone(timeline_id, name), 201)
 
     async def export_timeline(self, request: Request) -> Response:
-        timeline_id = _path_id(request, _timeline_not_found)
+        timeline_id = path_id(request, _timeline_not_found)
         library = self._deps.timelines
 
         def export() -> tuple[str, str]:
@@ -225,7 +248,7 @@ class _LibraryRoutes:
     # executions
 
     async def timeline_executions(self, request: Request) -> Response:
-        timeline_id = _path_id(request, _timeline_not_found)
+        timeline_id = path_id(request, _timeline_not_found)
         limit = _limit(request)
         await run_in_threadpool(self._deps.timelines.get, timeline_id)  # 404 if unknown
         records = await run_in_threadpool(self._deps.executions.list, timeline_id, limit=limit)
@@ -238,62 +261,36 @@ class _LibraryRoutes:
         body = {"executions": [execution_json(record) for record in records]}
         return JSONResponse(body, headers=NO_STORE)
 
-    # assets
 
-    async def list_assets(self, request: Request) -> Response:
-        records = await run_in_threadpool(self._deps.assets.list)
-        return JSONResponse({"assets": [asset_json(record) for record in records]},
-                            headers=NO_STORE)  # fmt: skip
-
-    async def upload_asset(self, request: Request) -> Response:
-        record = await receive_upload(request, self._deps.assets)
-        headers = {**NO_STORE, "Location": f"{UPLOAD_PATH}/{record.id}"}
-        return JSONResponse(asset_json(record), status_code=201, headers=headers)
-
-    async def get_asset(self, request: Request) -> Response:
-        asset_id = _path_id(request, _asset_not_found)
-        record = await run_in_threadpool(self._deps.assets.get, asset_id)
-        return JSONResponse(asset_json(record), headers=NO_STORE)
-
-    async def delete_asset(self, request: Request) -> Response:
-        asset_id = _path_id(request, _asset_not_found)
-        await run_in_threadpool(self._deps.assets.delete, asset_id)
-        return JSONResponse({"deleted": asset_id}, headers=NO_STORE)
-
-
-_ID = Parameter("record_id", "path", {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID},
-                "The record's id.")
+_ID = RECORD_ID
+_IF_MATCH = Parameter("If-Match", "header", {"type": "string"},
+                      "The etag of the version this change is based on: if the timeline "
+                      "changed since, the change is refused (412) and nothing is written.",
+                      required=False)
+_QUERY = Parameter("q", "query", {"type": "string"},
+                   "Only timelines whose name contains this (any case).", required=False)
+_CONFLICT = ("The timeline changed since the version named in If-Match (another tab or "
+             "person): error is \"conflict\"; nothing was written.")
+_ETAG = {"ETag": "The stored version (the same as the body's etag)."}
 _LIMIT = Parameter("limit", "query", {"type": "integer", "minimum": 1,
                                       "maximum": MAX_EXECUTIONS_LIMIT},
                    f"How many, newest first (default {DEFAULT_EXECUTIONS_LIMIT}).", required=False)
-_NAME = Parameter("name", "query", {"type": "string", "minLength": 1},
-                  "The file name (or send X-Filename / Content-Disposition).", required=False)
 _TIMELINE = DocumentBody(TimelineDocument, "A timeline in the spec's JSON format.")
 _INVALID = "The timeline has problems: every one with its field path and a hint."
 _NO_TIMELINE = "There is no stored timeline with this id."
-_NO_ASSET = "There is no stored asset with this id."
 _KEY_TAKEN = "Another stored timeline has the same key (timeline.id)."
-_CREATED = {"Location": "Where the new record is."}
-_ASSET_KINDS = {
-    "application/octet-stream": {"type": "string", "format": "binary"},
-    "image/png": {"type": "string", "format": "binary"},
-    "image/jpeg": {"type": "string", "format": "binary"},
-    "video/mp4": {"type": "string", "format": "binary"},
-}
+_CREATED = {"Location": "Where the new record is.", **_ETAG}
 
 
 _BY_ID = {"record_id": "$response.body#/id"}
 _TIMELINE_LINKS = {
     verb: (f"{method}_api_timelines_record_id{suffix}", _BY_ID)
     for verb, method, suffix in (
-        ("get", "get", ""), ("replace", "put", ""), ("delete", "delete", ""),
+        ("get", "get", ""), ("replace", "put", ""), ("rename", "patch", ""),
+        ("delete", "delete", ""),
         ("clone", "post", "_clone"), ("export", "get", "_export"),
         ("executions", "get", "_executions"),
     )
-}
-_ASSET_LINKS = {
-    "get": ("get_api_assets_record_id", _BY_ID),
-    "delete": ("delete_api_assets_record_id", _BY_ID),
 }
 
 
@@ -302,11 +299,13 @@ def library_operations(deps: LibraryDeps | None) -> list[Operation]:
     if deps is None:
         return []
     e = _LibraryRoutes(deps)
-    record = Reply("The stored timeline (without its document).", TimelineRecordReply)
+    record = Reply("The stored timeline (without its document).", TimelineRecordReply,
+                   headers=_ETAG)  # fmt: skip
     created = Reply("Stored.", TimelineRecordReply, headers=_CREATED, links=_TIMELINE_LINKS)
     return [
         Operation("GET", "/api/timelines", e.list_timelines, "The timeline library.",
-                  {200: Reply("Every stored timeline.", TimelineList)}, tag="library"),
+                  {200: Reply("Every stored timeline (or those ?q= finds).", TimelineList)},
+                  parameters=[_QUERY], tag="library"),
         Operation("POST", "/api/timelines", e.create_timeline, "Store a timeline.",
                   {201: created}, body=_TIMELINE, errors={409: _KEY_TAKEN, 422: _INVALID},
                   tag="library"),
@@ -320,12 +319,23 @@ def library_operations(deps: LibraryDeps | None) -> list[Operation]:
                   tag="library"),
         Operation("GET", "/api/timelines/{record_id:int}", e.get_timeline,
                   "A stored timeline with its document.",
-                  {200: Reply("The timeline and its document.", TimelineRecordReply)},
+                  {200: Reply("The timeline and its document.", TimelineRecordReply,
+                              headers=_ETAG)},
                   parameters=[_ID], errors={404: _NO_TIMELINE}, tag="library"),
         Operation("PUT", "/api/timelines/{record_id:int}", e.replace_timeline,
                   "Replace a stored timeline's document (invalid: the stored one stays).",
-                  {200: record}, body=_TIMELINE, parameters=[_ID],
-                  errors={404: _NO_TIMELINE, 409: _KEY_TAKEN, 422: _INVALID}, tag="library"),
+                  {200: record}, body=_TIMELINE, parameters=[_ID, _IF_MATCH],
+                  errors={404: _NO_TIMELINE, 409: _KEY_TAKEN, 412: _CONFLICT, 422: _INVALID},
+                  tag="library"),
+        Operation("PATCH", "/api/timelines/{record_id:int}", e.rename_timeline,
+                  "Rename a stored timeline (in its document too).",
+                  {200: record}, body=DocumentBody(RenameRequest, 'The new name: '
+                                                   '{"name": "Marina, evening"}.'),
+                  parameters=[_ID, _IF_MATCH],
+                  errors={404: _NO_TIMELINE, 412: _CONFLICT,
+                          422: "The name is empty, too long or not text (problems say which); "
+                          "or the body is not JSON."},
+                  tag="library"),
         Operation("DELETE", "/api/timelines/{record_id:int}", e.delete_timeline,
                   "Delete a stored timeline (its run history stays).",
                   {200: Reply("Deleted.", Deleted)}, parameters=[_ID],
@@ -349,27 +359,7 @@ def library_operations(deps: LibraryDeps | None) -> list[Operation]:
         Operation("GET", "/api/executions", e.list_executions, "Every run, newest first.",
                   {200: Reply("The runs.", ExecutionList)}, parameters=[_LIMIT],
                   errors={400: "limit is not a whole number in range."}, tag="library"),
-        Operation("GET", "/api/assets", e.list_assets, "Every stored asset.",
-                  {200: Reply("The assets.", AssetList)}, tag="assets"),
-        Operation("POST", UPLOAD_PATH, e.upload_asset,
-                  "Upload an asset: the file is the raw body (type checked by its content).",
-                  {201: Reply("Stored (or the identical file already stored).", AssetReply,
-                              headers=_CREATED, links=_ASSET_LINKS)},
-                  body=RawBody(_ASSET_KINDS, "The file's bytes."), parameters=[_NAME],
-                  errors={400: "The client went away before the whole file arrived.",
-                          409: "Another asset already has this name.",
-                          413: "The file is larger than [api] max_upload_bytes.",
-                          415: "The content is not an image or video of a known type.",
-                          422: "The file name is missing or has a folder part."},
-                  tag="assets"),
-        Operation("GET", "/api/assets/{record_id:int}", e.get_asset, "One stored asset.",
-                  {200: Reply("The asset.", AssetReply)}, parameters=[_ID],
-                  errors={404: _NO_ASSET}, tag="assets"),
-        Operation("DELETE", "/api/assets/{record_id:int}", e.delete_asset,
-                  "Delete an asset (refused while a stored timeline uses it).",
-                  {200: Reply("Deleted.", Deleted)}, parameters=[_ID],
-                  errors={404: _NO_ASSET, 409: "Stored timelines use it (named in the hint)."},
-                  tag="assets"),
+        *asset_operations(deps.assets),
     ]
 
 

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
+from vistter.api.auth import SESSION_COOKIE
 from vistter.api.contract import (
     DocumentBody,
     ModelBody,
@@ -26,6 +27,7 @@ from vistter.api.contract import (
     adapter,
     openapi_path,
 )
+from vistter.api.csrf import CSRF_HEADER
 from vistter.api.docs import render_docs
 from vistter.api.errors import NO_STORE
 from vistter.api.replies import ErrorReply, LooseObject
@@ -40,7 +42,8 @@ _BODY_ERRORS = {
     422: "The body is not JSON (or not UTF-8, or nested too deeply), or the document has "
     "problems: each listed with its field path.",
 }
-_UNAUTHORIZED = "The API token is configured and the request does not carry it."
+_UNAUTHORIZED = ("Credentials are configured and the request carries neither the API token nor "
+                 "a live console session cookie.")
 
 _BOUNDS = {
     "ge": "minimum",
@@ -190,12 +193,14 @@ def _resolve(node: Any, schemas: dict[int, dict[str, Any]]) -> Any:
 
 def openapi_document(
     operations: Iterable[Operation], *, title: str, version: str, description: str,
-    tags: Sequence[tuple[str, str]] = (), secured: bool = False,
+    tags: Sequence[tuple[str, str]] = (), secured: bool = False, bearer: bool = True,
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``operations``. Pure: call it once and keep the result.
 
-    ``secured``: the API needs a bearer token (every operation but the public ones says so
-    and may answer 401)."""
+    ``secured``: the API needs credentials (every operation but the public ones says so and
+    may answer 401): the console's session cookie, and the bearer token when ``bearer`` (a
+    token is configured; with an admin password alone only the cookie opens it)."""
+    requirement = _security(bearer) if secured else []
     schemas = _Schemas()
     error_ref = schemas.ref(ErrorReply, "serialization")
     paths: dict[str, dict[str, Any]] = {}
@@ -212,8 +217,8 @@ def openapi_document(
             entry["parameters"] = parameters
         if (body := _request_body(operation, schemas)) is not None:
             entry["requestBody"] = body
-        if secured and operation.public:
-            entry["security"] = []
+        if secured:
+            entry["security"] = [] if operation.public else requirement
         paths.setdefault(openapi_path(operation.path), {})[operation.method.lower()] = entry
     resolved, definitions = schemas.build()
     document: dict[str, Any] = {
@@ -224,14 +229,27 @@ def openapi_document(
         "components": {"schemas": definitions},
     }
     if secured:
-        document["components"]["securitySchemes"] = {
-            "bearer": {
+        schemes: dict[str, Any] = {}
+        if bearer:
+            schemes["bearer"] = {
                 "type": "http", "scheme": "bearer",
                 "description": "The [api] token (or VISTTER_API_TOKEN) of the appliance.",
-            },
+            }
+        schemes["session"] = {
+            "type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
+            "description": "The console login's cookie, set by POST /api/login (HttpOnly, "
+            f"SameSite=Strict). A POST, PUT or DELETE with it carries the session's CSRF token "
+            f"(answered by the login) in the {CSRF_HEADER} header, else 403.",
         }
-        document["security"] = [{"bearer": []}]
+        document["components"]["securitySchemes"] = schemes
+        document["security"] = requirement
     return _plain_numbers(document)  # type: ignore[no-any-return]
+
+
+def _security(bearer: bool) -> list[dict[str, list[str]]]:
+    """Either credential opens an operation: the bearer token (when configured) or the
+    session cookie."""
+    return [{"bearer": []}, {"session": []}] if bearer else [{"session": []}]
 
 
 TITLE = "Vistter control API"
@@ -266,7 +284,9 @@ def external_operations() -> list[Operation]:
     ]
 
 
-def contract_routes(operations: list[Operation], *, version: str, secured: bool) -> list[Route]:
+def contract_routes(
+    operations: list[Operation], *, version: str, secured: bool, bearer: bool = True,
+) -> list[Route]:
     """``GET /api/openapi.json`` and ``GET /api/docs`` for ``operations`` (and themselves).
 
     The document is built on the first request (in a worker thread: it takes a few tens of
@@ -283,7 +303,8 @@ def contract_routes(operations: list[Operation], *, version: str, secured: bool)
 
     def build() -> dict[str, Any]:
         document = openapi_document(listed, title=TITLE, version=version,
-                                    description=DESCRIPTION, tags=TAGS, secured=secured)
+                                    description=DESCRIPTION, tags=TAGS, secured=secured,
+                                    bearer=bearer)
         return {"document": document, "page": render_docs(document)}
 
     async def built() -> dict[str, Any]:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "AssetList",
     "AssetReply",
+    "AssetUserReply",
     "Deleted",
     "DestinationAdded",
     "DestinationList",
@@ -23,6 +24,7 @@ __all__ = [
     "ExecutionList",
     "ExecutionReply",
     "HealthReply",
+    "LastRunReply",
     "LooseObject",
     "ProblemReply",
     "RestartReply",
@@ -50,11 +52,21 @@ class LooseObject(BaseModel):
 
 class ProblemReply(_Reply):
     """One thing wrong with a document: where (a field path such as
-    ``timeline.tracks.video.cues[1].duration``), what, and how to fix it."""
+    ``timeline.tracks.video.cues[1].duration``), what, and how to fix it.
+
+    A timeline's problems also say which cue and track they concern, so a page can draw the
+    problem on the block (``null`` when it is about the timeline as a whole)."""
 
     path: str
     message: str
     hint: str
+    cue_id: str | None = Field(default=None, description="The cue's id as the document has it.")
+    cue_index: int | None = Field(default=None, description="The cue's place in its track.")
+    track_id: str | None = Field(default=None, description="The track's track_id.")
+    track_index: int | None = Field(
+        default=None, description="0 = the video track, 1 = the first overlay track, ..."
+    )
+    track_type: Literal["video", "overlay"] | None = None
 
 
 class ErrorReply(_Reply):
@@ -129,18 +141,43 @@ class DestinationRemoved(_Reply):
 class ShowStatusReply(LooseObject):
     """The show: ``state`` (idle, preflight, starting, live, paused, stopping, stopped,
     error), the loaded ``timeline``, ``position``, the ``video_cue`` on air, the
-    ``next_cue``, ``overlays``, ``overrides``, ``program_frame``, ``source`` and ``error``.
-    Live text answers with the cue, its text and whether it is on air."""
+    ``next_cue``, ``overlays``, ``overrides``, ``program_frame``, ``source``, ``error`` and
+    ``next`` (the timeline queued to go on air next: ``timeline_id``, ``name``, ``at``, or
+    null). Live text answers with the cue, its text and whether it is on air."""
+
+
+class LastRunReply(_Reply):
+    """The newest run of a timeline, from the execution log."""
+
+    started_at: str
+    ended_at: str | None = Field(description="null while it runs.")
+    result: Literal["running", "completed", "stopped", "error"]
+    error: str | None
 
 
 class TimelineSummaryReply(_Reply):
+    """One timeline of the library, with what its line on a library page shows."""
+
     id: int
     key: str
     name: str
+    description: str | None
     duration: int | float
+    duration_s: int | float = Field(description="The same as duration: seconds.")
+    fps: int
+    resolution: str
+    loop: bool
+    tracks: int = Field(description="How many tracks (the video track and overlay tracks).")
+    cues: int = Field(description="How many cues on all tracks.")
     modified_at: str
+    updated_at: str = Field(description="The same as modified_at.")
     is_active: bool
     is_running: bool
+    on_air: bool = Field(description="A run of it is in progress (it cannot be deleted), or "
+                         "the show has it live.")
+    loaded: bool = Field(description="The show has it loaded (live or not).")
+    etag: str = Field(description="Its stored version; send it back as If-Match.")
+    last_run: LastRunReply | None
 
 
 class TimelineList(_Reply):
@@ -157,7 +194,10 @@ class TimelineRecordReply(_Reply):
     resolution: str
     created_at: str
     modified_at: str
+    updated_at: str = Field(description="The same as modified_at.")
     is_active: bool
+    etag: str = Field(description="Its stored version (also the ETag header); send it back "
+                      "as If-Match to change it only if nobody else did meanwhile.")
     document: dict[str, Any] | None = Field(
         default=None, description="The whole timeline document (GET only)."
     )
@@ -183,16 +223,31 @@ class ExecutionList(_Reply):
     executions: list[ExecutionReply]
 
 
+class AssetUserReply(_Reply):
+    """A stored timeline that uses an asset."""
+
+    id: int
+    name: str
+
+
 class AssetReply(_Reply):
     id: int
     asset_type: str
+    kind: str = Field(description="The same as asset_type: image, video or audio.")
     filename: str
+    name: str = Field(description="The same as filename.")
     file_path: str = Field(description="How a timeline refers to the asset.")
     file_size: int
+    size: int = Field(description="The same as file_size: bytes.")
     mime_type: str
     checksum: str
     uploaded_at: str
     metadata: dict[str, Any]
+    width: int | None = Field(description="Pixels, when known.")
+    height: int | None = Field(description="Pixels, when known.")
+    duration_s: int | float | None = Field(description="Seconds of a video or audio file.")
+    used_by: list[AssetUserReply] = Field(description="The stored timelines that use it.")
+    thumbnail_url: str | None = Field(description="A small JPEG of it (null for audio).")
 
 
 class AssetList(_Reply):

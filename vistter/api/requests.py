@@ -16,7 +16,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter
 
 from vistter.models._types import Identifier, Int, Number, StrictModel, Text
-from vistter.models.limits import MAX_TEXT_CHARS, MAX_TEXT_LINES
+from vistter.models.limits import MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_TEXT_LINES
 from vistter.models.timeline import MAX_TIMELINE_SECONDS
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "JumpToTime",
     "LiveTextRequest",
     "LoadRequest",
+    "RenameRequest",
     "RestartRequest",
     "RowId",
 ]
@@ -132,3 +133,14 @@ class CloneRequest(_Request):
     name: Text | None = Field(
         default=None, description="The copy's name; the timeline's rules for a name apply."
     )
+
+
+class RenameRequest(_Request):
+    """Rename a stored timeline (its document's ``timeline.name`` too)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Marina, evening"}]})
+
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_CHARS)
+    ] = Field(description=f"The new name: 1 to {MAX_NAME_CHARS} characters (spaces around it "
+              "are dropped).")

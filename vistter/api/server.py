@@ -59,19 +59,22 @@ def is_loopback(host: str) -> bool:
     return address.is_loopback
 
 
-def check_bind(host: str, token: str | None) -> None:
-    """Refuse to expose the control API beyond loopback without a token.
+def check_bind(host: str, token: str | None, *, admin_password: bool = False) -> None:
+    """Refuse to expose the control API beyond loopback without credentials: an API token,
+    or an admin password (``admin_password``: one is set; the console login protects every
+    route then, and API clients log in or get a token later).
 
     Raises :class:`~vistter.errors.BindRefusedError`. Call it early (config load, CLI) so the
     appliance refuses to start rather than failing later in the API actor.
     """
-    if is_loopback(host) or (token is not None and token.strip()):
+    if is_loopback(host) or (token is not None and token.strip()) or admin_password:
         return
     raise BindRefusedError(
         f"The control API is configured to listen on {host!r}, which is reachable from other "
-        "machines, but no API token is configured.",
+        "machines, but neither an API token nor an admin password is configured.",
         hint="Set [api] token (or the VISTTER_API_TOKEN environment variable) to a long random "
-        "string, or bind [api] host to 127.0.0.1.",
+        "string, or an admin password (VISTTER_ADMIN_PASSWORD, or [api] admin_password_hash "
+        "from 'vistter hash-password'), or bind [api] host to 127.0.0.1.",
     )
 
 
@@ -164,12 +167,14 @@ class ApiServer(SupervisedActor):
     thread of its own. The token is only used to check the bind address and is not kept.
     """
 
-    def __init__(self, link: Link, app: Starlette, host: str, port: int, token: str | None) -> None:
+    def __init__(self, link: Link, app: Starlette, host: str, port: int, token: str | None,
+                 *, admin_password: bool = False) -> None:
         super().__init__(link)
         self._app = app
         self._host = host
         self._port = port
-        self._exposed_without_token = not is_loopback(host) and not (token and token.strip())
+        self._exposed_without_token = not is_loopback(host) and not (
+            (token and token.strip()) or admin_password)
         self._listener: socket.socket | None = None
         self._server: _EmbeddedServer | None = None
         self._thread: threading.Thread | None = None

@@ -6,6 +6,9 @@ state does not allow answers 409 with a hint saying what is allowed now.
 
 * ``GET  /api/show`` -- status: state, timeline position, cue on air, next cue, overrides;
 * ``POST /api/show/load`` -- ``{"timeline_id": N, "loop": true|false}`` from the library;
+* ``POST /api/show/next`` -- ``{"timeline_id": N}``: put a library timeline on air next, at
+  the end of the running timeline's current pass (loaded at once when nothing is on air);
+  ``DELETE /api/show/next`` withdraws it; ``GET /api/show`` says which in ``next``;
 * ``POST /api/show/preflight``, ``/go-live`` (``{"force": true}`` skips blocking checks),
   ``/pause``, ``/resume``, ``/skip``, ``/stop``;
 * ``POST /api/show/jump`` -- ``{"cue_id": "..."}`` or ``{"seconds": 12.5}``;
@@ -39,6 +42,7 @@ from vistter.api.requests import (
     LoadRequest,
 )
 from vistter.models.config import ApplianceConfig
+from vistter.models.timeline import TimelineDocument
 from vistter.models.validation import load_timeline
 from vistter.store import TimelineLibrary
 
@@ -93,14 +97,24 @@ class _ShowRoutes:
     async def status(self, request: Request) -> JSONResponse:
         return await self._call("status")
 
-    async def load(self, request: Request, body: LoadRequest) -> JSONResponse:
+    async def _library_timeline(self, timeline_id: int) -> TimelineDocument:
+        """A stored timeline, validated again (cameras or assets may have changed since it
+        was stored): 404 when there is none, 422 with every problem when it is invalid."""
         if self._deps.timelines is None:
             raise BadRequestError("There is no timeline library here.", hint="Use the appliance.")
-        library = self._deps.timelines
-        record = await run_in_threadpool(library.get, body.timeline_id)
-        # checked again: cameras or assets may have changed since it was stored
-        document = await run_in_threadpool(load_timeline, record.document, self._deps.config)
+        record = await run_in_threadpool(self._deps.timelines.get, timeline_id)
+        return await run_in_threadpool(load_timeline, record.document, self._deps.config)
+
+    async def load(self, request: Request, body: LoadRequest) -> JSONResponse:
+        document = await self._library_timeline(body.timeline_id)
         return await self._call("load", document, body.timeline_id, body.loop)
+
+    async def put_next(self, request: Request, body: LoadRequest) -> JSONResponse:
+        document = await self._library_timeline(body.timeline_id)
+        return await self._call("put_next", document, body.timeline_id, body.loop)
+
+    async def cancel_next(self, request: Request) -> JSONResponse:
+        return await self._call("cancel_next")
 
     async def preflight(self, request: Request) -> JSONResponse:
         return await self._call("preflight")
@@ -173,6 +187,19 @@ def show_operations(deps: ShowDeps | None) -> list[Operation]:
                           422: "The stored timeline is no longer valid (e.g. a camera it "
                           "uses was removed): every problem with its path.",
                           **_CALL_ERRORS}, tag="show"),
+        Operation("POST", "/api/show/next", r.put_next,
+                  "Put a library timeline on air next: at the end of the running timeline's "
+                  "current pass, frame-exact (loaded at once when nothing is on air).", _STATUS,
+                  body=ModelBody(LoadRequest, "The body must name a timeline of the library.",
+                                 'Send {"timeline_id": 2}; GET /api/timelines lists them.'),
+                  errors={404: "There is no stored timeline with this id.",
+                          422: "The stored timeline is no longer valid (e.g. a camera it "
+                          "uses was removed): every problem with its path.",
+                          **_CALL_ERRORS}, tag="show"),
+        Operation("DELETE", "/api/show/next", r.cancel_next,
+                  "Withdraw the timeline queued to go on air next.", _STATUS,
+                  errors={409: "No timeline is queued; the hint says how to queue one.",
+                          503: _CALL_ERRORS[503]}, tag="show"),
         control("/api/show/preflight", r.preflight, "Check cameras, media and outputs."),
         Operation("POST", "/api/show/go-live", r.go_live, "GO LIVE with the loaded timeline.",
                   _STATUS,

@@ -16,6 +16,7 @@ from vistter.models._types import (
     StrictModel,
     resolve_config_path,
 )
+from vistter.models.assets import AssetPathError, check_reference
 from vistter.models.presets import ENCODING_PROFILES, X264_PRESETS
 from vistter.models.problems import custom_error
 from vistter.passwords import ADMIN_PASSWORD_VARIABLE, check_password_hash
@@ -123,7 +124,7 @@ class ApiConfig(StrictModel):
     ``max_upload_bytes`` bounds one upload (413 beyond it); ``max_inflight_upload_bytes``
     bounds what all uploads in progress hold on disk together (507 beyond it).
 
-    Listening beyond loopback without a ``token`` is refused by the API when it starts.
+    Listening beyond loopback without a ``token`` or an admin password is refused at start.
     """
 
     host: NonEmptyText = "127.0.0.1"
@@ -211,13 +212,30 @@ class ShowConfig(StrictModel):
     on it as soon as the appliance is up, and with ``loop`` it starts over at its end (the
     spec's looping timeline). Platform destinations (RTMP, SRT) publish only while the show
     is live, unless ``always_on_air`` keeps them publishing all the time (the slate between
-    shows: a 24/7 appliance).
+    shows: a 24/7 appliance). ``starting_soon`` is an image of the assets folder (such as
+    ``starting_soon.png``, shipped) the platforms receive during a GO LIVE countdown, from its
+    start to the show's first frame; unset, they receive nothing until the show's first frame.
     """
 
     timeline: Path | None = None
     autostart: bool = False
     loop: bool = True
     always_on_air: bool = False
+    starting_soon: str | None = None
+
+    @field_validator("starting_soon")
+    @classmethod
+    def _an_asset(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            check_reference(value.strip())
+        except AssetPathError as error:
+            raise custom_error(
+                f"the starting-soon slate must be an image of the assets folder: {error}",
+                'Name a file of the assets folder, e.g. starting_soon = "starting_soon.png".',
+            ) from None
+        return value.strip()
 
     @field_validator("timeline")
     @classmethod

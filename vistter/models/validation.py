@@ -17,8 +17,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from vistter.errors import TimelineError
-from vistter.models.assets import REFERENCE_HINT, AssetPathError, resolve_asset
 from vistter.models.config import ApplianceConfig
+from vistter.models.config_checks import cue_config_problems, fallback_problems
 from vistter.models.limits import (
     MAX_CUES_PER_TRACK,
     MAX_DATA_SOURCES,
@@ -32,19 +32,15 @@ from vistter.models.limits import (
     MAX_URL_CHARS,
     MIN_POLL_SECONDS,
 )
-from vistter.models.network import NetworkRefusedError
+from vistter.models.locators import TimelineProblem, clock, locate, problem_json
 from vistter.models.overlays import (
     DynamicTextOverlay,
-    ImageOverlay,
-    LogoOverlay,
-    LowerThirdOverlay,
 )
 from vistter.models.problems import Problem, problems_from_validation_error
 from vistter.models.timeline import (
     CameraCue,
     Cue,
     MediaCue,
-    OverlayCue,
     Timeline,
     TimelineDocument,
     Track,
@@ -54,8 +50,10 @@ from vistter.models.timeline import (
 __all__ = [
     "Problem",
     "TimelineInvalid",
+    "TimelineProblem",
     "load_timeline",
     "load_timeline_file",
+    "problem_json",
     "validate_timeline",
 ]
 
@@ -103,14 +101,17 @@ def validate_timeline(data: object, config: ApplianceConfig | None = None) -> li
     """Every problem with the timeline document ``data`` (parsed JSON); ``[]`` means valid.
 
     With ``config`` the cameras and asset files are checked too. Never raises for bad input.
+    Each problem is a :class:`TimelineProblem`: it also names the cue and track it concerns.
     """
     try:
         document = TimelineDocument.model_validate(data)
     except ValidationError as error:
-        return problems_from_validation_error(
+        problems = problems_from_validation_error(
             error, data, field_hints=_FIELD_HINTS, vocabulary=field_names()
         )
-    return _semantic_problems(document.timeline, config)
+    else:
+        problems = _semantic_problems(document.timeline, config)
+    return [locate(problem, data) for problem in problems]
 
 
 def load_timeline(data: object, config: ApplianceConfig | None = None) -> TimelineDocument:
@@ -170,9 +171,9 @@ def _semantic_problems(timeline: Timeline, config: ApplianceConfig | None) -> li
             cue_path = f"{track_path}.cues[{index}]"
             problems.extend(_cue_problems(timeline, cue_path, cue))
             if config is not None:
-                problems.extend(_cue_config_problems(config, cue_path, cue))
+                problems.extend(cue_config_problems(config, cue_path, cue))
     if config is not None:
-        problems.extend(_fallback_problems(timeline, config))
+        problems.extend(fallback_problems(timeline, config))
     return problems
 
 
@@ -207,11 +208,15 @@ def _id_problems(timeline: Timeline) -> Iterator[Problem]:
 
 
 def _seconds(value: float) -> str:
-    return f"{value:g} s"
+    return f"{round(value, 3):g} s"
+
+
+def _track_words(track: Track) -> str:
+    return "the video track" if track.type == "video" else f"overlay track '{track.track_id}'"
 
 
 def _timing_problems(timeline: Timeline, track_path: str, track: Track) -> Iterator[Problem]:
-    end_frame = timeline.total_frames
+    end_frame, fps = timeline.total_frames, timeline.fps
     ordered = sorted(enumerate(track.cues), key=lambda item: (item[1].start_time, item[0]))
     previous: Cue | None = None
     for index, cue in ordered:
@@ -220,31 +225,37 @@ def _timing_problems(timeline: Timeline, track_path: str, track: Track) -> Itera
         if first >= end_frame:
             yield Problem(
                 f"{path}.start_time",
-                f"cue '{cue.id}' starts at {_seconds(cue.start_time)}, at or after the end of "
-                f"the timeline ({_seconds(timeline.duration)})",
-                "Move the cue earlier, or make the timeline's duration longer.",
+                f"cue '{cue.id}' starts at {clock(cue.start_time)}, at or after the end of "
+                f"the timeline ({clock(timeline.duration)})",
+                f"Move cue '{cue.id}' to start before {clock(timeline.duration)}, or make the "
+                "timeline's duration longer.",
             )
         elif end > end_frame:
             yield Problem(
                 f"{path}.duration",
-                f"cue '{cue.id}' ends at {_seconds(cue.end_time)}, after the end of the "
-                f"timeline ({_seconds(timeline.duration)})",
-                f"Shorten the cue to at most {_seconds(timeline.duration - cue.start_time)}, "
-                "or make the timeline's duration longer.",
+                f"cue '{cue.id}' ends at {clock(cue.end_time)}, after the end of the "
+                f"timeline ({clock(timeline.duration)})",
+                f"Shorten cue '{cue.id}' to at most {_seconds(timeline.duration - cue.start_time)}"
+                f" (to end at {clock(timeline.duration)}), or make the timeline's duration "
+                "longer.",
             )
         if end <= first:
             yield Problem(
                 f"{path}.duration",
-                f"cue '{cue.id}' lasts less than one frame at {timeline.fps} fps",
-                f"Make it at least {_seconds(1 / timeline.fps)} long.",
+                f"cue '{cue.id}' lasts less than one frame at {fps} fps",
+                f"Make it at least {_seconds(1 / fps)} long.",
             )
-        if previous is not None and first < timeline.frame_of(previous.end_time):
+        if previous is not None and first < (previous_end := timeline.frame_of(previous.end_time)):
+            overlap = (min(end, previous_end) - first) / fps
             yield Problem(
                 f"{path}.start_time",
-                f"cue '{cue.id}' starts at {_seconds(cue.start_time)}, before cue "
-                f"'{previous.id}' on the same track ends ({_seconds(previous.end_time)})",
-                f"Start it at {_seconds(previous.end_time)} or later, or shorten "
-                f"'{previous.id}'; cues on one track play one after another.",
+                f"cue '{cue.id}' overlaps cue '{previous.id}' by {_seconds(overlap)} on "
+                f"{_track_words(track)}: move it to {clock(previous.end_time)} or shorten cue "
+                f"'{previous.id}' (it starts at {clock(cue.start_time)}, before cue "
+                f"'{previous.id}' ends at {clock(previous.end_time)})",
+                f"Start cue '{cue.id}' at {clock(previous.end_time)} or later, or make cue "
+                f"'{previous.id}' end by {clock(cue.start_time)}; cues on one track play one "
+                "after another.",
             )
         if previous is None or cue.end_time > previous.end_time:
             previous = cue
@@ -257,8 +268,8 @@ def _cue_problems(timeline: Timeline, path: str, cue: Cue) -> Iterator[Problem]:
         if params.transition == "cut" and params.transition_seconds > 0:
             yield Problem(
                 f"{path}.params.transition_duration",
-                "a cut has no duration",
-                "Remove transition_duration, or use fade or dissolve.",
+                f"cue '{cue.id}' starts with a cut, and a cut has no duration",
+                f"Remove transition_duration from cue '{cue.id}', or use fade or dissolve.",
             )
         elif params.transition_seconds > cue.duration:
             what = "is" if explicit else "is by default"
@@ -283,27 +294,17 @@ def _cue_problems(timeline: Timeline, path: str, cue: Cue) -> Iterator[Problem]:
     if overlay.x is not None and overlay.x >= timeline.width:
         yield Problem(
             f"{path}.params.x",
-            f"x {overlay.x} is outside the {timeline.width} px wide picture",
+            f"cue '{cue.id}' is placed at x {overlay.x}, outside the {timeline.width} px "
+            "wide picture",
             f"Use an x from 0 to {timeline.width - 1}.",
         )
     if overlay.y is not None and overlay.y >= timeline.height:
         yield Problem(
             f"{path}.params.y",
-            f"y {overlay.y} is outside the {timeline.height} px high picture",
+            f"cue '{cue.id}' is placed at y {overlay.y}, outside the {timeline.height} px "
+            "high picture",
             f"Use a y from 0 to {timeline.height - 1}.",
         )
-
-
-def _camera_problem(config: ApplianceConfig, path: str, camera_id: int) -> Problem | None:
-    if config.find_camera(camera_id) is not None:
-        return None
-    known = ", ".join(str(i) for i in sorted(config.camera_ids)) or "none"
-    return Problem(
-        path,
-        f"camera {camera_id} is not configured",
-        f"Use one of the configured cameras ({known}), or add camera {camera_id} to the "
-        "configuration.",
-    )
 
 
 def _data_source_problems(timeline: Timeline) -> Iterator[Problem]:
@@ -323,84 +324,3 @@ def _data_source_problems(timeline: Timeline) -> Iterator[Problem]:
                     f"Use at most {MAX_DATA_SOURCES}; cues with the same source share one.",
                 )
                 return
-
-
-def _asset_problem(config: ApplianceConfig, path: str, reference: str) -> Problem | None:
-    """The reference is refused, or names no file in the assets folder.
-
-    Messages name the asset as written, never a server path.
-    """
-    try:
-        file = resolve_asset(reference, config.paths.assets_dir)
-    except AssetPathError as error:
-        return Problem(path, str(error), REFERENCE_HINT)
-    if file.is_file():
-        return None
-    return Problem(
-        path,
-        f"the asset '{reference}' does not exist in the assets folder",
-        "Upload it (POST /api/assets; GET /api/assets lists what is there) or fix the name.",
-    )
-
-
-def _network_problem(config: ApplianceConfig, path: str, url: str) -> Problem | None:
-    try:
-        config.network.check_url(url)
-    except NetworkRefusedError as error:
-        return Problem(
-            path,
-            f"the data source url is not allowed: {error}",
-            "Use an https address of a public server, or allow it under [network] "
-            "(allowed_schemes, allowed_hosts) in the appliance configuration.",
-        )
-    return None
-
-
-def _cue_config_problems(config: ApplianceConfig, path: str, cue: Cue) -> Iterator[Problem]:
-    found: Problem | None = None
-    if isinstance(cue, CameraCue):
-        found = _camera_problem(config, f"{path}.params.camera_id", cue.params.camera_id)
-        camera = config.find_camera(cue.params.camera_id)
-        preset = cue.params.preset_id
-        ptz = camera.ptz if camera is not None else None
-        if ptz is not None and preset is not None and preset not in ptz.presets:
-            names = ", ".join(sorted(ptz.presets)) or "none"
-            yield Problem(
-                f"{path}.params.preset_id",
-                f"camera {cue.params.camera_id} has no PTZ preset '{preset}'",
-                f"Use one of its presets ({names}), or add it under the camera's ptz.presets.",
-            )
-    elif isinstance(cue, MediaCue):
-        found = _asset_problem(config, f"{path}.params.media_url", cue.params.media_url)
-    elif isinstance(cue, OverlayCue):
-        params = cue.params
-        if isinstance(params, LogoOverlay | ImageOverlay | LowerThirdOverlay):
-            if params.image_url is not None:
-                found = _asset_problem(config, f"{path}.params.image_url", params.image_url)
-        elif isinstance(params, DynamicTextOverlay) and params.source is not None:
-            source = params.source
-            if source.path is not None:
-                try:
-                    resolve_asset(source.path, config.paths.assets_dir)
-                except AssetPathError as error:
-                    found = Problem(f"{path}.params.source.path", str(error), REFERENCE_HINT)
-            elif source.url is not None:
-                found = _network_problem(config, f"{path}.params.source.url", source.url)
-    if found is not None:
-        yield found
-
-
-def _fallback_problems(timeline: Timeline, config: ApplianceConfig) -> Iterator[Problem]:
-    fallback = timeline.fallback
-    if fallback is None:
-        return
-    if fallback.backup_camera_id is not None:
-        problem = _camera_problem(
-            config, "timeline.fallback.backup_camera_id", fallback.backup_camera_id
-        )
-        if problem is not None:
-            yield problem
-    if fallback.test_pattern is not None:
-        problem = _asset_problem(config, "timeline.fallback.test_pattern", fallback.test_pattern)
-        if problem is not None:
-            yield problem

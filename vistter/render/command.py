@@ -53,10 +53,13 @@ def render_timeline(
     duration: float | None = None,
     start: datetime = DEFAULT_START,
     progress: Callable[[int], None] | None = None,
+    timeline_start: float = 0.0,
 ) -> RenderedFile:
     """Render ``timeline`` (validated against ``config``) to the MP4 ``out``.
 
-    ``duration`` seconds (default: the timeline's own duration). Runs in the calling thread;
+    ``duration`` seconds (default: the timeline's own duration) from the timeline's time
+    ``timeline_start`` (the render's frame 0 shows the timeline there, cues under way
+    included; a source still starts from its own first frame). Runs in the calling thread;
     raises :class:`~vistter.errors.TimelineError` for an invalid timeline and the render's
     typed errors when a source or the encode fails (no file is left then).
     """
@@ -86,7 +89,8 @@ def render_timeline(
     try:
         orchestrator: Any = root.handle.child("show/orchestrator").proxy()
         orchestrator.load(document).get(timeout=30)
-        orchestrator.go_live(0, force=True).get(timeout=30)
+        skipped = round(timeline_start * fmt.fps)  # timeline frame at program frame 0
+        orchestrator.go_live(-skipped, force=True).get(timeout=30)
         lockstep.add_hook(context.show.frame_hook(SOURCE_TIMEOUT))
         return render_program(
             state, sources, lockstep, out=out, frames=frames, ffmpeg=ffmpeg,

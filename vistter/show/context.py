@@ -26,7 +26,10 @@ class ShowSettings:
     a resume or jump and the program frame it lands on, so every track has armed it by then;
     ``loop``: whether a timeline that does not say ``loop`` starts over at its end;
     ``media_linger``: seconds a media source is kept after its cue (for transitions);
-    ``status_interval``: seconds between the orchestrator's checks (end of show, loop).
+    ``status_interval``: seconds between the orchestrator's checks (end of show, loop);
+    ``starting_soon``: an image (a media location) the program shows during a GO LIVE
+    countdown, when the platforms already receive it (None: no slate, platforms wait for
+    the show's first frame).
     """
 
     lookahead: float = 3.0
@@ -36,6 +39,7 @@ class ShowSettings:
     loop: bool = True
     media_linger: float = 2.0
     status_interval: float = 0.5
+    starting_soon: str | None = None
 
     def __post_init__(self) -> None:
         if self.lookahead <= 0 or self.tick <= 0 or self.status_interval <= 0:

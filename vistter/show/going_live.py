@@ -17,7 +17,7 @@ from typing import TypedDict
 
 from vistter.actors.fanout.on_air import AirStatus, OnAir
 from vistter.clock import Clock
-from vistter.show.payloads import ShowStatus
+from vistter.show.payloads import NextPayload, ShowStatus
 
 __all__ = [
     "MAX_COUNTDOWN_SECONDS",
@@ -43,11 +43,13 @@ class CountdownPayload(TypedDict):
 
 
 class LiveStatus(ShowStatus):
-    """The show's status with the countdown (None: none under way) and the on-air switch
-    of the platform destinations (None: no switch, e.g. a render)."""
+    """The show's status with the countdown (None: none under way), the on-air switch
+    of the platform destinations (None: no switch, e.g. a render) and the timeline queued to
+    go on air next (None: none)."""
 
     countdown: CountdownPayload | None
     publishing: AirStatus | None
+    next: NextPayload | None
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,8 @@ class GoLiveDesk:
         if self.air is not None:
             self.air.go_off_air()
 
-    def status(self, show: ShowStatus) -> LiveStatus:
-        """``show`` with the countdown and the on-air switch."""
+    def status(self, show: ShowStatus, next_up: NextPayload | None = None) -> LiveStatus:
+        """``show`` with the countdown, the on-air switch and ``next_up``."""
         countdown = self.countdown
         payload = None
         if countdown is not None:
@@ -111,4 +113,5 @@ class GoLiveDesk:
             payload = CountdownPayload(seconds_left=round(left, 1), seconds=countdown.seconds,
                                        force=countdown.force)
         return LiveStatus(**show, countdown=payload,
-                          publishing=self.air.status() if self.air is not None else None)
+                          publishing=self.air.status() if self.air is not None else None,
+                          next=next_up)

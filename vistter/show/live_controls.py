@@ -1,6 +1,11 @@
 """The operator's GO LIVE controls of the orchestrator: start (now or after a countdown),
 cancel the countdown, stop, and the checklist in any state.
 
+With a ``starting_soon`` image in the show settings, a countdown puts it on the program and
+the platforms on air at its start, so what they receive before the show's first frame is a
+"starting soon" slate, never black or nothing; a cancelled (or failed) countdown takes it
+off again and the platforms off air.
+
 A mixin of :class:`~vistter.show.orchestrator.Orchestrator` (kept apart so each module stays
 one concept): the methods run in the orchestrator's thread, through its proxy; the
 countdown's end arrives as a :class:`CountdownDone` message on a timer of the link's clock.
@@ -21,7 +26,9 @@ from vistter.show.payloads import PreflightPayload
 from vistter.show.preflight import PreflightReport
 
 if TYPE_CHECKING:
+    from vistter.actors.program.state import ProgramState
     from vistter.clock import Timer
+    from vistter.show.context import ShowContext
     from vistter.show.show_state import ShowState
 
 __all__ = ["CountdownDone", "LiveControls"]
@@ -41,6 +48,10 @@ class LiveControls:
 
     live: GoLiveDesk
     show: ShowState
+    context: ShowContext
+    program: ProgramState
+    _before_soon: str | None = None
+    _soon_on_air = False
 
     if TYPE_CHECKING:  # given by the orchestrator
 
@@ -58,6 +69,8 @@ class LiveControls:
 
         def _publish(self, event: str, **extra: Any) -> None: ...
 
+        def _lead(self) -> int: ...
+
     def start_live(self, countdown: int = 0, force: bool = False) -> LiveStatus:
         """GO LIVE now (``countdown`` 0) or after ``countdown`` seconds (1..60), counted
         here: the call returns at once. The checks run now, so a blocked GO LIVE is refused
@@ -73,6 +86,7 @@ class LiveControls:
         self._ready_to_go_live(force)
         armed = self.live.begin(countdown, force=force)
         self.post_later(countdown, CountdownDone(armed.token))
+        self._starting_soon()
         self._publish("countdown", seconds=countdown)
         return self.status()
 
@@ -81,6 +95,7 @@ class LiveControls:
         if self.live.cancel() is None:
             raise ShowStateError("there is no GO LIVE countdown to cancel.",
                                  hint="POST /api/live/start with a countdown starts one.")
+        self._end_starting_soon()
         self._publish("countdown_cancelled")
         return self.status()
 
@@ -119,7 +134,47 @@ class LiveControls:
             return  # cancelled
         try:
             self.go_live(force=countdown.force)
+            self._soon_on_air, self._before_soon = False, None  # the show took over
         except OperatorError as exc:
+            self._end_starting_soon()
             logger.error("show: GO LIVE after the countdown failed: %s", exc)
             self.show.last_error = str(exc)
             self._publish("error", error=str(exc))
+
+    def _starting_soon(self) -> None:
+        """The countdown started: the ``starting_soon`` image on the program (unless an
+        override holds the video) and the platforms on air from its first keyframe. An image
+        that cannot play is logged and published; the countdown goes on without it."""
+        location = self.context.settings.starting_soon
+        sources = self.context.sources
+        if location is None or sources is None:
+            return
+        try:
+            source_id = sources.ensure_media(location)
+        except OperatorError as exc:
+            logger.warning("show: the starting-soon slate cannot play: %s", exc)
+            self._publish("starting_soon_failed", error=str(exc))
+            return
+        self.show.note_media(location, source_id)  # released once the show no longer shows it
+        lead = self._lead()
+        with self.show.guard():
+            if self.show.overrides.holds_video:
+                return
+            at = self.program.horizon + lead
+            self._before_soon = self.program.source_at(max(0, at - 1))
+            self.program.take(source_id, at_frame=at)
+        self._soon_on_air = True
+        self.live.on_air(lead / self.context.fmt.fps)
+        self._publish("starting_soon", source=source_id)
+
+    def _end_starting_soon(self) -> None:
+        """The countdown ended without the show: platforms off air, and the program back to
+        what it showed before the slate (unless an override holds the video now)."""
+        if not self._soon_on_air:
+            return
+        self._soon_on_air = False
+        before, self._before_soon = self._before_soon, None
+        self.live.off_air()
+        with self.show.guard():
+            if before is not None and not self.show.overrides.holds_video:
+                self.program.take(before, at_frame=self.program.horizon + self._lead())

@@ -27,6 +27,8 @@ Anything else raises :class:`~vistter.show.errors.ShowStateError` naming what is
 - ``start_live(countdown)`` goes live now or after a countdown that runs here (cancelled by
   ``cancel_live``); ``stop_live`` ends the show or cancels the countdown; ``checklist`` is the
   preflight in any state (see :class:`~vistter.show.going_live.GoLiveDesk`);
+- ``put_next`` queues a library timeline to follow the running pass frame-exact, and
+  ``cancel_next`` withdraws it (see :mod:`vistter.show.next_up`);
 - the manual overrides are delegated to :class:`~vistter.show.overrides.OverrideDesk`.
 
 Every change is published on ``event.show``; each run is recorded through the injected
@@ -54,6 +56,7 @@ from vistter.show.controls import ExecutionRecorder
 from vistter.show.errors import ShowError, ShowStateError
 from vistter.show.going_live import GoLiveDesk, LiveStatus
 from vistter.show.live_controls import CountdownDone, LiveControls
+from vistter.show.next_up import NextControls
 from vistter.show.override_controls import OverrideControls
 from vistter.show.overrides import OverrideDesk
 from vistter.show.payloads import PreflightPayload
@@ -87,7 +90,7 @@ class _Check:
     pass
 
 
-class Orchestrator(LiveControls, OverrideControls, SupervisedActor):
+class Orchestrator(LiveControls, NextControls, OverrideControls, SupervisedActor):
     """The show's state machine (see the module doc)."""
 
     def __init__(
@@ -300,6 +303,7 @@ class Orchestrator(LiveControls, OverrideControls, SupervisedActor):
             self.program.cancel_from(None)
             self.program.apply(ClearOverlays())
         self._release_media()
+        self._withdraw_next()
         self._runs.finish("stopped", None)
         self.show.set_phase(P.STOPPED)
         self.live.off_air()
@@ -311,7 +315,7 @@ class Orchestrator(LiveControls, OverrideControls, SupervisedActor):
     def status(self) -> LiveStatus:
         """The show as the API and telemetry show it, with the countdown and the on-air
         switch."""
-        return self.live.status(show_status(self.context))
+        return self.live.status(show_status(self.context), self.next_status())
 
     # -- internals --------------------------------------------------------------------------
 
@@ -376,6 +380,7 @@ class Orchestrator(LiveControls, OverrideControls, SupervisedActor):
         """Timer (actor thread): a show that does not loop completes; loops are announced."""
         if self.show.phase is not P.LIVE:
             return
+        self._check_next()
         position = self.show.position()
         if position is None:
             return
@@ -396,6 +401,7 @@ class Orchestrator(LiveControls, OverrideControls, SupervisedActor):
     def _fail(self, error: str) -> None:
         logger.error("show: %s", error)
         self.show.last_error = error
+        self._withdraw_next()
         self.show.end_segment()
         self._runs.finish("error", error)
         self.show.set_phase(P.ERROR)

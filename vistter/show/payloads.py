@@ -12,6 +12,7 @@ __all__ = [
     "CounterName",
     "CueInfo",
     "NextCue",
+    "NextPayload",
     "OverlayShown",
     "OverridesPayload",
     "PositionPayload",
@@ -94,6 +95,17 @@ class CueInfo(TypedDict):
     end_seconds: float
     label: str
     text: str | None
+
+
+class NextPayload(TypedDict):
+    """The timeline queued to go on air next, and when (None while paused or not live):
+    ``at_frame`` program frame, ``at`` local wall-clock time (ISO 8601), ``in_seconds``."""
+
+    timeline_id: int | None
+    name: str
+    at_frame: int | None
+    at: str | None
+    in_seconds: float | None
 
 
 class ShowStatus(TypedDict):

@@ -21,6 +21,7 @@ from vistter.store.errors import (
     AssetNotFoundError,
     AssetRejectedError,
     AssetStorageFullError,
+    AssetThumbnailError,
     AssetTooLargeError,
     AssetTypeError,
     AssetTypeMismatchError,
@@ -31,6 +32,7 @@ from vistter.store.errors import (
     MigrationError,
     RecordConflictError,
     RecordNotFoundError,
+    TimelineChangedError,
     TimelineKeyTakenError,
     TimelineNotFoundError,
     TimelineRunningError,
@@ -38,7 +40,9 @@ from vistter.store.errors import (
 from vistter.store.executions import ExecutionLog, ExecutionRecord, ExecutionStatus, FinalStatus
 from vistter.store.filenames import safe_filename
 from vistter.store.migrations import MIGRATIONS, Migration
-from vistter.store.timelines import TimelineLibrary, TimelineRecord, TimelineSummary
+from vistter.store.revisions import IfMatch, etag_of, parse_if_match
+from vistter.store.timeline_listing import LastRun, TimelineSummary
+from vistter.store.timelines import TimelineLibrary, TimelineRecord
 
 __all__ = [
     "MIGRATIONS",
@@ -50,6 +54,7 @@ __all__ = [
     "AssetRejectedError",
     "AssetStorageFullError",
     "AssetStore",
+    "AssetThumbnailError",
     "AssetTooLargeError",
     "AssetTypeError",
     "AssetTypeMismatchError",
@@ -63,15 +68,20 @@ __all__ = [
     "ExecutionRecord",
     "ExecutionStatus",
     "FinalStatus",
+    "IfMatch",
+    "LastRun",
     "Migration",
     "MigrationError",
     "RecordConflictError",
     "RecordNotFoundError",
+    "TimelineChangedError",
     "TimelineKeyTakenError",
     "TimelineLibrary",
     "TimelineNotFoundError",
     "TimelineRecord",
     "TimelineRunningError",
     "TimelineSummary",
+    "etag_of",
+    "parse_if_match",
     "safe_filename",
 ]

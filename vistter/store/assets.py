@@ -22,23 +22,20 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from vistter.models.assets import ASSETS_PREFIX, AssetPathError, resolve_asset
-from vistter.models.overlays import DynamicTextOverlay, ImageOverlay, LogoOverlay, LowerThirdOverlay
-from vistter.models.timeline import MediaCue, TimelineDocument
+from vistter.models.assets import ASSETS_PREFIX
+from vistter.store.asset_usage import AssetUser, asset_references, asset_users
 from vistter.store.db import Database, parse_timestamp
 from vistter.store.errors import (
     AssetInUseError,
     AssetNameTakenError,
     AssetNotFoundError,
     AssetRejectedError,
+    AssetThumbnailError,
     AssetTypeError,
     AssetTypeMismatchError,
     AssetUnreadableError,
@@ -56,8 +53,9 @@ from vistter.store.sniff import (
     supported_list,
 )
 from vistter.store.spool import ByteStream, SpooledUpload, UploadSpool
+from vistter.store.thumbnails import Thumbnailer
 
-__all__ = ["AssetRecord", "AssetStore", "ByteStream", "asset_references"]
+__all__ = ["AssetRecord", "AssetStore", "AssetUser", "ByteStream", "asset_references"]
 
 logger = logging.getLogger(__name__)
 
@@ -79,33 +77,16 @@ class AssetRecord:
     metadata: dict[str, Any]
 
 
-def asset_references(document: TimelineDocument) -> Iterator[tuple[str, str]]:
-    """Every ``(field path, reference)`` in a timeline that names a file (asset or path)."""
-    timeline = document.timeline
-    for index, cue in enumerate(timeline.tracks.video.cues):
-        if isinstance(cue, MediaCue):
-            yield f"timeline.tracks.video.cues[{index}].params.media_url", cue.params.media_url
-    for track_index, track in enumerate(timeline.tracks.overlays):
-        for index, overlay_cue in enumerate(track.cues):
-            params = overlay_cue.params
-            path = f"timeline.tracks.overlays[{track_index}].cues[{index}].params"
-            if isinstance(params, LogoOverlay | ImageOverlay | LowerThirdOverlay):
-                if params.image_url is not None:
-                    yield f"{path}.image_url", params.image_url
-            elif isinstance(params, DynamicTextOverlay) and params.source and params.source.path:
-                yield f"{path}.source.path", params.source.path
-    if timeline.fallback is not None and timeline.fallback.test_pattern is not None:
-        yield "timeline.fallback.test_pattern", timeline.fallback.test_pattern
-
-
 class AssetStore:
     """Add, list, get and delete assets kept as files in ``assets_dir``.
 
     ``max_bytes`` is the upload size limit (``api.max_upload_bytes``), ``max_inflight_bytes``
     what all uploads in progress may hold (``api.max_inflight_upload_bytes``; default four
     uploads' worth). ``ffmpeg`` forces metadata probing with that ffmpeg binary instead of
-    PyAV (see :mod:`vistter.store.probe`). Creating the store creates the folder and removes
-    every temporary upload a dead process left (see :mod:`vistter.store.spool`).
+    PyAV (see :mod:`vistter.store.probe`) and takes the thumbnails' video frames.
+    ``thumbnails_dir`` is where thumbnails are kept (default: ``<assets folder>-thumbnails``
+    next to it, see :mod:`vistter.store.thumbnails`). Creating the store creates the folder
+    and removes every temporary upload a dead process left (see :mod:`vistter.store.spool`).
     """
 
     def __init__(
@@ -117,6 +98,7 @@ class AssetStore:
         max_inflight_bytes: int | None = None,
         ffmpeg: str | None = None,
         chunk_bytes: int = CHUNK_BYTES,
+        thumbnails_dir: Path | None = None,
     ) -> None:
         if max_bytes < 1 or chunk_bytes < 1:
             raise ValueError("max_bytes and chunk_bytes must be at least 1")
@@ -124,6 +106,12 @@ class AssetStore:
         self._dir = Path(os.path.normpath(Path(assets_dir).absolute()))
         self._ffmpeg = ffmpeg
         self._dir.mkdir(parents=True, exist_ok=True)
+        self.thumbnails = Thumbnailer(
+            thumbnails_dir if thumbnails_dir is not None
+            else self._dir.with_name(f"{self._dir.name}-thumbnails"),
+            ffmpeg=ffmpeg,
+        )
+        """Makes and keeps the assets' thumbnails (see :meth:`thumbnail`)."""
         inflight = 4 * max_bytes if max_inflight_bytes is None else max_inflight_bytes
         self.spool = UploadSpool(self._dir, max_bytes, inflight, chunk_bytes)
         """The uploads in progress (its ``inflight_bytes`` is what they hold now)."""
@@ -155,6 +143,38 @@ class AssetStore:
         with self._db.read() as connection:
             rows = connection.execute("SELECT * FROM assets ORDER BY filename, id").fetchall()
         return [_record(row) for row in rows]
+
+    def list_with_users(self) -> builtins.list[tuple[AssetRecord, builtins.list[AssetUser]]]:
+        """Every stored asset (by file name) with the stored timelines that use it; two
+        queries in one snapshot, however many assets and timelines there are."""
+        with self._db.read() as connection:
+            rows = connection.execute("SELECT * FROM assets ORDER BY filename, id").fetchall()
+            records = [_record(row) for row in rows]
+            users = asset_users(connection, self._dir, {r.filename for r in records})
+        return [(record, users[record.filename]) for record in records]
+
+    def users(self, record: AssetRecord) -> builtins.list[AssetUser]:
+        """The stored timelines that use the asset, by id."""
+        with self._db.read() as connection:
+            return asset_users(connection, self._dir, {record.filename})[record.filename]
+
+    def thumbnail(self, asset_id: int) -> Path:
+        """The JPEG thumbnail of a stored asset, made now if it is not kept yet (this may
+        run ffmpeg for up to its timeout: call it from a worker thread).
+
+        Raises :class:`AssetNotFoundError`, or :class:`AssetThumbnailError` (audio, a file
+        that does not decode or went missing).
+        """
+        record = self.get(asset_id)
+        source = self.path_of(record)
+        if not source.is_file():
+            raise AssetThumbnailError(
+                f"the file of the asset '{record.filename}' is missing from the assets folder.",
+                hint="Upload the file again (the same content brings it back), or delete "
+                "the asset.",
+            )
+        return self.thumbnails.thumbnail(source, record.asset_type, record.checksum,
+                                         record.filename)  # fmt: skip
 
     # -- adding --------------------------------------------------------------------------
 
@@ -259,38 +279,16 @@ class AssetStore:
             if row is None:
                 raise _not_found(asset_id)
             record = _record(row)
-            users = self._users(connection, record)
+            users = asset_users(connection, self._dir, {record.filename})[record.filename]
             if users:
                 raise AssetInUseError(
-                    f"the asset '{record.filename}' is used by " + "; ".join(users) + ".",
+                    f"the asset '{record.filename}' is used by "
+                    + "; ".join(user.describe() for user in users) + ".",
                     hint="Remove it from those timelines (or delete them) first.",
                 )
             connection.execute("DELETE FROM assets WHERE id = ?", (asset_id,))
         self.path_of(record).unlink(missing_ok=True)
-
-    def _users(self, connection: sqlite3.Connection, record: AssetRecord) -> builtins.list[str]:
-        target = self.path_of(record)
-        users: builtins.list[str] = []
-        for row in connection.execute("SELECT id, name, document FROM timelines ORDER BY id"):
-            where = f"timeline {row['id']} '{row['name']}'"
-            try:
-                document = TimelineDocument.model_validate(json.loads(row["document"]))
-            except ValidationError:  # stored by another version: be careful, match the name
-                if record.filename in row["document"]:
-                    users.append(where)
-                continue
-            fields = [path for path, reference in asset_references(document)
-                      if self._resolves_to(reference, target)]  # fmt: skip
-            if fields:
-                users.append(f"{where} ({', '.join(fields)})")
-        return users
-
-    def _resolves_to(self, reference: str, target: Path) -> bool:
-        try:
-            resolved = resolve_asset(reference, self._dir)
-        except AssetPathError:
-            return False
-        return Path(os.path.normpath(resolved)) == target
+        self.thumbnails.discard(record.checksum)
 
 
 def _identify(upload: SpooledUpload, declared: MediaType | None, name: str) -> MediaType:

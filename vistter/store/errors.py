@@ -20,6 +20,7 @@ __all__ = [
     "AssetNotFoundError",
     "AssetRejectedError",
     "AssetStorageFullError",
+    "AssetThumbnailError",
     "AssetTooLargeError",
     "AssetTypeError",
     "AssetTypeMismatchError",
@@ -30,6 +31,7 @@ __all__ = [
     "MigrationError",
     "RecordConflictError",
     "RecordNotFoundError",
+    "TimelineChangedError",
     "TimelineKeyTakenError",
     "TimelineNotFoundError",
     "TimelineRunningError",
@@ -74,6 +76,27 @@ class TimelineKeyTakenError(RecordConflictError):
     """Another stored timeline already uses this document id (``timeline.id``)."""
 
 
+class TimelineChangedError(RecordConflictError):
+    """A write named the version it was based on (``If-Match``) and the stored timeline has
+    changed since (another tab, another person): nothing was written (HTTP 412).
+
+    Its JSON ``error`` is ``"conflict"``, the word a page checks for; ``current_etag`` is the
+    stored version's tag.
+    """
+
+    http_status: ClassVar[int] = 412
+
+    def __init__(
+        self, problem: str, *, hint: str = "", timeline_id: int, current_etag: str
+    ) -> None:
+        super().__init__(problem, hint=hint)
+        self.timeline_id = timeline_id
+        self.current_etag = current_etag
+
+    def to_dict(self) -> dict[str, str]:
+        return {"error": "conflict", "problem": self.problem, "hint": self.hint}
+
+
 class TimelineRunningError(RecordConflictError):
     """The timeline is on air (an execution is running), so it cannot be deleted."""
 
@@ -84,6 +107,11 @@ class ExecutionEndedError(RecordConflictError):
 
 class AssetInUseError(RecordConflictError):
     """A stored timeline refers to the asset, so it cannot be deleted."""
+
+
+class AssetThumbnailError(RecordConflictError):
+    """No thumbnail can be made of this asset: it is audio (no picture), or its picture
+    cannot be decoded in the time allowed (409: the asset is there, it has no thumbnail)."""
 
 
 class AssetNameTakenError(RecordConflictError):

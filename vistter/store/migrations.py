@@ -146,10 +146,17 @@ _V2_ALERTS = (
 )
 """Version 2: the alert history (:mod:`vistter.alerts.store`); times are Unix seconds."""
 
+_V3_REVISIONS = (
+    "ALTER TABLE timelines ADD COLUMN revision INTEGER NOT NULL DEFAULT 1 CHECK (revision >= 1)",
+)
+"""Version 3: a revision counter per timeline, one up on every stored change; the API's ETag
+(:mod:`vistter.store.revisions`) is made from it, so two editors cannot overwrite each other."""
+
 #: Every migration of the Vistter schema, oldest first.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "timelines, tracks, cues, executions and assets", _V1),
     Migration(2, "alert history", _V2_ALERTS),
+    Migration(3, "timeline revisions (ETag)", _V3_REVISIONS),
 )
 
 

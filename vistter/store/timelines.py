@@ -34,30 +34,18 @@ from vistter.store.errors import (
     TimelineNotFoundError,
     TimelineRunningError,
 )
+from vistter.store.revisions import IfMatch, changed_elsewhere, etag_of
+from vistter.store.timeline_listing import TimelineSummary, list_timelines, matches_query
 
-__all__ = ["TimelineLibrary", "TimelineRecord", "TimelineSummary", "parse_timeline_json"]
+__all__ = [
+    "IfMatch",
+    "TimelineLibrary",
+    "TimelineRecord",
+    "TimelineSummary",
+    "parse_timeline_json",
+]
 
 _KEY_MAX = 128  # Identifier's max_length in vistter.models._types
-
-_LIST = (
-    "SELECT t.id, t.timeline_key, t.name, t.duration, t.modified_at, t.is_active, "
-    "EXISTS (SELECT 1 FROM timeline_executions e "
-    "WHERE e.timeline_id = t.id AND e.status = 'running') AS is_running FROM timelines t"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineSummary:
-    """One line of the library listing."""
-
-    id: int
-    key: str
-    name: str
-    duration: float
-    modified_at: datetime
-    is_active: bool
-    is_running: bool
-
 
 @dataclass(frozen=True, slots=True)
 class TimelineRecord:
@@ -77,6 +65,12 @@ class TimelineRecord:
     modified_at: datetime
     is_active: bool
     document: dict[str, Any]
+    revision: int = 1
+
+    @property
+    def etag(self) -> str:
+        """The entity tag of this stored version (see :mod:`vistter.store.revisions`)."""
+        return etag_of(self.id, self.revision)
 
     def to_model(self) -> TimelineDocument:
         """The document as the validated model the orchestrator runs."""
@@ -142,22 +136,13 @@ class TimelineLibrary:
             )
         return _record(row)
 
-    def list(self) -> builtins.list[TimelineSummary]:
-        """Every stored timeline, by name (case-insensitive), then id."""
+    def list(self, query: str | None = None) -> builtins.list[TimelineSummary]:
+        """Every stored timeline (or those whose name contains ``query``, ignoring case), by
+        name (case-insensitive), then id; one query whatever their number (see
+        :mod:`vistter.store.timeline_listing`)."""
         with self._db.read() as connection:
-            rows = connection.execute(_LIST + " ORDER BY t.name COLLATE NOCASE, t.id").fetchall()
-        return [
-            TimelineSummary(
-                id=row["id"],
-                key=row["timeline_key"],
-                name=row["name"],
-                duration=row["duration"],
-                modified_at=parse_timestamp(row["modified_at"]),
-                is_active=bool(row["is_active"]),
-                is_running=bool(row["is_running"]),
-            )
-            for row in rows
-        ]
+            summaries = list_timelines(connection)
+        return [summary for summary in summaries if matches_query(summary.name, query)]
 
     def export_json(self, timeline_id: int) -> str:
         """The timeline in the spec's JSON format, exactly the document that was stored."""
@@ -184,20 +169,28 @@ class TimelineLibrary:
         return self.create(parse_timeline_json(text), config)
 
     def update(
-        self, timeline_id: int, document: object, config: ApplianceConfig | None = None
+        self,
+        timeline_id: int,
+        document: object,
+        config: ApplianceConfig | None = None,
+        *,
+        if_match: IfMatch | None = None,
     ) -> TimelineRecord:
         """Replace a stored timeline's document (validated first; on any error the stored
-        version is left untouched). A running show keeps the version it loaded."""
+        version is left untouched). A running show keeps the version it loaded.
+
+        ``if_match`` (the version the writer read): raises :class:`TimelineChangedError` and
+        writes nothing when the stored version is another; checked in the write's transaction.
+        """
         model, text = _validated(document, config)
         with self._db.write() as connection:
-            exists = connection.execute("SELECT 1 FROM timelines WHERE id = ?", (timeline_id,))
-            if exists.fetchone() is None:
-                raise _not_found(timeline_id)
+            _check_version(connection, timeline_id, if_match)
             self._check_key_free(connection, model.timeline.id, timeline_id)
             timeline = model.timeline
             connection.execute(
                 "UPDATE timelines SET timeline_key = ?, name = ?, description = ?, duration = ?, "
-                "fps = ?, resolution = ?, modified_at = ?, document = ? WHERE id = ?",
+                "fps = ?, resolution = ?, modified_at = ?, document = ?, "
+                "revision = revision + 1 WHERE id = ?",
                 (
                     timeline.id, timeline.name, timeline.description, timeline.duration,
                     timeline.fps, timeline.resolution, self._db.now(), text, timeline_id,
@@ -211,11 +204,38 @@ class TimelineLibrary:
         """Mark a timeline active or inactive (hidden from schedules; still stored)."""
         with self._db.write() as connection:
             changed = connection.execute(
-                "UPDATE timelines SET is_active = ?, modified_at = ? WHERE id = ?",
+                "UPDATE timelines SET is_active = ?, modified_at = ?, revision = revision + 1 "
+                "WHERE id = ?",
                 (int(active), self._db.now(), timeline_id),
             ).rowcount
         if not changed:
             raise _not_found(timeline_id)
+        return self.get(timeline_id)
+
+    def rename(
+        self, timeline_id: int, name: str, *, if_match: IfMatch | None = None
+    ) -> TimelineRecord:
+        """Give a stored timeline a new name, in its document too (``timeline.name``).
+
+        The renamed document is validated (schema and timing, as :meth:`clone` does: a rename
+        does not fail because a camera left the configuration since). Raises
+        ``TimelineInvalid`` (e.g. an empty name), :class:`TimelineNotFoundError` or
+        :class:`TimelineChangedError` (``if_match`` names another version); then nothing is
+        written.
+        """
+        with self._db.write() as connection:
+            _check_version(connection, timeline_id, if_match)
+            row = connection.execute(
+                "SELECT document FROM timelines WHERE id = ?", (timeline_id,)
+            ).fetchone()
+            document = json.loads(row["document"])
+            document["timeline"]["name"] = name
+            model, text = _validated(document, None)
+            connection.execute(
+                "UPDATE timelines SET name = ?, modified_at = ?, document = ?, "
+                "revision = revision + 1 WHERE id = ?",
+                (model.timeline.name, self._db.now(), text, timeline_id),
+            )
         return self.get(timeline_id)
 
     def clone(self, timeline_id: int, new_name: str | None = None) -> TimelineRecord:
@@ -241,16 +261,13 @@ class TimelineLibrary:
         Raises :class:`TimelineRunningError` while it is on air (an execution is running).
         """
         with self._db.write() as connection:
-            row = connection.execute(
-                _LIST + " WHERE t.id = ?",
-                (timeline_id,),
-            ).fetchone()
-            if row is None:
+            found = list_timelines(connection, where="t.id = ?", parameters=(timeline_id,))
+            if not found:
                 raise _not_found(timeline_id)
-            if row["is_running"]:
+            if found[0].is_running:
                 raise TimelineRunningError(
-                    f"timeline {timeline_id} ('{row['name']}') is running, so it cannot be "
-                    "deleted.",
+                    f"timeline {timeline_id} ('{found[0].name}') is on air (running), so it "
+                    "cannot be deleted.",
                     hint="Stop the show first, then delete the timeline.",
                 )
             connection.execute("DELETE FROM timelines WHERE id = ?", (timeline_id,))
@@ -292,6 +309,21 @@ def _not_found(timeline_id: int) -> TimelineNotFoundError:
         f"there is no stored timeline {timeline_id}.",
         hint="List the timelines to see their ids; it may have been deleted.",
     )
+
+
+def _check_version(
+    connection: sqlite3.Connection, timeline_id: int, if_match: IfMatch | None
+) -> None:
+    """Inside a write transaction: the timeline exists and, with ``if_match``, is still the
+    version the writer read."""
+    row = connection.execute(
+        "SELECT revision FROM timelines WHERE id = ?", (timeline_id,)
+    ).fetchone()
+    if row is None:
+        raise _not_found(timeline_id)
+    current = etag_of(timeline_id, row["revision"])
+    if if_match is not None and not if_match.matches(current):
+        raise changed_elsewhere(timeline_id, current)
 
 
 def _validated(document: object, config: ApplianceConfig | None) -> tuple[TimelineDocument, str]:
@@ -365,4 +397,5 @@ def _record(row: sqlite3.Row) -> TimelineRecord:
         modified_at=parse_timestamp(row["modified_at"]),
         is_active=bool(row["is_active"]),
         document=json.loads(row["document"]),
+        revision=row["revision"],
     )

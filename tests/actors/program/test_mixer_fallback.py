@@ -170,13 +170,72 @@ def test_last_frame_when_nothing_else_exists(table: SourceTable, clock: FakeCloc
 def test_source_that_never_produced_a_frame_falls_back(
     table: SourceTable, clock: FakeClock
 ) -> None:
+    # Connecting with no frame is "starting": the slate holds (not the camera's black) for
+    # the start grace, without an alert; then it is a failure like any other.
     alerts = Alerts()
     table.slot(SLATE_SOURCE_ID).publish(solid_frame(FMT, 50, 128, 128))
     table.set_health("camera:5", SourceState.CONNECTING)
-    fallback = policy(table, alerts)
-    assert fallback.resolve("camera:5").source == "camera:5"
+    fallback = policy(table, alerts, start_grace=5.0)
+    assert fallback.resolve("camera:5") == Resolution("camera:5", SLATE_SOURCE_ID, "starting")
     clock.advance(0.5)
     assert fallback.resolve("camera:5").source == SLATE_SOURCE_ID
+    assert alerts.texts == []
+    clock.advance(4.5)
+    assert fallback.resolve("camera:5") == Resolution("camera:5", SLATE_SOURCE_ID, "slate")
+    assert alerts.texts == ["Camera 5 is not connected - switched to the slate"]
+
+
+def test_a_starting_camera_at_go_live_holds_the_slate_not_its_backup(
+    table: SourceTable, clock: FakeClock
+) -> None:
+    # Seen at every go-live: slate -> backup camera 3 -> camera 2 within 3 s, and "Camera 2
+    # has no picture - switched to backup camera 3" while camera 2 was only starting.
+    alerts = Alerts()
+    table.slot(SLATE_SOURCE_ID).publish(solid_frame(FMT, 50, 128, 128))
+    online(table, "camera:3")
+    table.set_health("camera:2", SourceState.CONNECTING)  # since the appliance started
+    clock.advance(1.5)
+    fallback = policy(table, alerts)
+    cuts = []
+    for _ in range(60):  # 2 s at 30 fps: the first frame comes after 1.2 s
+        if clock.monotonic() >= 101.5 + 1.2 and table.slot("camera:2").latest() is None:
+            online(table, "camera:2")
+        cuts.append(fallback.resolve("camera:2").source)
+        clock.advance(1 / 30)
+    on_air = [s for i, s in enumerate(cuts) if i == 0 or cuts[i - 1] != s]
+    assert on_air == [SLATE_SOURCE_ID, "camera:2"]
+    assert alerts.texts == []
+    assert fallback.status()["camera:2"] == {"on_air": "camera:2", "reason": "wanted",
+                                             "down_since": None}
+
+
+def test_a_starting_camera_that_fails_falls_back_at_once(
+    table: SourceTable, clock: FakeClock
+) -> None:
+    alerts = Alerts()
+    table.slot(SLATE_SOURCE_ID).publish(solid_frame(FMT, 50, 128, 128))
+    online(table, "camera:3")
+    table.set_health("camera:2", SourceState.CONNECTING)
+    clock.advance(2.0)
+    fallback = policy(table, alerts)
+    assert fallback.resolve("camera:2").reason == "starting"
+    assert fallback.status()["camera:2"]["on_air"] == SLATE_SOURCE_ID
+    assert fallback.status()["camera:2"]["reason"] == "starting"
+    table.set_health("camera:2", SourceState.OFFLINE, "ingest exited")  # its server is down
+    clock.advance(1 / 30)
+    assert fallback.resolve("camera:2") == Resolution("camera:2", "camera:3", "backup")
+    assert alerts.texts == ["Camera 2 offline - switched to backup camera 3"]
+
+
+def test_start_grace_is_bounded_by_configuration(table: SourceTable, clock: FakeClock) -> None:
+    with pytest.raises(ConfigError, match="start_grace"):
+        FallbackPolicy(table, start_grace=-1)
+    alerts = Alerts()
+    online(table, "camera:3")
+    table.set_health("camera:2", SourceState.CONNECTING)
+    fallback = policy(table, alerts, start_grace=0.0)  # no start grace: fails as before
+    clock.advance(1.0)
+    assert fallback.resolve("camera:2") == Resolution("camera:2", "camera:3", "backup")
 
 
 def test_media_source_without_health_is_usable_once_it_has_a_frame(
@@ -243,3 +302,49 @@ def test_source_down_long_before_it_is_taken_falls_back_at_once(
     table.set_health("camera:2", SourceState.ONLINE)  # no longer followed, but still polled
     clock.advance(2.0)
     assert fallback.resolve("camera:2").source == "camera:2"
+
+
+def test_an_outage_longer_than_grace_between_two_looks_still_falls_back(
+    table: SourceTable, clock: FakeClock
+) -> None:
+    """The mixer thread, late on a loaded box, looks while the camera is down and next only
+    after it reconnected: the program and the alert are those of a mixer that was on time
+    (regression of #10: the 'switched to backup' update of the camera alert went missing)."""
+    alerts = Alerts()
+    online(table, "camera:2")
+    online(table, "camera:3")
+    fallback = policy(table, alerts, grace=0.5, recover_after=2.0)
+    fallback.resolve("camera:2")
+    table.set_health("camera:2", SourceState.OFFLINE, "ingest exited")
+    clock.advance(0.1)
+    assert fallback.resolve("camera:2").source == "camera:2"  # seen down, within grace
+    clock.advance(0.4)
+    table.set_health("camera:2", SourceState.CONNECTING)  # reconnect after 0.5 s
+    clock.advance(0.2)
+    online(table, "camera:2")  # back 0.7 s after the outage began: past grace
+    clock.advance(0.05)
+    assert fallback.resolve("camera:2") == Resolution("camera:2", "camera:3", "backup")
+    assert alerts.texts == ["Camera 2 offline - switched to backup camera 3"]  # as seen
+    assert alerts.messages[0][1]["on_air"] == "camera:3"
+    clock.advance(1.9)  # the hysteresis counts from when the camera came back
+    assert fallback.resolve("camera:2").source == "camera:3"
+    clock.advance(0.1)
+    assert fallback.resolve("camera:2").source == "camera:2"
+    assert alerts.texts[-1] == "Camera 2 is back - switched back from backup camera 3"
+
+
+def test_an_outage_shorter_than_grace_between_two_looks_changes_nothing(
+    table: SourceTable, clock: FakeClock
+) -> None:
+    alerts = Alerts()
+    online(table, "camera:2")
+    online(table, "camera:3")
+    fallback = policy(table, alerts, grace=0.5)
+    table.set_health("camera:2", SourceState.OFFLINE)
+    clock.advance(0.1)
+    assert fallback.resolve("camera:2").source == "camera:2"
+    clock.advance(0.3)
+    online(table, "camera:2")
+    clock.advance(1.0)
+    assert fallback.resolve("camera:2").source == "camera:2"
+    assert alerts.messages == []

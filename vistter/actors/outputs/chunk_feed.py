@@ -88,7 +88,10 @@ class ChunkFeed:
     message to the actor. ``redact`` is applied to every stderr line before it is stored
     or logged (strip stream keys and credentials there). ``preamble``: bytes holding a secret
     written to the process's stdin before the first chunk (the RTMP publisher's request,
-    :mod:`~vistter.actors.outputs.publish_request`), never in its argv.
+    :mod:`~vistter.actors.outputs.publish_request`), never in its argv. ``spare``: that
+    process already started with ``argv`` (by :func:`spawn_feed_process`) and waiting for
+    its preamble, so its start-up (for the PyAV publisher, Python and ``import av``: 1-2 s on
+    a loaded box) is paid before it is needed; taken by :meth:`start` when still alive.
     """
 
     def __init__(
@@ -105,6 +108,7 @@ class ChunkFeed:
         redact: Callable[[str], str] = lambda line: line,
         read_timeout: float = 0.25,
         preamble: SecretInput | None = None,
+        spare: OwnedProcess | None = None,
     ) -> None:
         self.name = name
         self._argv = list(argv)
@@ -117,6 +121,7 @@ class ChunkFeed:
         self._redact = redact
         self._read_timeout = read_timeout
         self._preamble = preamble
+        self._spare = spare
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
@@ -135,19 +140,17 @@ class ChunkFeed:
     # -- owner's thread ----------------------------------------------------------------
 
     def start(self) -> None:
-        """Spawn the process and its threads; its stdin starts with the preamble (if any).
+        """Spawn the process (or take the spare) and its threads; its stdin starts with the
+        preamble (if any).
 
         Raises OSError if the process cannot be started.
         """
-        self._process = self._processes.spawn(
-            self.name,
-            self._argv,
-            args_for_log=self._args_for_log,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            bufsize=0,
+        spare, self._spare = self._spare, None
+        self._process = spare if spare is not None and spare.alive() else spawn_feed_process(
+            self._processes, self.name, self._argv, self._args_for_log
         )
+        if spare is not None and self._process is not spare:
+            self._processes.end(spare, 0.5)  # it died waiting: a new one took its place
         self._started_at = self._last_output_at = self._clock.monotonic()
         popen = self._process.popen
         assert popen.stdin is not None and popen.stdout is not None and popen.stderr is not None
@@ -311,6 +314,18 @@ class ChunkFeed:
                 logger.debug("%s: %s", self.name, line)
         except (OSError, ValueError):
             return
+
+
+def spawn_feed_process(
+    processes: ProcessSet, name: str, argv: Sequence[str], args_for_log: str
+) -> OwnedProcess:
+    """Spawn the process of a feed (all three pipes, unbuffered); raises OSError. Also used
+    to start a spare ahead of time (a process whose argv holds no secret and that waits for
+    its preamble on stdin, see :class:`ChunkFeed`'s ``spare``)."""
+    return processes.spawn(
+        name, list(argv), args_for_log=args_for_log,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
+    )  # fmt: skip
 
 
 def _write_preamble(stdin: IO[bytes], preamble: SecretInput) -> None:

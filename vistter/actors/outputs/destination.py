@@ -30,7 +30,7 @@ from vistter.actors.outputs.chunk_feed import ChunkSource
 from vistter.actors.outputs.command import copy_argv
 from vistter.actors.outputs.feed_actor import FeedState
 from vistter.actors.outputs.kind import OutputKind
-from vistter.actors.outputs.publish_request import PublishRequest
+from vistter.actors.outputs.publish_request import PublishRequest, probe_bytes_for
 from vistter.actors.outputs.publisher import (
     FeedCommand,
     PublisherActor,
@@ -135,6 +135,7 @@ class DestinationActor(PublisherActor):
             url=self.destination.publish_url(), shown_as=self.destination.display_url,
             secrets=(key.get_secret_value(),) if key is not None else (),
             rw_timeout=self.rw_timeout,
+            probe_bytes=probe_bytes_for(self.encoding.bitrate_kbps if self.encoding else 6000),
         )  # fmt: skip
         return FeedCommand(
             flv_publisher_argv(),

@@ -152,6 +152,10 @@ class FeedActor(SupervisedActor):
     def _on_other(self, message: Any) -> None:
         """A message the base does not know."""
 
+    def _on_idle(self) -> None:
+        """The output just went ``standby``, ``retrying`` or ``failed``: nothing runs, a
+        start is to come (a publisher may start its spare process now)."""
+
     def _redact(self, text: str) -> str:
         return text
 
@@ -362,6 +366,8 @@ class FeedActor(SupervisedActor):
         if state is not self._state:
             self._state = state
             self._since = self.link.clock.monotonic()
+            if state in (FeedState.STANDBY, FeedState.RETRYING, FeedState.FAILED):
+                self._on_idle()
         self._publish_event()
 
     def _publish_event(self, *, force: bool = False) -> None:

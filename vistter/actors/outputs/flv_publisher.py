@@ -36,6 +36,7 @@ from typing import Any
 import av
 import av.logging
 
+from vistter.actors.outputs import held_connection
 from vistter.actors.outputs.publish_request import PublishRequest, PublishRequestError
 
 __all__ = ["EXIT_INPUT", "EXIT_OUTPUT", "EXIT_TIMEOUT", "main"]
@@ -45,6 +46,9 @@ EXIT_INPUT = 2
 EXIT_TIMEOUT = 3
 PROGRESS_SECONDS = 1.0
 _WATCH_SECONDS = 0.1
+_RELEASE_SECONDS = 2.0
+"""Seconds the server gets to close its side after the stream is finished (see
+:mod:`~vistter.actors.outputs.held_connection`)."""
 _MICROSECONDS = 1_000_000
 
 
@@ -145,6 +149,42 @@ def _reason(exc: BaseException, request: PublishRequest, libav: _LibavLines) -> 
     return request.mask(f"{text}{detail}")
 
 
+def _finish(sink: Any, watchdog: _Watchdog) -> None:
+    """Write the trailer and unpublish (libavformat's close), then end the connection with a
+    FIN after the server's last words, never a reset (see
+    :mod:`~vistter.actors.outputs.held_connection`). Raises what ``sink.close`` raises."""
+    held = held_connection.hold()
+    with watchdog.busy("finishing the stream on"):
+        sink.close()
+    if held is not None:
+        held.release(_RELEASE_SECONDS)  # bounded by its own timeout
+
+
+def _open_program(request: PublishRequest, libav: _LibavLines) -> tuple[Any, list[Any]] | int:
+    """Open the program on stdin (PyAV's probe of its first bytes): the container and the
+    streams to copy (video, and audio when there is some), or the exit code."""
+    try:
+        source: Any = av.open(
+            "pipe:0", format="mpegts",
+            # fpsprobesize 0: no frame-rate estimation from ~20 frames (measured: the input
+            # opens ~0.25 s sooner; the rate comes from the stream's time base all the same)
+            options={"analyzeduration": str(request.analyze_us), "fpsprobesize": "0",
+                     "probesize": str(request.probe_bytes)},
+        )
+    except (av.FFmpegError, OSError) as exc:
+        _say(f"flv publisher: cannot read the program on stdin: {_reason(exc, request, libav)}")
+        return EXIT_INPUT
+    if not source.streams.video:
+        _say("flv publisher: the program on stdin has no video stream")
+        return EXIT_INPUT
+    audio = source.streams.audio[:1]
+    if audio and not audio[0].codec_context.sample_rate:
+        _say(f"flv publisher: the program's audio showed no parameters in its first "
+             f"{request.probe_bytes} bytes (a stream without audio must not reach the platform)")
+        return EXIT_INPUT
+    return source, [source.streams.video[0], *audio]
+
+
 def publish(request: PublishRequest) -> int:
     """Copy the program from stdin to ``request.url`` as FLV until stdin ends. Main thread;
     returns the exit code (module docstring) and never raises for a failure of the world."""
@@ -153,17 +193,10 @@ def publish(request: PublishRequest) -> int:
     logging.getLogger("libav").propagate = False
     av.logging.set_level(av.logging.WARNING)
     watchdog = _Watchdog(request.rw_timeout, request)
-    try:
-        source: Any = av.open(
-            "pipe:0", format="mpegts", options={"analyzeduration": str(request.analyze_us)}
-        )
-    except (av.FFmpegError, OSError) as exc:
-        _say(f"flv publisher: cannot read the program on stdin: {_reason(exc, request, libav)}")
-        return EXIT_INPUT
-    if not source.streams.video:
-        _say("flv publisher: the program on stdin has no video stream")
-        return EXIT_INPUT
-    inputs = [source.streams.video[0], *source.streams.audio[:1]]
+    opened = _open_program(request, libav)
+    if isinstance(opened, int):
+        return opened
+    source, inputs = opened
     start_us = source.start_time or 0
     offsets = {stream.index: _offset(start_us, stream.time_base) for stream in inputs}
     progress = _Progress()
@@ -198,8 +231,7 @@ def publish(request: PublishRequest) -> int:
                 sink.mux(packet)
             what = "writing to"
             progress.add(size, time_us)
-        with watchdog.busy("finishing the stream on"):
-            sink.close()
+        _finish(sink, watchdog)
     except (av.FFmpegError, OSError) as exc:
         _say(f"flv publisher: {what} {request.shown_as} failed: {_reason(exc, request, libav)}")
         return EXIT_OUTPUT

@@ -19,9 +19,18 @@ from dataclasses import dataclass, field
 from vistter.actors.outputs.command import ANALYZE_MICROSECONDS
 from vistter.supervisors.secret_input import MAX_SECRET_INPUT, SecretInput
 
-__all__ = ["PublishRequest", "PublishRequestError"]
+__all__ = ["PublishRequest", "PublishRequestError", "probe_bytes_for"]
 
 _MAX_LENGTH_DIGITS = len(str(MAX_SECRET_INPUT))
+DEFAULT_PROBE_BYTES = 5_000_000
+"""ffmpeg's own ``probesize``."""
+MIN_PROBE_BYTES = 1_000_000
+
+
+def probe_bytes_for(bitrate_kbps: int, seconds: float = 2.0) -> int:
+    """``probe_bytes`` for a program of ``bitrate_kbps``: ``seconds`` of it (at least 1 MB,
+    room for a large keyframe)."""
+    return max(MIN_PROBE_BYTES, int(bitrate_kbps * 1000 / 8 * seconds))
 
 
 class PublishRequestError(ValueError):
@@ -36,7 +45,10 @@ class PublishRequest:
     publisher uses in everything it says; ``secrets`` are further strings it masks (the key
     itself). ``rw_timeout``: seconds a blocked connect or write may last before the publisher
     gives up (ffmpeg's ``-rw_timeout``); ``analyze_us``: stream time analysed before the
-    output starts (ffmpeg's ``-analyzeduration``).
+    output starts (ffmpeg's ``-analyzeduration``); ``probe_bytes``: the most bytes of program
+    analysed (ffmpeg's ``-probesize``): a stream whose parameters are not found within
+    ``analyze_us`` (audio missing for a while) is otherwise read up to 5 MB, 16 s of a
+    2.5 Mbit/s program, before the publisher connects.
     """
 
     url: str = field(repr=False)
@@ -44,12 +56,14 @@ class PublishRequest:
     secrets: tuple[str, ...] = field(default=(), repr=False)
     rw_timeout: float = 5.0
     analyze_us: int = ANALYZE_MICROSECONDS
+    probe_bytes: int = DEFAULT_PROBE_BYTES
 
     def secret_input(self) -> SecretInput:
         """The bytes that start the publisher's stdin. Raises ``ValueError`` when too large."""
         body = json.dumps({
             "url": self.url, "shown_as": self.shown_as, "secrets": list(self.secrets),
             "rw_timeout": self.rw_timeout, "analyze_us": self.analyze_us,
+            "probe_bytes": self.probe_bytes,
         }).encode("utf-8")  # fmt: skip
         return SecretInput(f"{len(body)}\n".encode("ascii") + body)
 
@@ -89,6 +103,7 @@ class PublishRequest:
                 url=str(raw["url"]), shown_as=str(raw["shown_as"]),
                 secrets=tuple(str(s) for s in raw.get("secrets", ())),
                 rw_timeout=float(raw["rw_timeout"]), analyze_us=int(raw["analyze_us"]),
+                probe_bytes=int(raw.get("probe_bytes", DEFAULT_PROBE_BYTES)),
             )  # fmt: skip
         except (ValueError, KeyError, TypeError) as exc:
             raise PublishRequestError(f"the request is malformed ({type(exc).__name__})") from None

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict
 
 from vistter.actors.fanout.on_air import OnAir
-from vistter.actors.outputs.chunk_feed import ChunkFeed, ChunkSource
+from vistter.actors.outputs.chunk_feed import ChunkFeed, ChunkSource, spawn_feed_process
 from vistter.actors.outputs.command import copy_argv, copy_for_log
 from vistter.actors.outputs.feed_actor import FeedActor
 from vistter.actors.outputs.payloads import OutputStatusExtra
@@ -35,6 +35,7 @@ from vistter.clock import Timer
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.models.redact import MASK
 from vistter.supervisors.link import Link
+from vistter.supervisors.processes import OwnedProcess
 from vistter.supervisors.secret_input import SecretInput
 from vistter.supervisors.worker import WorkerDeathCallback
 from vistter.telemetry.topics import DESTINATION_TOPIC
@@ -140,6 +141,7 @@ class PublisherActor(FeedActor):
         self._probe_timer: Timer | None = None
         self._seen_unreachable = False
         self._reachable: bool | None = None
+        self._spare: OwnedProcess | None = None
 
     # -- what subclasses give ----------------------------------------------------------
 
@@ -177,11 +179,13 @@ class PublisherActor(FeedActor):
         self, on_exit: Callable[[int | None], None], on_error: WorkerDeathCallback
     ) -> ChunkFeed:
         command = self._command()
+        spare, self._spare = self._spare, None
         return ChunkFeed(
             name=f"publisher-{self.output_id}",
             argv=command.argv,
             args_for_log=command.args_for_log,
             preamble=command.preamble,
+            spare=spare if command.preamble is not None else None,
             source=self.source,
             processes=self.processes,
             clock=self.link.clock,
@@ -196,6 +200,26 @@ class PublisherActor(FeedActor):
     def _go_live(self, now: float) -> None:
         self._reachable = True
         super()._go_live(now)
+
+    def _on_idle(self) -> None:
+        """Start a spare publisher, so that the next start (GO LIVE, a retry) does not wait
+        for Python and ``import av`` (1-2 s on a loaded box): only for a command whose argv
+        holds no secret (the secret comes on stdin); it waits there, using no CPU."""
+        if self._spare is not None:
+            if self._spare.alive():
+                return
+            self.processes.end(self._spare, 0.5)
+            self._spare = None
+        command = self._command()
+        if command.preamble is None:
+            return  # the destination's own argv (SRT): nothing generic to start ahead
+        try:
+            self._spare = spawn_feed_process(
+                self.processes, f"publisher-{self.output_id}", command.argv,
+                f"{command.args_for_log} (spare, waiting)",
+            )  # fmt: skip
+        except OSError as exc:
+            logger.warning("destination %s: no spare publisher: %s", self.output_id, exc)
 
     def _on_wait_started(self) -> None:
         self._seen_unreachable = False

@@ -9,7 +9,10 @@ source itself, i.e. its last good frame (black if it never had one). While falli
 moves to a better substitute as soon as one is usable (a backup comes up) and away from one
 that fails. It returns to the wanted source once that has been usable for ``recover_after``
 seconds without a break (hysteresis, so a flapping camera does not flap the program). Every
-switch is a cut, and each fall-back and recovery is published as an ``alert``.
+switch is a cut, and each fall-back and recovery is published as an ``alert``. An outage
+that outlasted ``grace`` but ended between two looks of a late mixer thread is decided as if
+it had been seen (fall back, back after ``recover_after``), so the program and its alerts
+follow the sources' health, not thread timing.
 
 Why ``grace`` = 0.5 s: a camera is only declared ``stalled`` after its own ``stall_timeout``
 (0.5 s by default) without frames, and an ingest that exits is declared ``offline`` at once.
@@ -17,6 +20,15 @@ Adding half a second keeps the worst case from the last camera frame to the back
 about 1 s (the product brief asks for "a fraction of a second", the spec for < 3 s), while a
 single quick reconnect of an ingest (offline -> connecting -> online within ~0.5 s) rides
 through on the frozen last frame instead of costing two visible cuts and two alerts.
+A wanted source that is still *starting* (``connecting`` and it never delivered a frame: a
+camera at go-live, right after the appliance started) has not failed: for up to
+``start_grace`` seconds from the moment the program first wants it, the slate stays on air
+(reason ``starting``; the wanted source's black frame if there is no slate), with no alert and
+no cut to a backup. It goes on air at its first frame, without hysteresis. Once it fails
+(``offline``) or ``start_grace`` ends without a frame, it falls back as any other source.
+Why ``start_grace`` = 5 s: an RTSP camera's first frame takes 1-3 s (connect, DESCRIBE, SETUP,
+PLAY, a keyframe); 5 s covers a slow one without holding a dead camera's slot long.
+
 Why ``recover_after`` = 2 s: long enough to see that a camera that came back keeps delivering,
 short enough that the wanted shot is back within a few seconds.
 """
@@ -49,8 +61,10 @@ DEFAULT_GRACE = 0.5
 """Seconds a wanted source may be unusable before the program falls back (see module doc)."""
 DEFAULT_RECOVER_AFTER = 2.0
 """Seconds a recovered source must stay usable before the program switches back to it."""
+DEFAULT_START_GRACE = 5.0
+"""Seconds a starting source (connecting, no frame yet) is waited for (see module doc)."""
 
-Reason = Literal["wanted", "backup", "slate", "last_frame"]
+Reason = Literal["wanted", "backup", "slate", "last_frame", "starting"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +88,9 @@ class _Route:
     reason: Reason = "wanted"
     down_since: float | None = None
     up_since: float | None = None
+    down_health: SourceHealth | None = None  # the wanted source's health when last seen down
+    starting_until: float | None = None  # end of the start grace, while the source starts
+    holding: str | None = None  # what is on air while it starts (the slate, or itself)
 
 
 def describe_source(source_id: str) -> str:
@@ -133,14 +150,15 @@ class FallbackPolicy:
         slate_id: str | None = SLATE_SOURCE_ID,
         grace: float = DEFAULT_GRACE,
         recover_after: float = DEFAULT_RECOVER_AFTER,
+        start_grace: float = DEFAULT_START_GRACE,
         events: EventSink | None = None,
         clock: Clock | None = None,
     ) -> None:
-        if grace < 0 or recover_after < 0:
+        if grace < 0 or recover_after < 0 or start_grace < 0:
             raise ConfigError(
-                f"fallback grace {grace!r} and recover_after {recover_after!r} must be >= 0 "
-                "seconds.",
-                hint="Use for example grace 0.5 and recover_after 2.",
+                f"fallback grace {grace!r}, recover_after {recover_after!r} and start_grace "
+                f"{start_grace!r} must be >= 0 seconds.",
+                hint="Use for example grace 0.5, recover_after 2 and start_grace 5.",
             )
         self._sources = sources
         self._clock = clock if clock is not None else sources.clock
@@ -149,6 +167,7 @@ class FallbackPolicy:
         self._slate = slate_id
         self.grace = grace
         self.recover_after = recover_after
+        self.start_grace = start_grace
         self._events: EventSink = events if events is not None else NullSink()
         self._lock = threading.Lock()
         self._routes: dict[str, _Route] = {}
@@ -194,9 +213,11 @@ class FallbackPolicy:
         at = self._clock.monotonic() if now is None else now
         with self._lock:
             route = self._routes.get(wanted)
+            health = self._sources.health(wanted)
             if route is None:
                 route = self._routes[wanted] = _Route()
-            health = self._sources.health(wanted)
+                if self._starting(wanted, health):
+                    route.starting_until = at + self.start_grace
             usable = self._usable(wanted, health)
             if route.substitute is None:
                 return self._while_on_wanted(wanted, route, health, usable, at)
@@ -206,14 +227,36 @@ class FallbackPolicy:
         self, wanted: str, route: _Route, health: SourceHealth | None, usable: bool, at: float
     ) -> Resolution:
         if usable:
-            route.down_since = None
-            return Resolution(wanted, wanted, "wanted")
+            route.starting_until = route.holding = None
+            down_since, route.down_since = route.down_since, None
+            back_since = health.since if health is not None else at
+            if down_since is None or back_since - down_since < self.grace:
+                return Resolution(wanted, wanted, "wanted")
+            # The outage outlasted grace but ended between two looks (a late mixer thread):
+            # decide as if it had been seen, so the program does not depend on thread timing.
+            source, reason = self._best_substitute(wanted)
+            if reason == "last_frame":
+                return Resolution(wanted, wanted, "wanted")  # nothing better than itself now
+            return self._fall_back(wanted, route, route.down_health, (source, reason),
+                                   up_since=back_since)
+        if route.starting_until is not None:
+            if at < route.starting_until and self._starting(wanted, health):
+                slate = self._slate
+                has_slate = slate is not None and self._sources.slot(slate).latest() is not None
+                route.holding = slate if has_slate else wanted
+                return Resolution(wanted, route.holding, "starting")
+            route.starting_until = route.holding = None  # it failed, or took too long
+        route.down_health = health
         if route.down_since is None:
             route.down_since = self._outages.get(wanted, at)
         if at - route.down_since < self.grace:
             return Resolution(wanted, wanted, "wanted")
-        source, reason = self._best_substitute(wanted)
-        route.substitute, route.reason, route.up_since = source, reason, None
+        return self._fall_back(wanted, route, health, self._best_substitute(wanted))
+
+    def _fall_back(self, wanted: str, route: _Route, health: SourceHealth | None,
+                   substitute: tuple[str, Reason], *, up_since: float | None = None) -> Resolution:
+        source, reason = substitute
+        route.substitute, route.reason, route.up_since = source, reason, up_since
         resolution = Resolution(wanted, source, reason)
         self._alert(
             "warning",
@@ -266,6 +309,14 @@ class FallbackPolicy:
             return self._slate, "slate"
         return wanted, "last_frame"
 
+    def _starting(self, source_id: str, health: SourceHealth | None) -> bool:
+        """Connecting, and never delivered a frame: not failed yet (see the module doc)."""
+        return (
+            health is not None
+            and health.state is SourceState.CONNECTING
+            and self._sources.slot(source_id).latest() is None
+        )
+
     def _usable(self, source_id: str, health: SourceHealth | None) -> bool:
         if health is not None and not health.usable:
             return False
@@ -295,8 +346,8 @@ class FallbackPolicy:
         with self._lock:
             return {
                 wanted: FallbackRoute(
-                    on_air=route.substitute or wanted,
-                    reason=route.reason,
+                    on_air=route.substitute or route.holding or wanted,
+                    reason="starting" if route.holding is not None else route.reason,
                     down_since=route.down_since,
                 )
                 for wanted, route in self._routes.items()

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import IO, Protocol, cast
 from urllib.parse import urlsplit
 
+from vistter.actors.sources.pacing import FramePacing
 from vistter.clock import Clock
 from vistter.media.frames import FrameFormat, FrameSlot, new_frame, read_frame_into
 from vistter.media.secrets import concat_input
@@ -221,15 +222,17 @@ def _for_log(argv: Sequence[str], secrets: Sequence[str]) -> str:
 
 
 class FrameStats:
-    """Frames received by a source across all its ingest processes, and the measured rate.
+    """Frames received by a source across all its ingest processes, and the measured rate;
+    each arrival is also given to ``pacing`` (see :mod:`vistter.actors.sources.pacing`).
 
     Thread-safety: :meth:`record` runs in reader threads; the others in any thread.
     """
 
-    def __init__(self, window: int = 64) -> None:
+    def __init__(self, window: int = 64, *, pacing: FramePacing | None = None) -> None:
         self._lock = threading.Lock()
         self._arrivals: collections.deque[float] = collections.deque(maxlen=window)
         self._count = 0
+        self._pacing = pacing
 
     def record(self, now: float) -> float | None:
         """Count one frame arriving at ``now``; returns seconds since the previous one."""
@@ -237,6 +240,8 @@ class FrameStats:
             previous = self._arrivals[-1] if self._arrivals else None
             self._arrivals.append(now)
             self._count += 1
+        if self._pacing is not None:
+            self._pacing.record(now)
         return None if previous is None else now - previous
 
     @property

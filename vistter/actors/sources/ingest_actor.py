@@ -7,7 +7,11 @@ it is doing, as a :class:`~vistter.actors.sources.table.SourceState`:
 * ``online``: frames arrive;
 * ``stalled``: no frame for ``stall_timeout`` seconds while the process lives (a stopped
   camera can leave ffmpeg alive with its sockets open: only a watchdog on frames arriving
-  notices). Stalled for ``stall_restart_after`` seconds, the process is killed by PID;
+  notices). Stalled for ``stall_restart_after`` seconds, the process is killed by PID. A
+  stalled source is ``online`` again only once frames have arrived at a live pace for
+  ``resume_after`` seconds (:mod:`~vistter.actors.sources.pacing`): the burst of old frames
+  an ffmpeg flushes when its own timeout fires is not life, and does not restart the kill
+  timer;
 * ``offline``: the process exited (with ANY code: an RTSP ingest whose camera died exits
   0), could not be started, or was killed; a reconnect follows after a backoff delay
   (0.5, 1, 2, 4, 8, 10, 10, ... s by default, from the start again once the source stayed
@@ -31,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from vistter.actors.sources.ingest import FrameReader, FrameStats, IngestCommand
+from vistter.actors.sources.pacing import FramePacing
 from vistter.actors.sources.payloads import IngestStatus, SourceEventFields
 from vistter.actors.sources.table import SourceState, SourceTable
 from vistter.clock import Timer
@@ -107,11 +112,15 @@ class IngestSourceActor(SupervisedActor):
         stall_timeout: float = 0.5,
         stall_restart_after: float = 5.0,
         connect_timeout: float = 15.0,
+        resume_after: float = 1.0,
     ) -> None:
         super().__init__(link)
-        if stall_timeout <= 0 or stall_restart_after < 0 or connect_timeout <= 0:
+        if stall_timeout <= 0 or stall_restart_after < 0 or connect_timeout <= 0 or (
+            resume_after <= 0
+        ):
             raise ValueError(
-                "stall_timeout and connect_timeout must be > 0 and stall_restart_after >= 0"
+                "stall_timeout, connect_timeout and resume_after must be > 0 and "
+                "stall_restart_after >= 0"
             )
         self.source_id = source_id
         self.label = label
@@ -125,7 +134,8 @@ class IngestSourceActor(SupervisedActor):
         self._tick = min(0.25, self._stall_timeout / 2)
         self._clock = self.link.clock
         self._slot: FrameSlot | None = None
-        self._stats = FrameStats()
+        self._pacing = FramePacing(fmt.fps, window=resume_after, max_gap=self._stall_timeout)
+        self._stats = FrameStats(pacing=self._pacing)
         self._run: _IngestRun | None = None
         self._generation = 0
         self._starts = 0
@@ -206,7 +216,10 @@ class IngestSourceActor(SupervisedActor):
         restarts it (as it does when a frame reader died, see :meth:`worker_died`).
         """
         if isinstance(message, _FramesFlowing):
-            if self._current(message.generation) and self._state is not SourceState.ONLINE:
+            # From stalled, only the watchdog's pacing check brings the source back.
+            if self._current(message.generation) and self._state in (
+                SourceState.CONNECTING, SourceState.OFFLINE
+            ):
                 self._go_online()
         elif isinstance(message, _WatchdogTick):
             self._on_watchdog()
@@ -349,6 +362,8 @@ class IngestSourceActor(SupervisedActor):
         age = now - (last if last is not None else run.started_at)
         if self._state is SourceState.ONLINE and age > self._stall_timeout:
             self._set_state(SourceState.STALLED, f"no frame for {self._stall_timeout:g} s")
+        elif self._state is SourceState.STALLED and self._pacing.steady(now):
+            self._go_online()
         elif self._state is SourceState.STALLED and now - self._since >= self._stall_restart_after:
             self._end_ingest("kill")
             self._fail(f"stalled: no frame for {age:.1f} s; ingest killed")

@@ -20,6 +20,15 @@ const session = { csrfToken: null, onUnauthorized: null };
 export function setSession(patch) {
   Object.assign(session, patch);
 }
+// The headers a change sends besides its body (the CSRF token), for requests made without
+// request() below: raw-body imports and XMLHttpRequest uploads (library_api.js).
+export function changeHeaders() {
+  return session.csrfToken ? { 'x-csrf-token': session.csrfToken } : {};
+}
+// A 401 outside request() goes to the login view the same way.
+export function unauthorized(data) {
+  if (session.onUnauthorized) session.onUnauthorized(data);
+}
 
 export async function request(method, path, body) {
   const init = { method, cache: 'no-store', headers: { accept: 'application/json' } };

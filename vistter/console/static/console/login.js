@@ -86,7 +86,7 @@ export function LoginGate({ children, onReady }) {
     });
   }, []);
 
-  if (phase === 'checking') return html`<p class="boot">Checking your login&hellip;</p>`;
+  if (phase === 'checking') return html`<p class="boot">Checking your login…</p>`;
   if (phase === 'login') return html`<${LoginForm} notice=${notice} onLoggedIn=${enter} />`;
   return html`
     ${who?.via === 'session' && html`

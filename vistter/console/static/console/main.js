@@ -18,6 +18,9 @@ import { Preview } from './views/preview.js';
 import { Cues } from './views/cues.js';
 import { CamerasPage } from './views/cameras.js';
 import { DestinationsPage } from './views/destinations.js';
+import { BuilderPage } from './builder/page.js';
+import { LibraryPage } from './views/library.js';
+import { AssetsPage } from './views/assets.js';
 import { Problem } from './views/problem.js';
 
 const store = createStore({
@@ -28,10 +31,11 @@ const store = createStore({
 });
 const controller = new Controller(store);
 
-export const PAGES = { live: 'Live', alerts: 'Alerts', cameras: 'Cameras', destinations: 'Destinations' };
+export const PAGES = { live: 'Live', alerts: 'Alerts', cameras: 'Cameras', destinations: 'Destinations',
+  library: 'Library', assets: 'Assets', builder: 'Builder' };
 
 function currentPage() {
-  const name = window.location.hash.replace(/^#\/?/, '');
+  const name = window.location.hash.replace(/^#\/?/, '').split('/')[0];  // #/builder/<id>
   return PAGES[name] ? name : 'live';
 }
 
@@ -52,6 +56,7 @@ function usePage() {
       document.getElementById('app')?.focus?.();
     };
     window.addEventListener('hashchange', changed);
+    setPage(currentPage());  // the address may have changed before this effect ran
     return () => window.removeEventListener('hashchange', changed);
   }, []);
   return page;
@@ -92,6 +97,9 @@ function App() {
       ${page === 'alerts' && html`<${AlertsPage} state=${state} controller=${controller} />`}
       ${page === 'cameras' && html`<${CamerasPage} state=${state} controller=${controller} now=${now} />`}
       ${page === 'destinations' && html`<${DestinationsPage} state=${state} controller=${controller} />`}
+      ${page === 'library' && html`<${LibraryPage} state=${state} controller=${controller} />`}
+      ${page === 'assets' && html`<${AssetsPage} />`}
+      ${page === 'builder' && html`<${BuilderPage} />`}
     </main>`;
 }
 

@@ -1,8 +1,24 @@
-// The timeline's cues: jump to a video cue picked from the list, and change an overlay's
-// text live (POST /api/show/text; empty restores the timeline's own text).
+// The timeline's cues: jump to a video cue picked from the list, change an overlay's
+// text live (POST /api/show/text; empty restores the timeline's own text), and the timeline
+// put on air next, with a way to withdraw it (DELETE /api/show/next).
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { duration } from '../format.js';
+import { nextTimeline } from './onair.js';
+
+function NextUp({ show, controller, busy }) {
+  const words = nextTimeline(show);
+  if (!words) return null;
+  return html`
+    <p class="cue-row" data-testid="cues-next">
+      <span class="grow"><strong>${words}</strong>
+        <span class="small"> (when this pass of the timeline ends)</span></span>
+      <button type="button" class="btn btn-small" disabled=${busy}
+              onClick=${() => controller.command('Cancel the next timeline', '/api/show/next',
+                                                 undefined, 'DELETE')}>
+        Cancel</button>
+    </p>`;
+}
 
 function TextEditor({ cue, controller, busy }) {
   const [text, setText] = useState(null);
@@ -30,7 +46,7 @@ function TextEditor({ cue, controller, busy }) {
 export function Cues({ state, controller }) {
   const show = state.show;
   const cues = show?.cues || [];
-  if (!cues.length) return null;
+  if (!cues.length && !show?.next) return null;
   const busy = state.busy !== null;
   const canJump = show.state === 'live' || show.state === 'paused';
   const video = cues.filter((cue) => cue.action !== 'show_overlay');
@@ -39,6 +55,7 @@ export function Cues({ state, controller }) {
   return html`
     <section class="panel" aria-labelledby="cues-title">
       <h2 id="cues-title">Cues</h2>
+      <${NextUp} show=${show} controller=${controller} busy=${busy} />
       <ul class="cue-list" data-testid="cue-list">
         ${video.map((cue) => html`
           <li class=${cue.id === show.video_cue ? 'cue-row cue-row-now' : 'cue-row'}

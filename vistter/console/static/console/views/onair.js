@@ -1,5 +1,5 @@
 // What viewers see now: the camera on air and why, the position in the timeline with its
-// cues, and the next cue with a countdown.
+// cues, the next cue with a countdown, and the timeline put on air next (and when).
 import { html } from '../html.js';
 import { duration, sourceName } from '../format.js';
 
@@ -30,6 +30,15 @@ export function whyOnAir(show, status) {
     return show.video_cue ? `Timeline, cue ${show.video_cue}` : 'Timeline';
   }
   return 'No show on air: the slate holds the program';
+}
+
+// "Next: Evening show at 14:30:00" for the timeline queued with POST /api/show/next
+// (``at`` is the appliance's local time; none while the show is paused).
+export function nextTimeline(show) {
+  const next = show?.next;
+  if (!next) return null;
+  const clock = typeof next.at === 'string' ? next.at.split('T')[1] : null;
+  return clock ? `Next: ${next.name} at ${clock}` : `Next: ${next.name} (when the show runs again)`;
 }
 
 export function elapsedSince(show, showAt, now) {
@@ -89,6 +98,7 @@ export function OnAir({ state, now }) {
       <${PositionBar} show=${show} cues=${videoCues(show)} position=${positionNow(show, state.showAt, now)} />
       <dl class="facts">
         <div><dt>Cue now</dt><dd>${show?.video_cue ?? '—'}</dd></div>
+        <div><dt>Next timeline</dt><dd data-testid="next-timeline">${nextTimeline(show) ?? '—'}</dd></div>
         <div><dt>Next cue</dt><dd data-testid="next-cue">${next
           ? html`${next.id} in <strong>${duration(countdown)}</strong>` : '—'}</dd></div>
         <div><dt>Overlays on air</dt><dd data-testid="overlays-on-air">${show?.overlays?.length

@@ -1,0 +1,1 @@
+"""Tests of the timeline builder (issue #11)."""
