@@ -40,6 +40,7 @@ from vistter.supervisors.link import ExitReason, Link
 FMT = FrameFormat(320, 240, 30)
 ENCODING = EncodingConfig(preset="veryfast")
 RED = (81, 90, 240)  # limited-range BT.601 YUV of a strong red
+BLUE = (41, 240, 110)  # limited-range BT.601 YUV of a strong blue
 
 
 @pytest.fixture(autouse=True)
@@ -181,6 +182,35 @@ def test_frames_in_decodable_ts_out(
     assert [round(k - keys[0], 2) for k in keys] == [0.0, 2.0, 4.0]
     for y, u, v in means:
         assert (y, u, v) == pytest.approx(RED, abs=2.0)
+
+
+@pytest.mark.timeout(90)
+def test_missing_program_frames_are_filled_so_later_frames_keep_their_time(
+    binary: FfmpegBinary, x264: EncoderChoice, tmp_path: Path
+) -> None:
+    """Frames the queue dropped (here 10-14 never come) must not pull frame 15 five frames
+    early: ffmpeg times raw frames by their count, so the last frame stands in for each."""
+    frames = FrameQueue(64)
+    pipe = TsPipe(64 * 1024 * 1024)
+    ref = EncoderActor.start(Link("program/encoder"), FMT, ENCODING, x264, binary, frames,
+                             pipe, metrics_interval=0.2)  # fmt: skip
+    red, blue = solid_frame(FMT, *RED), solid_frame(FMT, *BLUE)
+    for index in [*range(10), *range(15, 30)]:
+        frames.put(ProgramFrame(index, red if index < 15 else blue))
+    wait_until(lambda: ref.proxy().status().get(timeout=5)["frames_written"] == 30, 30,
+               "30 frames written: 25 given, 5 filled in")
+    status = ref.proxy().status().get(timeout=5)
+    assert status["frames_repeated"] == 5
+    ref.stop(timeout=15)
+    path = tmp_path / "program.ts"
+    path.write_bytes(drain_pipe(pipe))
+    with av.open(str(path)) as container:
+        colours = [plane_means(picture) for picture in container.decode(video=0)]
+    assert len(colours) == 30
+    first_blue = next(n for n, means in enumerate(colours)
+                      if means == pytest.approx(BLUE, abs=4.0))
+    assert first_blue == 15, f"frame 15 came out as frame {first_blue}"
+    assert all(means == pytest.approx(RED, abs=4.0) for means in colours[:15])
 
 
 @pytest.mark.timeout(90)

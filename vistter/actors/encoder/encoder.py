@@ -3,7 +3,8 @@
 It owns one ffmpeg (see :mod:`vistter.actors.encoder.command`) and four daemon threads:
 
 * ``writer``: takes frames from the :class:`~vistter.actors.program.frame_queue.FrameQueue` and
-  writes them to ffmpeg's stdin (the queue keeps dropping the oldest while it waits);
+  writes them to ffmpeg's stdin (the queue keeps dropping the oldest while it waits; the
+  last frame is written again for each missing one, so later frames keep their time);
 * ``reader``: reads ffmpeg's stdout in chunks into the
 :class:`~vistter.actors.encoder.ts_pipe.TsPipe`;
 * ``stderr``: keeps the last lines of ffmpeg's stderr for error reports (a
@@ -42,8 +43,8 @@ from vistter.actors.encoder.hwaccel import EncoderChoice
 from vistter.actors.encoder.payloads import EncoderMetrics, EncoderStatus
 from vistter.actors.encoder.progress import EncoderProgress, ProgressParser
 from vistter.actors.encoder.ts_pipe import TsPipe
-from vistter.actors.program.frame_queue import FrameQueue
-from vistter.clock import Timer
+from vistter.actors.program.frame_queue import FrameQueue, ProgramFrame
+from vistter.clock import Clock, Timer
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat
 from vistter.media.stderr_tail import StderrTail
@@ -60,6 +61,9 @@ STDERR_LINES = 20
 DRAIN_TIMEOUT = 3.0
 """Seconds a stopping encoder waits for ffmpeg to flush and exit after stdin closes."""
 JOIN_TIMEOUT = 2.0
+MAX_REPEAT_SECONDS = 2
+"""The longest run of missing program frames the writer fills with the last frame; a longer
+one is no queue drop but a break (the encoder is stalled or restarting) and is not filled."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,7 @@ class EncoderActor(SupervisedActor):
         self._stderr: StderrTail | None = None
         self._progress: EncoderProgress | None = None
         self._frames_written = 0
+        self._frames_repeated = 0  # written again in place of frames that never came
         self._bytes_out = 0
         self._write_since: float | None = None
         self._last_output = 0.0
@@ -227,6 +232,7 @@ class EncoderActor(SupervisedActor):
         with self._lock:
             progress = self._progress
             frames_written = self._frames_written
+            frames_repeated = self._frames_repeated
             bytes_out = self._bytes_out
         return {
             "state": "running",
@@ -237,6 +243,7 @@ class EncoderActor(SupervisedActor):
             "pid": process.pid if process is not None else None,
             "ts_offset": self._ts_offset,
             "frames_written": frames_written,
+            "frames_repeated": frames_repeated,
             "frames_dropped": self.frames.dropped,
             "bytes_out": bytes_out,
             "progress": progress.to_dict() if progress is not None else None,
@@ -309,6 +316,7 @@ class EncoderActor(SupervisedActor):
         stdin = process.popen.stdin
         assert stdin is not None
         clock = self.link.clock
+        previous: ProgramFrame | None = None
         try:
             while not self._stopping.is_set():
                 item = self.frames.get(0.2)
@@ -319,14 +327,14 @@ class EncoderActor(SupervisedActor):
                         f"program frame {item.index} has {item.nbytes} bytes, "
                         f"not the {self.fmt.frame_bytes} of a {self.fmt.size} yuv420p frame"
                     )
-                segments = item.segments(self.fmt)
-                with self._lock:
-                    self._write_since = clock.monotonic()
-                _write_all(stdin, segments)
-                del segments
-                with self._lock:
-                    self._write_since = None
-                    self._frames_written += 1
+                # ffmpeg times raw frames by their count: a frame the queue dropped (or a
+                # tick the mixer skipped) would pull every later frame, cue and the audio
+                # one frame early. The last frame written stands in for each missing one.
+                missing = 0 if previous is None else item.index - previous.index - 1
+                if previous is not None and 0 < missing <= self.fmt.fps * MAX_REPEAT_SECONDS:
+                    self._write_frame(stdin, previous, clock, repeats=missing)
+                self._write_frame(stdin, item, clock)
+                previous = item
         except (BrokenPipeError, ValueError, OSError):
             if not self._stopping.is_set():
                 self.post(_EncoderExited("its stdin closed", process.popen.poll()))
@@ -335,6 +343,20 @@ class EncoderActor(SupervisedActor):
             with self._lock:
                 self._write_since = None
         self._close_stdin(process)
+
+    def _write_frame(self, stdin: IO[bytes], item: ProgramFrame, clock: Clock, *,
+                     repeats: int = 0) -> None:
+        """Writer thread: ``item`` to ffmpeg's stdin once, or ``repeats`` times in place of
+        frames that never came; raises ``OSError`` when the pipe breaks."""
+        segments = item.segments(self.fmt)
+        for _ in range(max(1, repeats)):
+            with self._lock:
+                self._write_since = clock.monotonic()
+            _write_all(stdin, segments)
+            with self._lock:
+                self._write_since = None
+                self._frames_written += 1
+                self._frames_repeated += 1 if repeats else 0
 
     def _read_stream(self) -> None:
         """Reader thread: ffmpeg stdout -> TS pipe, until EOF (ffmpeg exited)."""

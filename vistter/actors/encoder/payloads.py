@@ -37,6 +37,7 @@ class EncoderStatus(TypedDict):
     pid: int | None
     ts_offset: float
     frames_written: int
+    frames_repeated: int
     frames_dropped: int
     bytes_out: int
     progress: ProgressPayload | None

@@ -121,8 +121,10 @@ export function Canvas({ builder, context, say }) {
       const width = timeline.body.domProps.center.width || 1;
       return (span.end - span.start) / 1000 / width;
     };
+    // While blocks are dragged, the selection moves with them: their own edges are no
+    // targets. A drop from the palette moves nothing, so every cue's edges count.
     const edges = () => snapEdges(builder.doc, builder.playhead,
-      new Set([...builder.selected(), ...moving]));
+      moving.size ? new Set([...builder.selected(), ...moving]) : new Set());
     const fps = () => builder.timeline.fps || 30;
 
     const flush = () => {

@@ -36,6 +36,11 @@ export function Palette({ builder, context, say }) {
     const data = { type: 'range', content: entry.label, kind: entry.kind, options: entry.options };
     event.dataTransfer.effectAllowed = 'copy';
     event.dataTransfer.setData('text', JSON.stringify(data));
+    // While a cue is dragged, the playhead's grip must not catch the drop (see builder.css).
+    const page = event.currentTarget.closest('.builder');
+    page?.classList.add('dragging-cue');
+    event.currentTarget.addEventListener('dragend',
+      () => page?.classList.remove('dragging-cue'), { once: true });
   };
   const onPress = (entry) => () => {
     const added = addCueAtPlayhead(builder, entry.kind, context, entry.options);

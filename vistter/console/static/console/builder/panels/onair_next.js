@@ -58,7 +58,7 @@ export function OnAirNext({ builder, session }) {
     }
     session.setBusy('onair');
     try {
-      const reply = await post('/api/show/next', { timeline_id: id });
+      const reply = await post('/api/show/next', { timeline_id: Number(id) });  // the address gives text
       setAnswer({ text: answerWords(reply, id, builder.timeline.name) });
     } catch (error) {
       setAnswer({ problem: `Not put on air: ${error.problem || error}`, hint: error.hint });
