@@ -9,16 +9,22 @@ const FALLBACK_WHY = {
   last_frame: (wanted) => `last picture of ${sourceName(wanted)}, which stalled`,
 };
 
+// The source the program wants: GET /api/status says it in on_air.scheduled (on_air.source
+// is what viewers see); older appliances said it in on_air.source.
+function wantedSource(status) {
+  return status?.on_air?.scheduled ?? status?.on_air?.source;
+}
+
 // What viewers see: the source the program wants, or what the fallback put in its place.
 export function sourceOnAir(status) {
-  const wanted = status?.on_air?.source;
+  const wanted = wantedSource(status);
   const route = wanted ? status?.fallback?.[wanted] : null;
   return route && route.reason !== 'wanted' && route.on_air ? route.on_air : wanted;
 }
 
 export function whyOnAir(show, status) {
   const overrides = show?.overrides || {};
-  const wanted = status?.on_air?.source;
+  const wanted = wantedSource(status);
   const route = wanted ? status?.fallback?.[wanted] : null;
   if (route && route.reason !== 'wanted' && FALLBACK_WHY[route.reason]) {
     return FALLBACK_WHY[route.reason](wanted);
