@@ -35,6 +35,7 @@ from vistter.api.server import check_bind
 from vistter.api.show import ShowDeps
 from vistter.clock import Clock, MonotonicClock
 from vistter.errors import ConfigError, SupervisionError, UnknownChildError
+from vistter.live_cameras import LiveCameras, live_cameras
 from vistter.models.config import ApplianceConfig, check_destination_bitrate
 from vistter.models.destinations import AnyDestination
 from vistter.models.timeline import TimelineDocument
@@ -51,8 +52,9 @@ from vistter.show import (
 from vistter.show.file_sources import SupervisedMedia
 from vistter.show.live_checks import destination_reach, disk_space
 from vistter.show.preflight import EncoderReport
+from vistter.status_reads import LastAnswers, PublishedStatus, StatusAsks, output_listing
 from vistter.store import AssetStore, Database, ExecutionLog, TimelineLibrary
-from vistter.supervisors import ChildSpec, RootSupervisor
+from vistter.supervisors import ChildSpec, RootSupervisor, SupervisorHandle
 from vistter.supervisors.link import Exit
 from vistter.supervisors.payloads import TreeNode
 from vistter.telemetry import Metrics, TelemetryBus
@@ -79,7 +81,11 @@ class Appliance:
         self._previews: PreviewRenders | None = None
         self._started_at = self.clock.monotonic()
         self._remove_listener = self.bus.add_listener(self._count_restarts)
+        self._published = PublishedStatus()  # outputs' last status, for reads that never wait
+        self._remove_published = self.bus.add_listener(self._published.on_publish)
+        self._parts = LastAnswers()  # the program parts' last status answers
         self._outputs_lock = threading.Lock()  # one live add/remove at a time
+        self._cameras: LiveCameras | None = None  # the cameras now (added/removed live)
 
     # -- lifecycle (caller's thread) ---------------------------------------------------
 
@@ -100,6 +106,8 @@ class Appliance:
         show = self.config.show
         self._bus.fanout.air.set_mode(AirMode.ALWAYS if show.always_on_air else AirMode.WHILE_LIVE)
         self._show = self._show_context(self._bus)
+        self._cameras = live_cameras(self.config.cameras, self._bus, self._show,
+                                     lambda: self.root.handle.supervisor("sources"))
         timeline = self._configured_timeline()
         self._started_at = self.clock.monotonic()
         self._root = RootSupervisor(
@@ -150,6 +158,13 @@ class Appliance:
         return self._bus
 
     @property
+    def cameras(self) -> LiveCameras:
+        """The cameras now: the configured ones as changed through the API (not persisted)."""
+        if self._cameras is None:
+            raise RuntimeError("the appliance has not been started")
+        return self._cameras
+
+    @property
     def exited(self) -> threading.Event:
         return self.root.exited
 
@@ -169,6 +184,7 @@ class Appliance:
         if self._store is not None:
             self._store.db.close()
         self._remove_listener()
+        self._remove_published()
         self.metrics.shutdown()
 
     def tree(self) -> TreeNode:
@@ -221,20 +237,20 @@ class Appliance:
                                   starting_soon=config.show.starting_soon),
             sources=media, ptz=self._ptz,
             network=config.network,
+            on_air=lambda wanted: source_on_air(bus, wanted),
         )
 
     def _preflight(self) -> PreflightChecks:
         config = self.config
         return PreflightChecks(
-            cameras=lambda: [camera.id for camera in config.cameras],
+            cameras=lambda: self.cameras.ids(),
             source_health=self.program.sources.health,
             asset_exists=assets_in(config.paths.assets_dir),
             destinations=lambda: [d.id for d in config.enabled_destinations],
             reachability=lambda: destination_reach(config.enabled_destinations),
             encoder=self._encoder_report,
             disk=lambda: disk_space(config.paths.data_dir),
-            backups=lambda: {c.backup_camera_id for c in config.cameras
-                             if c.backup_camera_id is not None},
+            backups=lambda: self.cameras.backups(),
         )
 
     def _encoder_report(self) -> EncoderReport:
@@ -284,13 +300,17 @@ class Appliance:
     def status(self) -> ApplianceStatus:
         """What is on air and how every part of the program is doing (keys masked).
 
-        Runs in the caller's thread; a part that does not answer in time shows as
-        ``unresponsive`` instead of failing the whole answer.
+        Runs in the caller's thread and never waits on a busy actor (see
+        :mod:`vistter.status_reads`): a part that does not answer within the status budget
+        shows what it last published (``stale``), or ``unresponsive``.
         """
         program = self.program
-        parts: dict[str, Any] = {}
-        for name in ("mixer", "encoder", "fanout"):
-            parts[name] = self._child_status(f"program/{name}")
+        asks = StatusAsks(self.clock)
+        names = ("mixer", "encoder", "fanout")
+        for name in names:
+            asks.ask(name, self._ref_now(f"program/{name}"))
+        destinations = self._list_outputs(asks)
+        parts = {name: self._parts.settle(name, asks.answer(name)) for name in names}
         wanted = program.state.on_air()
         return {
             "on_air": {**wanted, "source": source_on_air(program, wanted["source"]),
@@ -303,7 +323,7 @@ class Appliance:
                 for source, health in program.sources.snapshot().items()
             },
             "fallback": program.fallback.status(),
-            "destinations": self.list_destinations(),
+            "destinations": destinations,
             "publishing": program.fanout.air.status(),
             "health": self.monitoring.health(),
         }
@@ -317,19 +337,28 @@ class Appliance:
             return {"state": "unresponsive"}
         return answer
 
+    def _ref_now(self, path: str) -> pykka.ActorRef[Any] | None:
+        """The running actor at ``path``, from the supervisors' published copies (no ask)."""
+        try:
+            return self.root.handle.child_now(path).ref
+        except UnknownChildError:
+            return None
+
     def list_destinations(self) -> list[dict[str, Any]]:
-        """Every output's status (keys masked). A child that is restarting shows its state."""
-        outputs = self.root.handle.supervisor("outputs")
-        listing: list[dict[str, Any]] = []
-        for child in outputs.which_children():
-            entry: dict[str, Any] = {"child": child.id, "state": child.state}
-            if child.ref is not None and child.state == "running":
-                try:
-                    entry.update(child.ref.proxy().status().get(timeout=outputs.timeout))
-                except (pykka.ActorDeadError, pykka.Timeout):
-                    entry["state"] = "unresponsive"
-            listing.append(entry)
-        return listing
+        """Every output's status (keys masked). A child that is restarting or stopping shows
+        its state; never waits on a busy output (see :mod:`vistter.status_reads`)."""
+        return self._list_outputs(StatusAsks(self.clock))
+
+    def _list_outputs(self, asks: StatusAsks) -> list[dict[str, Any]]:
+        outputs = self._ref_now("outputs")
+        if outputs is None:
+            return []
+        try:
+            children = SupervisorHandle(outputs).children_now()
+        except UnknownChildError:
+            return []
+        return output_listing(children, asks, self._published,
+                              output_id=lambda child_id: child_id.split("-", 1)[-1])
 
     def remove_destination(self, destination_id: str) -> None:
         """Stop feeding a destination and forget it."""
@@ -370,8 +399,9 @@ class Appliance:
             events=self.bus,
             monitoring=self.monitoring.api(),
             cameras=CameraDeps(
-                cameras=lambda: self.config.cameras, health=self.program.sources.snapshot,
+                cameras=self.cameras.cameras, health=self.program.sources.snapshot,
                 on_air=lambda: source_on_air(self.program), ptz=self._ptz,
+                control=self.cameras,
             ),
             preview=preview_deps(self.program, self.config, lambda: self.root.handle),
             render_previews=None if self._previews is None else RenderPreviewDeps(

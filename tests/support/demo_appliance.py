@@ -27,7 +27,7 @@ import tomli_w
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO / "config" / "demo.toml"
-START_TIMEOUT = 40.0
+START_TIMEOUT = 90.0  # seconds; a few when the box is quiet, up to 40 seen on a loaded 2-core box
 STOP_TIMEOUT = 15.0
 
 

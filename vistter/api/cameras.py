@@ -8,8 +8,8 @@
   The move runs in Starlette's worker threads (the camera may take seconds to answer and to
   settle); a camera that does not answer or refuses is a 502 naming what to check.
 
-Adding, editing and removing cameras at run time is not here yet: cameras come from the
-configuration file (``[[cameras]]``), read at start.
+Adding, editing and removing a camera while live: :mod:`vistter.api.camera_routes`
+(``POST /api/cameras``, ``PUT`` and ``DELETE /api/cameras/{camera_id}``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from vistter.actors.sources.table import camera_source_id
+from vistter.api.camera_routes import CameraControl, camera_change_operations
 from vistter.api.contract import Operation, Parameter, Reply
 from vistter.api.errors import NO_STORE, ApiError, NotFoundError
 from vistter.models.cameras import CameraConfig
@@ -56,12 +57,14 @@ class PresetMover(Protocol):
 class CameraDeps:
     """``cameras``: the configured cameras; ``health``: the source table's snapshot (source
     id -> health with ``state`` and ``detail``); ``on_air``: the program source on air now
-    (``camera:2``, ``slate``...); ``ptz``: moves a camera to a preset (None: no PTZ here)."""
+    (``camera:2``, ``slate``...); ``ptz``: moves a camera to a preset (None: no PTZ here);
+    ``control``: adds, replaces and removes cameras (None: they cannot change here)."""
 
     cameras: Callable[[], Sequence[CameraConfig]]
     health: Callable[[], Mapping[str, Any]]
     on_air: Callable[[], str | None]
     ptz: PresetMover | None
+    control: CameraControl | None = None
 
 
 class CameraPtzReply(BaseModel):
@@ -222,4 +225,5 @@ def camera_operations(deps: CameraDeps | None) -> list[Operation]:
                           409: "The camera is on air; the hint says what to do.",
                           502: "The camera did not move (no answer, refused, fault)."},
                   tag="cameras"),
+        *camera_change_operations(deps.control),
     ]

@@ -141,7 +141,9 @@ class DestinationRemoved(_Reply):
 class ShowStatusReply(LooseObject):
     """The show: ``state`` (idle, preflight, starting, live, paused, stopping, stopped,
     error), the loaded ``timeline``, ``position``, the ``video_cue`` on air, the
-    ``next_cue``, ``overlays``, ``overrides``, ``program_frame``, ``source``, ``error`` and
+    ``next_cue``, ``overlays``, ``overrides``, ``program_frame``, ``source`` (on air, after
+    the fallback: a backup camera, the slate), ``scheduled_source`` (what the timeline wants),
+    ``error`` and
     ``next`` (the timeline queued to go on air next: ``timeline_id``, ``name``, ``at``, or
     null). Live text answers with the cue, its text and whether it is on air."""
 

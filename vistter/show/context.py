@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,7 +55,9 @@ class ShowContext:
 
     ``sources`` None: media cues take ``media:<location>`` and someone else feeds it (a
     render); ``ptz`` None: pre-rolls are skipped; ``network``: which data feed URLs may be
-    fetched (the ``[network]`` settings; default https to public hosts only).
+    fetched (the ``[network]`` settings; default https to public hosts only); ``on_air``:
+    which source is really on air for a wanted one, after the fallback (a backup camera,
+    the slate; any thread; None: the wanted source itself).
     """
 
     show: ShowState
@@ -64,6 +67,7 @@ class ShowContext:
     sources: SourceControl | None = None
     ptz: PtzControl | None = None
     network: NetworkConfig = field(default_factory=NetworkConfig)
+    on_air: Callable[[str], str | None] | None = None
 
     @classmethod
     def build(
@@ -77,6 +81,7 @@ class ShowContext:
         ptz: PtzControl | None = None,
         calendar: Calendar | None = None,
         network: NetworkConfig | None = None,
+        on_air: Callable[[str], str | None] | None = None,
     ) -> ShowContext:
         """A context with a new :class:`ShowState` over ``program`` and, unless given, a
         :class:`~vistter.show.controls.LiveCalendar` on the program's epoch."""
@@ -88,6 +93,7 @@ class ShowContext:
             sources=sources,
             ptz=ptz,
             network=network or NetworkConfig(),
+            on_air=on_air,
         )
 
     @property

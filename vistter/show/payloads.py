@@ -120,7 +120,8 @@ class ShowStatus(TypedDict):
     overlays: list[OverlayShown]
     overrides: OverridesPayload
     program_frame: int
-    source: str | None
+    source: str | None  # on air, after the fallback (a backup camera, the slate)
+    scheduled_source: str | None  # what the timeline wants at program_frame
     armed_through: int
     execution_id: int | None
     error: str | None

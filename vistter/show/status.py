@@ -22,11 +22,15 @@ class LiveTexts(Protocol):
 def show_status(context: ShowContext) -> ShowStatus:
     """State, timeline, position (frame, seconds, loop iteration), video cue on air, next cue,
     every cue of the timeline, overlays on air (with the seconds they have left), overrides,
-    program frame and source, armed-through mark, execution id and last error. Any thread."""
+    program frame, the source on air (after the fallback) and the scheduled one, armed-through
+    mark, execution id and last error. Any thread."""
     show, program = context.show, context.program
     plan = show.plan
     frame = max(0, program.horizon - 1)
     fps = program.fmt.fps
+    scheduled = program.source_at(frame)
+    on_air = context.on_air
+    source = scheduled if on_air is None or scheduled is None else on_air(scheduled)
     position = show.position(frame)
     payload = ShowStatus(
         state=show.phase.value,
@@ -43,7 +47,8 @@ def show_status(context: ShowContext) -> ShowStatus:
         ],
         overrides=show.overrides.to_dict(),
         program_frame=frame,
-        source=program.source_at(frame),
+        source=source,
+        scheduled_source=scheduled,
         armed_through=show.armed_through(),
         execution_id=show.execution_id,
         error=show.last_error,

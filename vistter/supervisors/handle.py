@@ -3,7 +3,9 @@
 A :class:`SupervisorHandle` wraps a supervisor's ref; a :class:`ChildHandle` names a child
 by its path and resolves the *current* incarnation on every call, so a caller holding one
 keeps working across restarts. All methods block the calling thread (any thread but the
-supervisor's own) for at most ``timeout`` seconds.
+supervisor's own) for at most ``timeout`` seconds, except :meth:`SupervisorHandle.children_now`
+and :meth:`SupervisorHandle.child_now`, which read the supervisor's
+:class:`~vistter.supervisors.children_view.ChildrenView` and never wait (for status reads).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pykka
 
 from vistter.clock import Clock
 from vistter.errors import UnknownChildError
+from vistter.supervisors.children_view import view_of
 from vistter.supervisors.link import EventSink, Exit, Link
 from vistter.supervisors.payloads import SupervisorDescription, TreeNode
 from vistter.supervisors.spec import ChildKind, ChildSpec, SupervisorFlags
@@ -60,6 +63,39 @@ class SupervisorHandle:
     def which_children(self) -> list[ChildInfo]:
         result: list[ChildInfo] = self._call("which_children")
         return result
+
+    def children_now(self) -> list[ChildInfo]:
+        """Like :meth:`which_children`, but the supervisor's last published copy, read
+        without asking it (it may be busy stopping a slow child). Never waits. Raises
+        :class:`~vistter.errors.UnknownChildError` when the supervisor is not running."""
+        view = view_of(self.ref)
+        if view is None or not self.ref.is_alive():
+            raise UnknownChildError(
+                "the supervisor is not running", hint="it may be restarting; try again"
+            )
+        return view.read()
+
+    def child_now(self, path: str) -> ChildInfo:
+        """The child at ``path`` (``"program/encoder"``) as :meth:`children_now` shows it,
+        going down through child supervisors the same way. Never waits. Raises
+        :class:`~vistter.errors.UnknownChildError` when a supervisor on the way is not
+        running or has no such child."""
+        *parents, child_id = path.strip("/").split("/")
+        handle: SupervisorHandle = self
+        for parent in parents:
+            info = handle._child_info_now(parent)
+            if info.ref is None:
+                raise UnknownChildError(
+                    f"{info.path} is not running (state: {info.state})", hint="try again"
+                )
+            handle = SupervisorHandle(info.ref, handle.timeout)
+        return handle._child_info_now(child_id)
+
+    def _child_info_now(self, child_id: str) -> ChildInfo:
+        for info in self.children_now():
+            if info.id == child_id:
+                return info
+        raise UnknownChildError(f"no child {child_id!r}", hint="GET /api/supervision lists them")
 
     def count_children(self) -> dict[str, int]:
         """OTP's ``count_children``: specs, running (active), supervisors, workers."""

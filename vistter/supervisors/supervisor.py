@@ -6,9 +6,10 @@ what does not stop in time, and gives up (escalates to its own supervisor) when 
 die more often than its restart intensity allows. Everything here runs in the
 supervisor's own actor thread; other threads only post messages to it.
 
-What it knows about each child is a :class:`~vistter.supervisors.children.ChildRecord`;
-hung children are found by :mod:`~vistter.supervisors.heartbeat`, restart storms by
-:mod:`~vistter.supervisors.intensity`, and delayed restarts follow the child's
+What it knows about each child is a :class:`~vistter.supervisors.children.ChildRecord`
+(copied after every change into a :mod:`~vistter.supervisors.children_view` for readers that
+must not wait); hung children are found by :mod:`~vistter.supervisors.heartbeat`, restart
+storms by :mod:`~vistter.supervisors.intensity`, and delayed restarts follow the child's
 :class:`~vistter.supervisors.backoff.Backoff`.
 """
 
@@ -27,6 +28,7 @@ import pykka
 from vistter.errors import ChildStartError, SupervisionError, UnknownChildError
 from vistter.supervisors.actor import SupervisedActor
 from vistter.supervisors.children import ChildInfo, ChildRecord
+from vistter.supervisors.children_view import ChildrenView
 from vistter.supervisors.heartbeat import HeartbeatProbe, Pulse
 from vistter.supervisors.intensity import RestartIntensity
 from vistter.supervisors.link import Exit, ExitReason, Link
@@ -100,6 +102,7 @@ class Supervisor(SupervisedActor):
             if duplicates:
                 raise ValueError(f"duplicate child ids under {link.path}: {sorted(duplicates)}")
             self._children = [ChildRecord(spec) for spec in children]
+        self._view = ChildrenView(self.actor_urn)  # for status reads that must not wait
 
     @property
     def path(self) -> str:
@@ -120,6 +123,7 @@ class Supervisor(SupervisedActor):
                     self._terminate(done)
                 raise
             started.append(child)
+        self._publish_view()
 
     def teardown(self) -> None:
         """Stop every child in reverse start order (actor thread), killing any that does
@@ -184,9 +188,7 @@ class Supervisor(SupervisedActor):
         """Start a terminated child again."""
         child = self._require(child_id)
         if child.link is not None:
-            raise SupervisionError(
-                f"{child.link.path} is running", hint="terminate_child it first"
-            )
+            raise SupervisionError(f"{child.link.path} is running", hint="terminate_child it first")
         child.cancel_timers()
         self._start(child)
 
@@ -194,9 +196,7 @@ class Supervisor(SupervisedActor):
         """Forget a terminated child's spec."""
         child = self._require(child_id)
         if child.link is not None:
-            raise SupervisionError(
-                f"{child.link.path} is running", hint="terminate_child it first"
-            )
+            raise SupervisionError(f"{child.link.path} is running", hint="terminate_child it first")
         child.cancel_timers()
         self._children.remove(child)
 
@@ -222,6 +222,15 @@ class Supervisor(SupervisedActor):
             "period": self.flags.period,
             "recent_restarts": self._intensity.recent(self.link.clock.monotonic()),
         }
+
+    def _handle_receive(self, message: Any) -> Any:  # every message, before its reply
+        try:
+            return super()._handle_receive(message)
+        finally:
+            self._publish_view()
+
+    def _publish_view(self) -> None:
+        self._view.publish(child.info(self.path) for child in self._children)
 
     # -- internal messages -------------------------------------------------------------
 
@@ -344,6 +353,7 @@ class Supervisor(SupervisedActor):
             events=self.link.events,
         )
         child.state = "starting"
+        self._publish_view()
         try:
             ref = child.spec.start(link, *child.args)
         except Exception as exc:
@@ -381,6 +391,8 @@ class Supervisor(SupervisedActor):
                 child.state = "stopped"
             return
         link.shutdown_requested = True
+        child.state = "stopping"
+        self._publish_view()
         with contextlib.suppress(pykka.ActorDeadError):
             ref.stop(block=False)
         timeout = child.spec.shutdown
@@ -430,12 +442,7 @@ class Supervisor(SupervisedActor):
         return child
 
     def _publish(self, event: str, child: ChildRecord, **extra: Any) -> None:
-        payload: dict[str, Any] = {
-            "event": event,
-            "supervisor": self.path,
-            "child": child.id,
-            "path": f"{self.path}/{child.id}",
-            "restarts": child.restarts,
-            **extra,
-        }
-        self.link.events.publish(SUPERVISION_TOPIC, payload)
+        self.link.events.publish(SUPERVISION_TOPIC, {
+            "event": event, "supervisor": self.path, "child": child.id,
+            "path": f"{self.path}/{child.id}", "restarts": child.restarts, **extra,
+        })  # fmt: skip

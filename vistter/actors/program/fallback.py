@@ -185,6 +185,13 @@ class FallbackPolicy:
         """A policy whose backup chains come from the cameras' ``backup_camera_id``."""
         return cls(sources, backups=backup_chains(cameras), **kwargs)
 
+    def set_cameras(self, cameras: Iterable[CameraConfig]) -> None:
+        """Follow the backup chains of a new set of cameras (one added, edited or removed
+        while live). Any thread; the mixer's next :meth:`resolve` uses them."""
+        chains = backup_chains(cameras)
+        with self._lock:
+            self._backups = chains
+
     def chain(self, wanted: str) -> tuple[str, ...]:
         """The backups of ``wanted`` in order of preference (never ``wanted`` itself)."""
         chain = list(self._backups.get(wanted, ()))
@@ -243,8 +250,8 @@ class FallbackPolicy:
             if at < route.starting_until and self._starting(wanted, health):
                 slate = self._slate
                 has_slate = slate is not None and self._sources.slot(slate).latest() is not None
-                route.holding = slate if has_slate else wanted
-                return Resolution(wanted, route.holding, "starting")
+                holding = route.holding = slate if slate is not None and has_slate else wanted
+                return Resolution(wanted, holding, "starting")
             route.starting_until = route.holding = None  # it failed, or took too long
         route.down_health = health
         if route.down_since is None:

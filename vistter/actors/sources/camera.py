@@ -18,6 +18,7 @@ from vistter.actors.sources.ingest import (
 from vistter.actors.sources.ingest_actor import DEFAULT_RECONNECT, IngestSourceActor
 from vistter.actors.sources.kind import SourceContext, SourceKind
 from vistter.actors.sources.payloads import CameraStatus, SourceEventFields
+from vistter.actors.sources.rtsp_probe import RtspTarget, rtsp_target
 from vistter.actors.sources.table import SourceTable, camera_source_id
 from vistter.errors import ConfigError
 from vistter.media.ffmpeg import FfmpegBinary
@@ -82,6 +83,11 @@ class CameraActor(IngestSourceActor):
 
     def _event_fields(self) -> SourceEventFields:
         return {"camera_id": self._camera.id, **super()._event_fields()}
+
+    def _server_probe(self) -> RtspTarget | None:
+        """An RTSP camera's server is probed (``OPTIONS``, no credentials) while a
+        reconnect waits; see :mod:`~vistter.actors.sources.rtsp_probe`."""
+        return rtsp_target(self._camera.url)
 
     def status(self) -> CameraStatus:
         """The camera's status (see :meth:`IngestSourceActor.status`) with its ``id``."""

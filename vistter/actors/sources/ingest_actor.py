@@ -15,7 +15,10 @@ it is doing, as a :class:`~vistter.actors.sources.table.SourceState`:
 * ``offline``: the process exited (with ANY code: an RTSP ingest whose camera died exits
   0), could not be started, or was killed; a reconnect follows after a backoff delay
   (0.5, 1, 2, 4, 8, 10, 10, ... s by default, from the start again once the source stayed
-  online for ``reconnect.reset_after`` seconds).
+  online for ``reconnect.reset_after`` seconds). While a wait longer than
+  ``PROBE_INTERVAL`` runs, a source with a server (an RTSP camera: :meth:`_server_probe`)
+  probes it every ``PROBE_INTERVAL`` s; a server seen down that answers again ends the wait
+  (:class:`~vistter.actors.sources.rtsp_probe.ServerComeback`).
 
 These are states, not crashes: a camera down for six hours keeps its actor and its
 supervisor's restart intensity intact. Only the unexpected crashes the actor: a bug in a
@@ -34,9 +37,11 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from vistter.actors.outputs.reachability import ProbeResult
 from vistter.actors.sources.ingest import FrameReader, FrameStats, IngestCommand
 from vistter.actors.sources.pacing import FramePacing
 from vistter.actors.sources.payloads import IngestStatus, SourceEventFields
+from vistter.actors.sources.rtsp_probe import RtspTarget, ServerComeback
 from vistter.actors.sources.table import SourceState, SourceTable
 from vistter.clock import Timer
 from vistter.media.ffmpeg import FfmpegBinary
@@ -53,6 +58,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_RECONNECT = Backoff(initial=0.5, factor=2.0, maximum=10.0, reset_after=10.0)
 """Reconnects after 0.5, 1, 2, 4, 8, then every 10 s; 10 s online starts again from 0.5 s."""
+PROBE_INTERVAL = 1.0
+"""Seconds between two probes of a source's server while its reconnect waits."""
 INGEST_GRACE = 1.0
 """Seconds an ingest ffmpeg gets to exit (on its own, or after SIGTERM) before SIGKILL."""
 
@@ -78,6 +85,17 @@ class _WatchdogTick:
 @dataclass(frozen=True)
 class _ReconnectDue:
     token: int
+
+
+@dataclass(frozen=True)
+class _ProbeDue:
+    token: int
+
+
+@dataclass(frozen=True)
+class _ProbeAnswer:
+    token: int
+    result: ProbeResult
 
 
 @dataclass
@@ -147,6 +165,8 @@ class IngestSourceActor(SupervisedActor):
         self._reconnect_token = 0
         self._reconnect_at: float | None = None
         self._reconnect_timer: Timer | None = None
+        self._probe_timer: Timer | None = None
+        self._comeback: ServerComeback | None = None
         self._watchdog: Timer | None = None
         self._last_error = ""
         self._display_url = ""
@@ -162,6 +182,10 @@ class IngestSourceActor(SupervisedActor):
         """Fields identifying this source in published events and in status."""
         return {"source_id": self.source_id, "name": self.label}
 
+    def _server_probe(self) -> RtspTarget | None:
+        """The server to probe while a reconnect waits (None: none). Actor thread."""
+        return None
+
     # -- lifecycle -----------------------------------------------------------------------
 
     def setup(self) -> None:
@@ -170,6 +194,10 @@ class IngestSourceActor(SupervisedActor):
         Raises only for bugs or a bad command; a source that cannot be reached is a state.
         """
         self._slot = self._sources.slot(self.source_id)
+        target = self._server_probe()
+        if target is not None:
+            self._comeback = ServerComeback(target, on_error=self.worker_died,
+                                            name=f"{self.source_id}-server")
         self._start_ingest()
         self._arm_watchdog()
 
@@ -177,9 +205,11 @@ class IngestSourceActor(SupervisedActor):
         """Runs in the actor's thread: stops the timers, ends the ingest by PID, waits for
         its threads, and marks the source offline."""
         self._stopping = True
-        for timer in (self._watchdog, self._reconnect_timer):
+        for timer in (self._watchdog, self._reconnect_timer, self._probe_timer):
             if timer is not None:
                 timer.cancel()
+        if self._comeback is not None:
+            self._comeback.join(1.5)
         self._end_ingest("stop")
         self._set_state(SourceState.OFFLINE, f"{self.label} stopped")
 
@@ -230,19 +260,46 @@ class IngestSourceActor(SupervisedActor):
             if message.token == self._reconnect_token and self._run is None:
                 self._reconnect_at = None
                 self._start_ingest()
+        elif isinstance(message, _ProbeDue):
+            if message.token == self._reconnect_token and self._run is None:
+                self._probe_server(message.token)
+        elif isinstance(message, _ProbeAnswer):
+            if message.token == self._reconnect_token and self._run is None:
+                self._on_probe_answer(message.result)
         else:
             raise TypeError(f"{type(self).__name__} got an unknown message {message!r}")
         return None
 
     # -- internals -----------------------------------------------------------------------
 
-
     def _current(self, generation: int) -> bool:
         return self._run is not None and self._run.generation == generation
+
+    def _probe_server(self, token: int) -> None:
+        """Probe the server now, and again in ``PROBE_INTERVAL`` s if the wait lasts."""
+        assert self._comeback is not None
+        self._comeback.probe(lambda result: self.post(_ProbeAnswer(token, result)))
+        at = self._reconnect_at
+        if at is not None and at - self._clock.monotonic() > PROBE_INTERVAL:
+            self._probe_timer = self.post_later(PROBE_INTERVAL, _ProbeDue(token))
+
+    def _on_probe_answer(self, result: ProbeResult) -> None:
+        if self._comeback is None or not self._comeback.came_back(result):
+            return
+        if self._reconnect_timer is not None:
+            self._reconnect_timer.cancel()
+        self._reconnect_at = None
+        logger.info("%s: its server answers again; reconnecting now", self.label)
+        self._start_ingest()
 
     def _start_ingest(self) -> None:
         if self._stopping:
             return
+        if self._comeback is not None:
+            self._comeback.attempted()
+        if self._probe_timer is not None:
+            self._probe_timer.cancel()
+            self._probe_timer = None
         assert self._slot is not None
         command = self._ingest_command()
         self._display_url = command.display_url
@@ -331,6 +388,8 @@ class IngestSourceActor(SupervisedActor):
             token = self._reconnect_token
             self._reconnect_at = now + delay
             self._reconnect_timer = self.post_later(delay, _ReconnectDue(token))
+            if self._comeback is not None and delay > PROBE_INTERVAL:
+                self._probe_timer = self.post_later(PROBE_INTERVAL, _ProbeDue(token))
         self._set_state(SourceState.OFFLINE, f"{detail}; reconnecting in {delay:g} s")
 
     def _go_online(self) -> None:

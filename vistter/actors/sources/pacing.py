@@ -14,6 +14,7 @@ in the owning actor's thread. Nothing here raises.
 from __future__ import annotations
 
 import collections
+import itertools
 import threading
 
 __all__ = ["FramePacing"]
@@ -52,7 +53,7 @@ class FramePacing:
             recent = [t for t in self._arrivals if t >= start - self.max_gap]
         if not recent or now - recent[-1] > self.max_gap or recent[0] > start:
             return False
-        if any(b - a > self.max_gap for a, b in zip(recent, recent[1:], strict=False)):
+        if any(b - a > self.max_gap for a, b in itertools.pairwise(recent)):
             return False
         return sum(1 for t in recent if t > start) <= self._most
 
