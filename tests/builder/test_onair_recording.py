@@ -6,11 +6,10 @@ nginx-rtmp), in real time: the show plays 2 minutes so that the changes at 1:00 
 both recorded (``/api/show/jump`` is not used: it starts a new segment whose first frame the
 recording could not tell apart). The show runs once per module; two tests read it:
 
-- on the program clock: every edge on its designed frame once the frames the encoder's queue
-  dropped before it are put back (the cues are armed and land right);
+- on the program clock: every edge on its designed frame and the logo on every frame;
 - in the recording itself (the issue's bar): every edge on its designed frame, nothing lost.
-  A frame the encoder's queue drops (a loaded machine) moves every later frame one frame
-  earlier in the recording; the failure then says how many were dropped before each edge.
+  A frame the encoder's queue drops (a loaded machine) is written again from the last one,
+  so later frames keep their time; a failure says how many were dropped before each edge.
 
 The browser test builds the same show by hand and reuses :mod:`builder.onair_check` and
 :mod:`builder.onair_frames` on its recording.

@@ -11,6 +11,11 @@ every ``probe_interval`` seconds with its kind's probe (the RTMP handshake, the 
 handshake) and retries at once when a server that did not answer answers again, so it is back
 within seconds of the network coming back instead of waiting out a 60 s delay.
 
+While it waits (``standby`` before GO LIVE, ``retrying``, ``failed``), a destination whose
+publisher's argv holds no secret (RTMP(S)) keeps one spare publisher started and waiting on its
+stdin, so GO LIVE or a retry does not wait for Python and ``import av`` (see
+:meth:`PublisherActor._on_idle`).
+
 Secrets: an RTMP(S) stream key reaches its publisher on stdin only
 (:mod:`~vistter.actors.outputs.flv_publisher`); an SRT passphrase is still in its ffmpeg's
 argv (see :mod:`vistter.media.secrets`). Logs, status, events, alerts and errors see the
