@@ -243,14 +243,14 @@ class Appliance:
     def _preflight(self) -> PreflightChecks:
         config = self.config
         return PreflightChecks(
-            cameras=lambda: self.cameras.ids(),
+            cameras=self.cameras.ids,
             source_health=self.program.sources.health,
             asset_exists=assets_in(config.paths.assets_dir),
             destinations=lambda: [d.id for d in config.enabled_destinations],
             reachability=lambda: destination_reach(config.enabled_destinations),
             encoder=self._encoder_report,
             disk=lambda: disk_space(config.paths.data_dir),
-            backups=lambda: self.cameras.backups(),
+            backups=self.cameras.backups,
         )
 
     def _encoder_report(self) -> EncoderReport:

@@ -425,7 +425,8 @@ class IngestSourceActor(SupervisedActor):
             self._go_online()
         elif self._state is SourceState.STALLED and now - self._since >= self._stall_restart_after:
             self._end_ingest("kill")
-            self._fail(f"stalled: no frame for {age:.1f} s; ingest killed")
+            stalled = now - self._since + self._stall_timeout  # old frames flushed are no life
+            self._fail(f"stalled: no live frame for {stalled:.1f} s; ingest killed")
 
     def _set_state(self, state: SourceState, detail: str) -> None:
         if state is self._state and detail == self._detail:

@@ -13,7 +13,14 @@ const ALLOWED = {
 };
 
 function allowed(show, operation) {
+  if (operation === 'stop' && onAirBetweenShows(show)) return true;
   return Boolean(show) && ALLOWED[operation].includes(show.state);
+}
+
+// After a show ends, the platforms stay on air until the operator's Stop ends the stream.
+function onAirBetweenShows(show) {
+  const publishing = show?.publishing;
+  return Boolean(publishing?.on_air) && publishing.mode === 'while_live';
 }
 
 export function LiveControls({ state, controller }) {
@@ -47,7 +54,7 @@ export function LiveControls({ state, controller }) {
       <p class="muted">${busy ? `${busy}…` : hintFor(show)}</p>
       ${show?.publishing && html`<p class="small" data-testid="air-mode">${show.publishing.mode === 'always_on_air'
         ? 'Always on air: the destinations publish all the time (the slate between shows).'
-        : `Destinations publish only while the show is live${show.publishing.on_air
+        : `Destinations publish from Go live until Stop${show.publishing.on_air
           ? ' (publishing now).' : ' (not publishing now).'}`}</p>`}
     </section>`;
 }
