@@ -403,7 +403,8 @@ class Appliance:
                 on_air=lambda: source_on_air(self.program), ptz=self._ptz,
                 control=self.cameras,
             ),
-            preview=preview_deps(self.program, self.config, lambda: self.root.handle),
+            preview=preview_deps(self.program, self.config, lambda: self.root.handle,
+                                 self.cameras.ids),
             render_previews=None if self._previews is None else RenderPreviewDeps(
                 self._previews, self.store.timelines),
             show=ShowDeps(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -228,15 +228,18 @@ def preview_operations(deps: PreviewDeps | None) -> list[Operation]:
 
 
 def preview_deps(
-    program: ProgramBus, config: ApplianceConfig, root: Callable[[], SupervisorHandle]
+    program: ProgramBus, config: ApplianceConfig, root: Callable[[], SupervisorHandle],
+    camera_ids: Callable[[], Collection[int]] | None = None,
 ) -> PreviewDeps:
     """What the preview routes of an appliance use: its preview actor (found through
     ``root()``, the root supervisor's handle, at each request), its frame queue and source
-    table. Runs in the thread that builds the tree."""
+    table; ``camera_ids``: the cameras now (default: the configured ones). Runs in the
+    thread that builds the tree."""
     preview = config.preview
     child = f"outputs/{PREVIEW.child_id(preview)}"
     stills = PreviewStills(
-        program.fmt, program.frames, program.sources, lambda: config.camera_ids,
+        program.fmt, program.frames, program.sources,
+        camera_ids or (lambda: config.camera_ids),
         clock=program.sources.clock, interval=float(preview.jpeg_interval),
         thumbnail_width=preview.thumbnail_width,
     )

@@ -5,7 +5,9 @@ arms it (the countdown runs in the orchestrator, on a timer of the injected cloc
 request returns at once and a closed browser does not stop it); ``POST /api/live/cancel``
 withdraws it. When the show goes live the desk switches the platform destinations on air
 (:class:`~vistter.actors.fanout.on_air.OnAir`) from the clock time of the show's first frame,
-so the first frame a platform receives is the show's; when the show ends, off air.
+so the first frame a platform receives is the show's; off air only at the operator's Stop
+(a timeline that ends, an error, a new timeline loaded: the platforms keep receiving the
+program, since a platform ends a broadcast that gets no data).
 
 Every method runs in the orchestrator's thread.
 """
@@ -99,10 +101,10 @@ class GoLiveDesk:
             now = self._clock.monotonic()
             self.air.go_on_air(now + max(0.0, seconds_to_first_frame) + ENCODER_MARGIN)
 
-    def off_air(self) -> None:
-        """The show ended: platforms finish their streams (not in always-on-air mode)."""
-        if self.air is not None:
-            self.air.go_off_air()
+    def off_air(self) -> bool:
+        """The operator's Stop: platforms finish their streams (not in always-on-air mode).
+        Returns whether they were on air and now are not."""
+        return self.air is not None and self.air.go_off_air()
 
     def status(self, show: ShowStatus, next_up: NextPayload | None = None) -> LiveStatus:
         """``show`` with the countdown, the on-air switch and ``next_up``."""

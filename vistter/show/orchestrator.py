@@ -47,7 +47,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from vistter.actors.fanout.on_air import OnAir
-from vistter.actors.program.changes import ClearOverlays
+from vistter.actors.program.changes import ClearOverlays, Take
+from vistter.actors.sources.table import SLATE_SOURCE_ID
 from vistter.clock import Timer
 from vistter.errors import OperatorError
 from vistter.models.timeline import TimelineDocument
@@ -296,6 +297,9 @@ class Orchestrator(LiveControls, NextControls, OverrideControls, SupervisedActor
         """End the run: armed changes withdrawn, overlays off, the source on air stays.
 
         (Named ``stop_show`` because ``stop`` is Pykka's own: it stops the actor.)"""
+        if self.show.phase in (P.IDLE, P.STOPPED) and self.live.off_air():
+            self._publish("off_air")  # between shows: the operator ends the platform stream
+            return self.status()
         self._require("stop_show")
         self.show.set_phase(P.STOPPING)
         with self.show.guard():
@@ -387,8 +391,9 @@ class Orchestrator(LiveControls, NextControls, OverrideControls, SupervisedActor
         if position.ended:
             self.show.end_segment()
             self._runs.finish("completed", None)
-            self.show.set_phase(P.STOPPED)
-            self.live.off_air()
+            self.show.set_phase(P.STOPPED)  # platforms stay on air until the operator's Stop
+            if not self.show.overrides.holds_video:  # between shows, viewers see the slate
+                self.program.apply(Take(SLATE_SOURCE_ID, tag="show:ended"))
             self._publish("completed")
             return
         if self._iteration is not None and position.iteration > self._iteration:
@@ -404,8 +409,7 @@ class Orchestrator(LiveControls, NextControls, OverrideControls, SupervisedActor
         self._withdraw_next()
         self.show.end_segment()
         self._runs.finish("error", error)
-        self.show.set_phase(P.ERROR)
-        self.live.off_air()
+        self.show.set_phase(P.ERROR)  # platforms stay on air until the operator's Stop
         self._publish("error", error=error)
 
     def _publish(self, event: str, **extra: Any) -> None:

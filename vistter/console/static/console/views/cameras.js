@@ -6,7 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { request } from '../api.js';
 import { toProblem } from '../controller.js';
-import { CameraForm, EMPTY_CAMERA, editForm, nextId } from './camera_form.js';
+import { CameraForm, EMPTY_CAMERA, editForm, inWords, nextId } from './camera_form.js';
 import { Thumbnail } from './thumbnail.js';
 
 const STATE_TONE = { online: 'ok', connecting: 'wait', stalled: 'warn', offline: 'bad' };
@@ -54,8 +54,7 @@ function CameraActions({ camera, busy, removing, setRemoving, edit, remove, erro
         : html`<button type="button" class="btn btn-small btn-danger" disabled=${busy}
             onClick=${() => setRemoving(camera.id)}>Remove</button>`}
     </div>
-    ${error && html`<p class="warning" role="alert" data-testid="camera-remove-error">
-      ${error.problem} ${error.hint}</p>`}`;
+    ${error && html`<p class="warning" role="alert" data-testid="camera-remove-error">${inWords(error)}</p>`}`;
 }
 
 export function CamerasPage({ state, controller, now }) {
@@ -82,7 +81,12 @@ export function CamerasPage({ state, controller, now }) {
       controller.store.set({ busy: null });
     }
   };
-  const edit = (camera) => { setError(null); setForm(editForm(camera)); };
+  const edit = (camera) => {
+    setError(null);
+    setForm(editForm(camera));
+    // The form is below the list (far below on a phone): bring it into view.
+    setTimeout(() => document.querySelector('[data-testid=camera-form]')?.scrollIntoView(), 0);
+  };
   const remove = async (camera) => {
     setRemoving(null);
     await send(`Remove ${camera.name}`, 'DELETE', `/api/cameras/${camera.id}`, undefined, camera.id);
