@@ -29,6 +29,7 @@ from vistter.models.problems import custom_error, field_error
 from vistter.models.redact import MASK, redact_url, split_rtmp_key
 
 __all__ = [
+    "SESSION_LIMIT_HOURS",
     "AnyDestination",
     "Destination",
     "DestinationId",
@@ -46,6 +47,11 @@ DestinationId = Annotated[
 ]
 
 
+#: How long a platform lets one live video run (hours) before it ends it; a destination
+#: reconnects at a quiet moment before that (:mod:`vistter.actors.outputs.session_limit`).
+SESSION_LIMIT_HOURS: dict[str, float] = {"facebook": 8.0, "twitch": 48.0}
+
+
 class RtmpDestination(StrictModel):
     """An RTMP(S) publish: ``url`` (default: the platform's ingest) plus the stream key.
 
@@ -60,6 +66,11 @@ class RtmpDestination(StrictModel):
     url: NonEmptyText | None = None
     stream_key: SecretStr | None = None
     enabled: bool = True
+    max_session_hours: Annotated[float, Field(ge=0, le=8760)] | None = None
+    """Reconnect (planned, at a cut) before one publish session lasts this long; None: the
+    platform's limit (Facebook 8, Twitch 48, others none); 0: never."""
+    reconnect_margin_minutes: Annotated[float, Field(gt=0, le=600)] = 10.0
+    """How long before the limit the planned reconnect starts looking for a quiet moment."""
 
     @model_validator(mode="before")
     @classmethod
@@ -119,7 +130,37 @@ class RtmpDestination(StrictModel):
                 "or set enabled = false. (A key pasted at the end of url, "
                 "rtmp://HOST/APP/KEY, is taken out of it and kept as the secret stream_key.)",
             )
+        self._check_session_limit()
         return self
+
+    def _check_session_limit(self) -> None:
+        platform_limit = SESSION_LIMIT_HOURS.get(self.platform)
+        hours = self.max_session_hours
+        if hours is not None and platform_limit is not None and hours > platform_limit:
+            raise field_error(
+                "max_session_hours",
+                f"destination '{self.id}': {self.platform} ends a live video after "
+                f"{platform_limit:g} hours, so max_session_hours ({hours:g}) must be at most "
+                f"{platform_limit:g}",
+                f"Set max_session_hours to {platform_limit:g} or less, or leave it out.",
+            )
+        limit = self.session_limit_seconds
+        if limit is not None and self.reconnect_margin_minutes * 60 >= limit:
+            raise field_error(
+                "reconnect_margin_minutes",
+                f"destination '{self.id}': reconnect_margin_minutes "
+                f"({self.reconnect_margin_minutes:g}) must be shorter than the session limit "
+                f"({limit / 60:g} minutes)",
+                "Lower reconnect_margin_minutes or raise max_session_hours.",
+            )
+
+    @property
+    def session_limit_seconds(self) -> float | None:
+        """How long one publish session may last (None: no limit)."""
+        hours = self.max_session_hours
+        if hours is None:
+            hours = SESSION_LIMIT_HOURS.get(self.platform)
+        return None if not hours else hours * 3600.0
 
     @property
     def preset(self) -> PlatformPreset:

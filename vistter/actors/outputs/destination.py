@@ -20,7 +20,9 @@ command (key in its argv), kept for the benchmarks' floor measurement.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar, Unpack
 
 import pykka
@@ -28,8 +30,9 @@ import pykka
 from vistter.actors.bus import ProgramBus
 from vistter.actors.outputs.chunk_feed import ChunkSource
 from vistter.actors.outputs.command import copy_argv
-from vistter.actors.outputs.feed_actor import FeedState
+from vistter.actors.outputs.feed_actor import OFF_AIR_DRAIN, FeedState
 from vistter.actors.outputs.kind import OutputKind
+from vistter.actors.outputs.payloads import OutputStatusExtra
 from vistter.actors.outputs.publish_request import PublishRequest, probe_bytes_for
 from vistter.actors.outputs.publisher import (
     FeedCommand,
@@ -39,6 +42,15 @@ from vistter.actors.outputs.publisher import (
 )
 from vistter.actors.outputs.reachability import ProbeTarget, endpoint_of
 from vistter.actors.outputs.rtmp_handshake import rtmp_handshake, rtmps_handshake
+from vistter.actors.outputs.session_limit import (
+    Moment,
+    Observed,
+    ProgramMoments,
+    QuietMoments,
+    SessionPlan,
+    limit_words,
+    local_now,
+)
 from vistter.errors import ConfigError
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.models.config import ApplianceConfig, check_destination_bitrate
@@ -54,6 +66,14 @@ __all__ = [
 ]  # fmt: skip
 
 DestinationState = FeedState
+
+QUIET_POLL = 0.02
+"""Seconds between looks at the program while a planned reconnect waits for a quiet moment."""
+
+
+@dataclass(frozen=True)
+class _QuietPoll:
+    session: int
 
 
 def flv_output(url: str, *, rw_timeout: float = 5.0) -> list[str]:
@@ -100,6 +120,13 @@ class DestinationActor(PublisherActor):
     an ``alert`` when the bitrate is above the platform's limit or the keyframe interval
     differs from the recommended one. ``rw_timeout``: the publisher's own I/O timeout; the other
     options are :class:`~vistter.actors.outputs.publisher.PublishOptions`.
+
+    Session limit (:mod:`~vistter.actors.outputs.session_limit`): when the destination has one
+    (Facebook 8 h, Twitch 48 h, or ``max_session_hours``), ``reconnect_margin_minutes`` before
+    it the actor starts a spare publisher and looks at ``moments`` (the program) every
+    :data:`QUIET_POLL` s; at a cut (or, late in the margin, any frame not inside a transition)
+    it ends the publish session cleanly and starts a new one at a keyframe, says so in its
+    status and raises an ``info`` alert. Without ``moments`` every frame counts as steady.
     """
 
     program: ClassVar[str] = "the publisher"
@@ -113,6 +140,8 @@ class DestinationActor(PublisherActor):
         *,
         encoding: EncodingConfig | None = None,
         rw_timeout: float = 5.0,
+        moments: QuietMoments | None = None,
+        wall: Callable[[], datetime] = local_now,
         **options: Unpack[PublishOptions],
     ) -> None:
         probe = rtmp_probe(destination)
@@ -120,6 +149,13 @@ class DestinationActor(PublisherActor):
         self.destination = destination
         self.encoding = encoding
         self.rw_timeout = rw_timeout
+        self._moments = moments
+        limit = destination.session_limit_seconds
+        margin = destination.reconnect_margin_minutes * 60
+        self._plan = (
+            None if limit is None else SessionPlan(destination.platform, limit, margin, wall)
+        )
+        self._searching = False
 
     def setup(self) -> None:
         """Actor thread: check the platform preset (alerts only), then start publishing."""
@@ -151,6 +187,64 @@ class DestinationActor(PublisherActor):
             *masked(key.get_secret_value() if key is not None else None),
         )
 
+    def _status_extra(self) -> OutputStatusExtra:
+        extra = super()._status_extra()
+        if self._plan is not None:
+            extra["session_limit"] = self._plan.status()
+        return extra
+
+    # -- planned reconnect before the platform's session limit ----------------------------
+
+    def _go_live(self, now: float) -> None:
+        if self._plan is not None:
+            self._plan.session_started(now)
+        super()._go_live(now)
+
+    def _set_state(self, state: FeedState) -> None:
+        if self._plan is not None and state not in (FeedState.LIVE, FeedState.CONNECTING):
+            self._plan.session_ended()
+            self._searching = False
+        super()._set_state(state)
+
+    def _on_tick(self) -> None:
+        super()._on_tick()
+        plan = self._plan
+        if plan is None or self._searching or self._state is not FeedState.LIVE:
+            return
+        if plan.due(self.link.clock.monotonic()):
+            self._searching = True
+            self._on_idle()  # a spare publisher, ready when the quiet moment comes
+            self.post(_QuietPoll(self._session))
+
+    def _on_other(self, message: Any) -> None:
+        if isinstance(message, _QuietPoll):
+            if message.session == self._session and self._searching:
+                self._look_for_quiet(message.session)
+        else:
+            super()._on_other(message)
+
+    def _look_for_quiet(self, session: int) -> None:
+        plan = self._plan
+        assert plan is not None
+        observed = self._moments.observe() if self._moments else Observed(Moment.STEADY, 0)
+        if not plan.quiet_enough(self.link.clock.monotonic(), observed):
+            self.post_later(QUIET_POLL, _QuietPoll(session))
+            return
+        self._searching = False
+        words = plan.reconnected(observed)
+        limit = limit_words(self.destination.platform, plan.limit)
+        self._cancel_timers()
+        self._session += 1  # the ending session's exit is not a failure
+        self._end_feed(grace=OFF_AIR_DRAIN, drain=True)
+        self._start_feed()
+        self._alert(
+            "info",
+            f"Destination {self.output_id} {words} before {limit} "
+            f"({observed.moment.value}, program frame {observed.frame}).",
+            "Nothing to do: the stream continues in a new publish session.",
+            kind="planned_reconnect",
+        )  # fmt: skip
+
     # -- platform checks ---------------------------------------------------------------
 
     def _check_preset(self) -> None:
@@ -179,7 +273,7 @@ def _start_rtmp(
         queue = bus.fanout.attach(destination.id)
         return DestinationActor.start(
             link, destination, queue, bus.ffmpeg, encoding=config.encoding,
-            air=bus.fanout.air_for(destination.id),
+            air=bus.fanout.air_for(destination.id), moments=ProgramMoments(bus.state),
         )
 
     return start

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import NotRequired, TypedDict
 
+from vistter.actors.outputs.session_limit import SessionLimitStatus
+
 __all__ = [
     "OutputStatus",
     "OutputStatusExtra",
@@ -34,6 +36,7 @@ class OutputStatusExtra(TypedDict, total=False):
     platform: str
     url: str
     reachable: bool | None
+    session_limit: SessionLimitStatus
     path: str
     segment_seconds: int
     segment_count: int
@@ -60,6 +63,7 @@ class OutputStatus(TypedDict):
     platform: NotRequired[str]
     url: NotRequired[str]
     reachable: NotRequired[bool | None]
+    session_limit: NotRequired[SessionLimitStatus]
     path: NotRequired[str]
     segment_seconds: NotRequired[int]
     segment_count: NotRequired[int]

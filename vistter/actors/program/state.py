@@ -248,6 +248,13 @@ class ProgramState:
                          pending_takes=self._takes.pending_after(n),
                          overlays=self._showings.listing())
 
+    def take_on_air(self) -> tuple[int, Take | None]:
+        """The last planned frame and the take on air there (as armed), so a destination can
+        reconnect right after a cut and never inside a transition. Any thread."""
+        with self._lock:
+            n = max(0, self._horizon - 1)
+            return n, self._takes.take_at(n)
+
     # -- internals -------------------------------------------------------------------------
 
     def _effective(self, at_frame: int | None) -> int:

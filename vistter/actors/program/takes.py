@@ -71,6 +71,11 @@ class TakeLine:
         current = bisect.bisect_right(self._frames, n) - 1
         return self._takes[current].source_id if current >= 0 else None
 
+    def take_at(self, n: int) -> Take | None:
+        """The take on air at frame ``n`` as armed (``at_frame``: where it took effect)."""
+        current = bisect.bisect_right(self._frames, n) - 1
+        return self._takes[current] if current >= 0 else None
+
     def pending_after(self, n: int) -> int:
         """How many takes are armed after the one on air at ``n``."""
         return len(self._takes) - bisect.bisect_right(self._frames, n)
