@@ -11,10 +11,8 @@ the tree runs in actor threads.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 import pykka
@@ -33,9 +31,11 @@ from vistter.api.preview import preview_deps
 from vistter.api.render_previews import RenderPreviewDeps
 from vistter.api.server import check_bind
 from vistter.api.show import ShowDeps
+from vistter.appliance_store import Store, open_store
 from vistter.clock import Clock, MonotonicClock
 from vistter.errors import ConfigError, SupervisionError, UnknownChildError
 from vistter.live_cameras import LiveCameras, live_cameras
+from vistter.models.cameras import CameraConfig
 from vistter.models.config import ApplianceConfig, check_destination_bitrate
 from vistter.models.destinations import AnyDestination
 from vistter.models.timeline import TimelineDocument
@@ -53,7 +53,6 @@ from vistter.show.file_sources import SupervisedMedia
 from vistter.show.live_checks import destination_reach, disk_space
 from vistter.show.preflight import EncoderReport
 from vistter.status_reads import LastAnswers, PublishedStatus, StatusAsks, output_listing
-from vistter.store import AssetStore, Database, ExecutionLog, TimelineLibrary
 from vistter.supervisors import ChildSpec, RootSupervisor, SupervisorHandle
 from vistter.supervisors.link import Exit
 from vistter.supervisors.payloads import TreeNode
@@ -96,8 +95,9 @@ class Appliance:
         token = self._api_token()
         check_bind(self.config.api.host, token,
                    admin_password=self.config.api.admin_password_hash is not None)
-        self._store = self._open_store()
-        self._previews = PreviewRenders(self.config, self.config.paths.data_dir / "previews")
+        self._store = open_store(self.config)
+        previews = self.config.paths.data_dir / "previews"
+        self._previews = PreviewRenders(lambda: self.config, previews)
         self.monitoring.open(self._store.db)
         self._bus = ProgramBus.build(self.config, self.clock, self.bus)
         logger.info("encoder: %s", self._bus.encoder.describe())
@@ -107,7 +107,8 @@ class Appliance:
         self._bus.fanout.air.set_mode(AirMode.ALWAYS if show.always_on_air else AirMode.WHILE_LIVE)
         self._show = self._show_context(self._bus)
         self._cameras = live_cameras(self.config.cameras, self._bus, self._show,
-                                     lambda: self.root.handle.supervisor("sources"))
+                                     lambda: self.root.handle.supervisor("sources"),
+                                     followers=(self._cameras_changed,))
         timeline = self._configured_timeline()
         self._started_at = self.clock.monotonic()
         self._root = RootSupervisor(
@@ -127,23 +128,6 @@ class Appliance:
         if self._root is None:
             raise RuntimeError("the appliance has not been started")
         return self._root
-
-    def _open_store(self) -> Store:
-        """The database under the data folder; runs left "running" by a crash are closed."""
-        data_dir = self.config.paths.data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
-        db = Database(data_dir / "vistter.db")
-        store = Store(
-            db=db,
-            timelines=TimelineLibrary(db),
-            executions=ExecutionLog(db),
-            assets=AssetStore(db, self.config.paths.assets_dir, self.config.api.max_upload_bytes,
-                              max_inflight_bytes=self.config.api.max_inflight_upload_bytes),
-        )
-        recovered = store.executions.recover()
-        if recovered:
-            logger.warning("closed %d run(s) left open by a crash: %s", len(recovered), recovered)
-        return store
 
     @property
     def store(self) -> Store:
@@ -239,6 +223,13 @@ class Appliance:
             network=config.network,
             on_air=lambda wanted: source_on_air(bus, wanted),
         )
+
+    def _cameras_changed(self, cameras: tuple[CameraConfig, ...]) -> None:
+        """Follows the live cameras (API worker thread): timelines, the show's load and the
+        render previews read ``self.config``; the show's PTZ controllers follow too."""
+        self.config = self.config.model_copy(update={"cameras": list(cameras)})
+        if self._ptz is not None:
+            self._ptz.set_cameras(cameras)
 
     def _preflight(self) -> PreflightChecks:
         config = self.config
@@ -386,7 +377,7 @@ class Appliance:
         api = self.config.api
         return ApiDeps(
             tree=self.tree,
-            validate_timeline=functools.partial(validate_timeline, config=self.config),
+            validate_timeline=lambda document: validate_timeline(document, self.config),
             started_at=self._started_at,
             version=__version__,
             token=self._api_token(),
@@ -408,13 +399,14 @@ class Appliance:
             render_previews=None if self._previews is None else RenderPreviewDeps(
                 self._previews, self.store.timelines),
             show=ShowDeps(
-                orchestrator=self.orchestrator, timelines=self.store.timelines, config=self.config
+                orchestrator=self.orchestrator, timelines=self.store.timelines,
+                config=lambda: self.config,
             ),
             library=LibraryDeps(
                 timelines=self.store.timelines,
                 executions=self.store.executions,
                 assets=self.store.assets,
-                config=self.config,
+                config=lambda: self.config,  # the cameras now: read at each save
                 max_upload_bytes=api.max_upload_bytes,
                 loaded_show=lambda: loaded_from_orchestrator(self.orchestrator),
             ),
@@ -428,13 +420,3 @@ class Appliance:
         """Bus listener (runs in the publishing thread): supervision restarts -> metrics."""
         if topic == SUPERVISION_TOPIC and payload.get("event") == "child_restarted":
             self.metrics.record_restart(str(payload["supervisor"]), str(payload["child"]))
-
-
-@dataclass(frozen=True)
-class Store:
-    """The appliance's database and what is kept in it."""
-
-    db: Database
-    timelines: TimelineLibrary
-    executions: ExecutionLog
-    assets: AssetStore

@@ -6,6 +6,12 @@ one; each is a ``camera-<id>`` child of the ``sources`` supervisor, started and 
 without touching the program (the mixer keeps its clock: a source that is not there yet is
 only a slot without frames). The fallback policy follows the new backup chains at once.
 
+A camera added or edited here is a camera like the configured ones: its password (and its
+PTZ password) may come from ``VISTTER_CAMERA_<ID>_PASSWORD`` (``..._PTZ_PASSWORD``) as the
+configuration loader takes them (:func:`with_env_secrets`), and the followers given in
+:class:`CameraParts` learn each new camera set (the appliance keeps its configuration current,
+so timelines may use the camera, and the show's PTZ controllers follow).
+
 Not persisted, exactly as destinations added while live are not: a restart of the appliance
 goes back to the configuration file.
 
@@ -16,10 +22,13 @@ raises an :class:`~vistter.errors.OperatorError` subclass before anything was ch
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+from pydantic import SecretStr
 
 from vistter.actors.bus import ProgramBus
 from vistter.actors.sources.registry import source_child
@@ -27,13 +36,22 @@ from vistter.actors.sources.table import camera_source_id
 from vistter.api.cameras import source_on_air
 from vistter.errors import ChildStartError, ConfigError, SupervisionError, UnknownChildError
 from vistter.models.cameras import CameraConfig
+from vistter.models.env import camera_password_variable, camera_ptz_password_variable
 from vistter.models.timeline import CameraCue
 from vistter.show.context import ShowContext
 from vistter.show.plan import ShowPlan
 from vistter.supervisors import ChildSpec, SupervisorHandle
 from vistter.supervisors.spec import CRASH_BACKOFF, HEARTBEAT
 
-__all__ = ["CameraInUseError", "LiveCameras", "TimelineCameras", "cameras_of_plan", "live_cameras"]
+__all__ = [
+    "CameraFollower",
+    "CameraInUseError",
+    "LiveCameras",
+    "TimelineCameras",
+    "cameras_of_plan",
+    "live_cameras",
+    "with_env_secrets",
+]
 
 
 class CameraInUseError(SupervisionError):
@@ -67,26 +85,35 @@ class BackupFollower(Protocol):
     def set_cameras(self, cameras: Iterable[CameraConfig]) -> None: ...
 
 
+CameraFollower = Callable[[tuple[CameraConfig, ...]], None]
+"""Told every new camera set after a change (the caller's thread, under the change lock);
+must not raise: the change is done by then."""
+
+
 @dataclass(frozen=True)
 class CameraParts:
     """What a change touches: ``sources``, the supervisor's handle (resolved at each
     change: it may have restarted); ``child``, the ``sources`` child spec for a camera;
     ``fallback``, told each new camera set; ``timeline``, the cameras of the loaded timeline;
-    ``on_air``, the source viewers see now (``camera:2``)."""
+    ``on_air``, the source viewers see now (``camera:2``); ``followers``, told each new
+    camera set after the fallback (see :data:`CameraFollower`)."""
 
     sources: Callable[[], SupervisorHandle]
     child: Callable[[CameraConfig], ChildSpec]
     fallback: BackupFollower
     timeline: Callable[[], TimelineCameras | None]
     on_air: Callable[[], str | None]
+    followers: tuple[CameraFollower, ...] = ()
 
 
 class LiveCameras:
     """The current cameras and the changes to them (see the module doc)."""
 
-    def __init__(self, cameras: Sequence[CameraConfig], parts: CameraParts) -> None:
+    def __init__(self, cameras: Sequence[CameraConfig], parts: CameraParts, *,
+                 env: Mapping[str, str] | None = None) -> None:
         self._cameras: tuple[CameraConfig, ...] = tuple(cameras)
         self._parts = parts
+        self._env = env  # None: os.environ, read at each change
         self._lock = threading.Lock()
 
     def cameras(self) -> tuple[CameraConfig, ...]:
@@ -106,6 +133,7 @@ class LiveCameras:
         """Start a new camera; returns its ``sources`` child id. Raises
         :class:`~vistter.errors.SupervisionError` (409) when the id is taken and
         :class:`~vistter.errors.ConfigError` (400) for a backup that is not a camera."""
+        camera = with_env_secrets(camera, self._environment())
         with self._lock:
             existing = self._find(camera.id)
             if existing is not None:
@@ -126,7 +154,8 @@ class LiveCameras:
         :class:`~vistter.errors.UnknownChildError` (404) for an unknown camera and
         :class:`~vistter.errors.ConfigError` (400) for a backup that is not a camera."""
         with self._lock:
-            camera = _keep_left_out(camera, self._require(camera.id))
+            camera = with_env_secrets(_keep_left_out(camera, self._require(camera.id)),
+                                      self._environment())
             old = self._require(camera.id)
             cameras = tuple(camera if c.id == camera.id else c for c in self._cameras)
             self._check_backup(camera, cameras)
@@ -151,6 +180,9 @@ class LiveCameras:
             self._commit(tuple(c for c in self._cameras if c.id != camera_id))
 
     # -- internals (under the lock) ------------------------------------------------------
+
+    def _environment(self) -> Mapping[str, str]:
+        return os.environ if self._env is None else self._env
 
     def _find(self, camera_id: int) -> CameraConfig | None:
         return next((c for c in self._cameras if c.id == camera_id), None)
@@ -205,6 +237,24 @@ class LiveCameras:
     def _commit(self, cameras: tuple[CameraConfig, ...]) -> None:
         self._cameras = cameras
         self._parts.fallback.set_cameras(cameras)
+        for follower in self._parts.followers:
+            follower(cameras)
+
+
+def with_env_secrets(camera: CameraConfig, env: Mapping[str, str]) -> CameraConfig:
+    """``camera`` with ``VISTTER_CAMERA_<ID>_PASSWORD`` as its password and
+    ``VISTTER_CAMERA_<ID>_PTZ_PASSWORD`` as its PTZ password (when it has a ``ptz``
+    section), as :func:`~vistter.models.env.apply_env_overrides` applies them to the
+    configured cameras: a variable that is set wins over the body; an empty one counts as
+    unset. The password never appears in an answer, a status or a log."""
+    update: dict[str, Any] = {}
+    password = env.get(camera_password_variable(camera.id)) or None
+    if password is not None:
+        update["password"] = SecretStr(password)
+    ptz_password = env.get(camera_ptz_password_variable(camera.id)) or None
+    if ptz_password is not None and camera.ptz is not None:
+        update["ptz"] = camera.ptz.model_copy(update={"password": SecretStr(ptz_password)})
+    return camera.model_copy(update=update) if update else camera
 
 
 #: What an edit may leave out to keep as it was: the page never sees the credentials, the
@@ -224,10 +274,12 @@ def _keep_left_out(camera: CameraConfig, old: CameraConfig) -> CameraConfig:
 
 
 def live_cameras(cameras: Sequence[CameraConfig], program: ProgramBus, show: ShowContext,
-                 sources: Callable[[], SupervisorHandle]) -> LiveCameras:
+                 sources: Callable[[], SupervisorHandle],
+                 followers: Iterable[CameraFollower] = ()) -> LiveCameras:
     """The appliance's cameras: children of ``sources`` (from ``sources()``, the running
     supervisor) started as :mod:`vistter.tree` starts the configured ones, backups followed by
-    the program's fallback policy, the show's loaded timeline checked before a removal."""
+    the program's fallback policy, then ``followers``; the show's loaded timeline checked
+    before a removal."""
     context = program.source_context
 
     def child(camera: CameraConfig) -> ChildSpec:
@@ -236,5 +288,5 @@ def live_cameras(cameras: Sequence[CameraConfig], program: ProgramBus, show: Sho
     return LiveCameras(cameras, CameraParts(
         sources=sources, child=child, fallback=program.fallback,
         timeline=lambda: cameras_of_plan(show.show.plan),
-        on_air=lambda: source_on_air(program),
+        on_air=lambda: source_on_air(program), followers=tuple(followers),
     ))

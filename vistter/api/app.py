@@ -76,6 +76,7 @@ from vistter.api.show import ShowDeps, show_operations
 from vistter.clock import Clock, MonotonicClock
 from vistter.console import EventFeed, console_routes
 from vistter.errors import OperatorError
+from vistter.models.config_source import optional_config_now
 from vistter.models.destinations import AnyDestination, LiveDestination
 from vistter.models.locators import problem_json
 from vistter.models.quick import parse_destination
@@ -351,7 +352,7 @@ def create_app(deps: ApiDeps) -> Starlette:
         *preview_operations(deps.preview),
         *render_preview_operations(deps.render_previews),
         *camera_operations(deps.cameras),
-        *platform_operations(deps.show.config if deps.show is not None else None),
+        *platform_operations(None if deps.show is None else optional_config_now(deps.show.config)),
     ]
     routes: list[BaseRoute] = [operation.route() for operation in operations]
     operations.extend(external_operations())  # the console's (answer 503 without a bus)

@@ -60,7 +60,7 @@ from vistter.api.replies import (
 )
 from vistter.api.requests import CloneRequest, RenameRequest
 from vistter.api.uploads import upload_body_limit
-from vistter.models.config import ApplianceConfig
+from vistter.models.config_source import ConfigSource, optional_config_now
 from vistter.models.problems import Problem, problems_from_validation_error
 from vistter.models.timeline import TimelineDocument
 from vistter.models.validation import TimelineInvalid
@@ -93,7 +93,8 @@ class LibraryDeps:
     """The stores behind the library routes (all safe to call from any worker thread).
 
     ``config`` (``None``: schema and timing checks only) is what timelines are validated
-    against: its cameras and its assets folder. ``max_upload_bytes`` is ``[api]
+    against: its cameras and its assets folder; a callable is read at each save (the
+    appliance's cameras change while live). ``max_upload_bytes`` is ``[api]
     max_upload_bytes``, the body limit of the upload route (give the :class:`AssetStore` the
     same limit).
     """
@@ -101,7 +102,7 @@ class LibraryDeps:
     timelines: TimelineLibrary
     executions: ExecutionLog
     assets: AssetStore
-    config: ApplianceConfig | None
+    config: ConfigSource | None
     max_upload_bytes: int
     loaded_show: Callable[[], LoadedShow | None] | None = None
     """What the show has loaded (see :mod:`vistter.api.library_show`; ``None``: the listing
@@ -187,13 +188,13 @@ class _LibraryRoutes:
         return JSONResponse(body, headers=NO_STORE)
 
     async def create_timeline(self, request: Request, document: object) -> Response:
-        library, config = self._deps.timelines, self._deps.config
+        library, config = self._deps.timelines, optional_config_now(self._deps.config)
         return await self._stored(lambda: library.create(document, config), 201)
 
     async def import_timeline(self, request: Request) -> Response:
         text = await _import_text(request)
         await run_in_threadpool(check_json_text, text)
-        library, config = self._deps.timelines, self._deps.config
+        library, config = self._deps.timelines, optional_config_now(self._deps.config)
         return await self._stored(lambda: library.import_json(text, config), 201)
 
     async def get_timeline(self, request: Request) -> Response:
@@ -204,7 +205,8 @@ class _LibraryRoutes:
 
     async def replace_timeline(self, request: Request, document: object) -> Response:
         timeline_id = path_id(request, _timeline_not_found)
-        library, config, if_match = self._deps.timelines, self._deps.config, _if_match(request)
+        library, if_match = self._deps.timelines, _if_match(request)
+        config = optional_config_now(self._deps.config)
         return await self._stored(
             lambda: library.update(timeline_id, document, config, if_match=if_match), 200
         )

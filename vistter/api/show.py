@@ -41,7 +41,7 @@ from vistter.api.requests import (
     LiveTextRequest,
     LoadRequest,
 )
-from vistter.models.config import ApplianceConfig
+from vistter.models.config_source import ConfigSource, optional_config_now
 from vistter.models.timeline import TimelineDocument
 from vistter.models.validation import load_timeline
 from vistter.store import TimelineLibrary
@@ -63,11 +63,13 @@ OVERRIDES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class ShowDeps:
-    """``orchestrator`` returns the orchestrator's proxy, resolved at each call."""
+    """``orchestrator`` returns the orchestrator's proxy, resolved at each call; ``config``
+    (a callable: read at each load, the cameras change while live) is what a stored timeline
+    is checked against before it is loaded."""
 
     orchestrator: Callable[[], Any]
     timelines: TimelineLibrary | None
-    config: ApplianceConfig | None
+    config: ConfigSource | None
 
 
 class _ShowRoutes:
@@ -103,7 +105,8 @@ class _ShowRoutes:
         if self._deps.timelines is None:
             raise BadRequestError("There is no timeline library here.", hint="Use the appliance.")
         record = await run_in_threadpool(self._deps.timelines.get, timeline_id)
-        return await run_in_threadpool(load_timeline, record.document, self._deps.config)
+        config = optional_config_now(self._deps.config)
+        return await run_in_threadpool(load_timeline, record.document, config)
 
     async def load(self, request: Request, body: LoadRequest) -> JSONResponse:
         document = await self._library_timeline(body.timeline_id)

@@ -14,6 +14,7 @@ appliance hands them these (the tests hand them fakes):
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -133,14 +134,25 @@ class FixedCalendar:
 
 
 class PtzControllers:
-    """:class:`PtzControl` over one :class:`~vistter.ptz.PtzController` per PTZ camera.
+    """:class:`PtzControl` over one :class:`~vistter.ptz.PtzController` per camera.
 
-    Built once by the appliance (shared, it outlives executor restarts); :meth:`close` at
-    shutdown ends any settle wait.
+    Built once by the appliance (shared, it outlives executor restarts); :meth:`set_cameras`
+    follows the cameras added, edited and removed while live; :meth:`close` at shutdown ends
+    any settle wait.
+
+    Threads: :meth:`preroll` runs in a track executor's thread, :meth:`set_cameras` in the
+    API's worker thread; the controllers are swapped as a whole (a pre-roll uses the set it
+    looked up), and a replaced controller is closed by its own :meth:`PtzController.close`.
     """
 
-    def __init__(self, controllers: Mapping[int, PtzController]) -> None:
+    def __init__(
+        self,
+        controllers: Mapping[int, PtzController],
+        make: Callable[[CameraConfig], PtzController] | None = None,
+    ) -> None:
         self._controllers = dict(controllers)
+        self._make = make
+        self._change = threading.Lock()
 
     @classmethod
     def from_cameras(
@@ -154,10 +166,34 @@ class PtzControllers:
         """A controller per camera (``kwargs`` go to each
         :class:`~vistter.ptz.PtzController`, e.g. ``client_factory``). A camera without a
         ``ptz`` section gets one too: a cue asking it for a preset then raises an alert."""
-        return cls({
-            camera.id: PtzController(camera, clock=clock, events=events, **kwargs)
-            for camera in cameras
-        })
+
+        def make(camera: CameraConfig) -> PtzController:
+            return PtzController(camera, clock=clock, events=events, **kwargs)
+
+        return cls({camera.id: make(camera) for camera in cameras}, make)
+
+    def set_cameras(self, cameras: Iterable[CameraConfig]) -> None:
+        """Follow the cameras now (caller's thread): a new camera gets a controller, an
+        edited one a new controller (the old one closed: its ONVIF session ends), a removed
+        one is closed and forgotten; an unchanged camera keeps its controller. Raises
+        ``RuntimeError`` when built without a way to make controllers."""
+        if self._make is None:
+            raise RuntimeError("these PTZ controllers were built without a factory")
+        with self._change:
+            old = self._controllers
+            new: dict[int, PtzController] = {}
+            for camera in cameras:
+                kept = old.get(camera.id)
+                same = kept is not None and kept.camera == camera
+                new[camera.id] = kept if kept is not None and same else self._make(camera)
+            self._controllers = new
+        for camera_id, controller in old.items():
+            if new.get(camera_id) is not controller:
+                controller.close()
+
+    def cameras(self) -> list[int]:
+        """The ids of the cameras with a controller now (any thread)."""
+        return sorted(self._controllers)
 
     def settle_time(self, camera_id: int) -> float | None:
         controller = self._controllers.get(camera_id)

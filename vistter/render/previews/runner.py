@@ -37,6 +37,7 @@ import psutil
 
 from vistter.media.stderr_tail import StderrTail, scrub_url_credentials
 from vistter.models.config import ApplianceConfig
+from vistter.models.config_source import ConfigSource, config_now
 from vistter.models.timeline import TimelineDocument
 from vistter.models.validation import load_timeline
 from vistter.render.previews.child import RenderOrder, parse_event
@@ -90,14 +91,14 @@ class PreviewRenders:
 
     def __init__(
         self,
-        config: ApplianceConfig,
+        config: ConfigSource,
         folder: Path,
         settings: PreviewSettings | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
         python: str = sys.executable,
     ) -> None:
-        self._config = config
+        self._config = config  # read at each use: the cameras change while live
         self._folder = folder
         self._settings = settings or PreviewSettings()
         self._clock = clock
@@ -120,11 +121,11 @@ class PreviewRenders:
         """Queue a preview of ``duration_s`` seconds of the timeline document ``data`` from
         ``start_s``. Raises :class:`~vistter.models.validation.TimelineInvalid` (every
         problem), :class:`PreviewRangeError` and :class:`PreviewQueueFullError`."""
-        document = load_timeline(data, self._config)
-        fps = self._config.encoding.fps
+        config = config_now(self._config)
+        document = load_timeline(data, config)
+        fps = config.encoding.fps
         self._check_range(document, start_s, duration_s, fps)
-        width, height = self._settings.size_for(self._config.encoding.width,
-                                                self._config.encoding.height)
+        width, height = self._settings.size_for(config.encoding.width, config.encoding.height)
         with self._lock:
             self._sweep()
             if self._closed:
@@ -360,9 +361,9 @@ class PreviewRenders:
 
     def _preview_config(self, job: PreviewJob) -> ApplianceConfig:
         """The appliance configuration at the preview's size (everything else as live)."""
-        encoding = self._config.encoding.model_copy(update={"width": job.width,
-                                                            "height": job.height})
-        return self._config.model_copy(update={"encoding": encoding})
+        config = config_now(self._config)
+        encoding = config.encoding.model_copy(update={"width": job.width, "height": job.height})
+        return config.model_copy(update={"encoding": encoding})
 
     def _stop_process(self, process: psutil.Process) -> None:
         """Any thread: SIGTERM the render process (it ends its own ffmpegs), and after
