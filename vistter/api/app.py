@@ -78,7 +78,7 @@ from vistter.console import EventFeed, console_routes
 from vistter.errors import OperatorError
 from vistter.models.config_source import optional_config_now
 from vistter.models.destinations import AnyDestination, LiveDestination
-from vistter.models.locators import problem_json
+from vistter.models.locators import ProblemLike, problem_json
 from vistter.models.quick import parse_destination
 from vistter.models.timeline import TimelineDocument
 
@@ -86,17 +86,6 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 TREE_RETRY_AFTER_SECONDS = 5
 
 
-class ProblemLike(Protocol):
-    """What the API needs of :class:`vistter.models.validation.Problem`."""
-
-    @property
-    def path(self) -> str: ...
-
-    @property
-    def message(self) -> str: ...
-
-    @property
-    def hint(self) -> str: ...
 
 
 TreeSnapshot = Callable[[], Mapping[str, Any]]

@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 
 from vistter.models.problems import Problem
 
-__all__ = ["LOCATOR_KEYS", "TimelineProblem", "clock", "locate", "problem_json"]
+__all__ = ["LOCATOR_KEYS", "ProblemLike", "TimelineProblem", "clock", "locate", "problem_json"]
 
 _TRACK = re.compile(r"^timeline\.tracks\.(?:(video)|overlays\[(\d+)\])(?:\.cues\[(\d+)\])?")
 
@@ -44,7 +44,9 @@ class TimelineProblem(Problem):
         return {**super().to_dict(), **{key: getattr(self, key) for key in LOCATOR_KEYS}}
 
 
-class _ProblemLike(Protocol):
+class ProblemLike(Protocol):
+    """What :func:`problem_json` needs of a problem (:class:`vistter.models.validation.Problem`)."""
+
     @property
     def path(self) -> str: ...
 
@@ -55,7 +57,7 @@ class _ProblemLike(Protocol):
     def hint(self) -> str: ...
 
 
-def problem_json(problem: _ProblemLike) -> dict[str, Any]:
+def problem_json(problem: ProblemLike) -> dict[str, Any]:
     """``{"path", "message", "hint"}`` of any problem, plus the locators when it has them."""
     body: dict[str, Any] = {"path": problem.path, "message": problem.message,
                             "hint": problem.hint}  # fmt: skip
