@@ -71,6 +71,8 @@ def classify(process: psutil.Process) -> str:
     cmdline = process.cmdline()
     name = process.name()
     if "python" in name:
+        if "vistter.actors.outputs.flv_publisher" in cmdline:
+            return "publisher (PyAV)"  # Vistter's RTMP publisher: the key arrives on stdin
         return "python"
     if name == "tee":
         return "tee (floor)"

@@ -78,7 +78,7 @@ def test_benchmark_measures_both_sides_and_prints_the_ratio(tmp_path: Path) -> N
             assert (recording["width"], recording["height"]) == (1280, 720)
 
     vistter = report["vistter"]
-    assert {"python (vistter)", "ffmpeg encoder", "ffmpeg ingest", "ffmpeg publisher"} <= set(
+    assert {"python (vistter)", "ffmpeg encoder", "ffmpeg ingest", "publisher (PyAV)"} <= set(
         vistter["cpu_by_role"]
     )
     assert any(name == "vistter-mixer" for name, _ in vistter["python_threads_cpu"])
