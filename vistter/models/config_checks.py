@@ -34,14 +34,14 @@ def _camera_problem(
         return Problem(
             path,
             f"camera {camera_id} is not configured",
-            f"Use one of the configured cameras ({known}), or add camera {camera_id} to the "
-            "configuration.",
+            f"Use one of the configured cameras ({known}), or add camera {camera_id} (the "
+            "Cameras page, POST /api/cameras, or the configuration file).",
         )
     return Problem(
         path,
         f"camera {camera_id} is not configured, so cue '{cue_id}' cannot show it",
         f"Pick one of the configured cameras ({known}) for cue '{cue_id}', or add camera "
-        f"{camera_id} to the configuration.",
+        f"{camera_id} (the Cameras page, POST /api/cameras, or the configuration file).",
     )
 
 
