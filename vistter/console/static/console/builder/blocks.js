@@ -68,7 +68,8 @@ export function itemsOf(builder, context = {}) {
         start: toDate(cue.start_time), end: toDate(cueEnd(cue)),
         content: label, label, kind,
         className: `cue cue-${kind}${problems.length ? ' cue-problem' : ''}`
-          + `${ramp.start ? ' cue-ramp-in' : ''}${ramp.end ? ' cue-ramp-out' : ''}`,
+          + `${ramp.start ? ' cue-ramp-in' : ''}${ramp.end ? ' cue-ramp-out' : ''}`
+          + `${kind === 'camera' ? ` cue-camera-${(cue.params?.camera_id ?? 0) % 4}` : ''}`,
         style: `--ramp-in: ${percent(ramp.start)}; --ramp-out: ${percent(ramp.end)}`,
         title: escapeHtml(blockTitle(cue, label, problems)),
         words: blockTitle(cue, label, problems),
