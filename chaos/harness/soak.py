@@ -6,6 +6,8 @@ time, so what leaks shows: it samples RSS / open fds / threads / descendants onc
 Each fault is judged by its scenario on its own window (from its fault mark to its end mark);
 at the end the report holds every fault's checks, the footprint over time (``soak.png``), RSS
 growth per hour, and the healthy destination's gaps over the whole soak (decoded at the end).
+While it runs, ``soak-progress.json`` and ``soak.png`` are rewritten after every footprint sample,
+so a soak that is stopped early (or is still running) shows what it has seen so far.
 Scenarios that need another rig (6 key rejected, 10 disk full, 11 clock jump) are not drawn.
 """
 
@@ -36,6 +38,24 @@ SOAK_SCENARIOS = (1, 2, 3, 4, 5, 7, 8, 9, 12, 13)
 FOOTPRINT_EVERY = 60.0
 
 
+def _checkpoint(
+    out: Path,
+    footprints: list[dict[str, float]],
+    injected: list[dict[str, Any]],
+    sampler: Sampler,
+) -> None:
+    """Rewrite the progress file and the footprint chart (runs on the soak's own thread)."""
+    progress = {
+        "minutes": round(footprints[-1]["t"] / 60, 1) if footprints else 0.0,
+        "injected": injected, "footprints": footprints,
+        "rss_mb_per_hour": _per_hour(footprints, "rss_mb"),
+        "fds_per_hour": _per_hour(footprints, "open_fds"),
+        "threads_per_hour": _per_hour(footprints, "threads"),
+    }  # fmt: skip
+    (out / "soak-progress.json").write_text(json.dumps(progress, indent=1, default=str))
+    _chart(out / "soak.png", footprints, sampler)
+
+
 def _loop(
     base: Context,
     hours: float,
@@ -45,6 +65,7 @@ def _loop(
 ) -> list[tuple[int, Context]]:
     """Keep the show on air, sample the footprint, inject a fault every ``fault_every_min``."""
     contexts: list[tuple[int, Context]] = []
+    injected: list[dict[str, Any]] = []
     deadline = time.monotonic() + hours * 3600
     next_fault = time.monotonic() + fault_every_min * 60
     next_footprint = 0.0
@@ -54,6 +75,7 @@ def _loop(
             footprint = base.rig.app.footprint()
             if footprint is not None:
                 footprints.append({"t": base.now(), **footprint.as_dict()})
+                _checkpoint(base.workdir, footprints, injected, base.sampler)
             next_footprint = now + FOOTPRINT_EVERY
         if now >= next_fault:
             number = chooser.choice(SOAK_SCENARIOS)
@@ -66,6 +88,8 @@ def _loop(
             finally:
                 scenario.cleanup()
             contexts.append((number, ctx))
+            fault_min = round(ctx.marks.get("fault", 0.0) / 60, 1)
+            injected.append({"number": number, "at_min": fault_min})
             print(
                 f"soak {base.now() / 60:.1f} min: injected #{number} {scenario.title}", flush=True
             )
