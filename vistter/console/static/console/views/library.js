@@ -14,6 +14,8 @@ import { ImportBox } from './import.js';
 import { asProblem, readTimelines, resultTone, resultWords, when } from './library_rows.js';
 
 const RELOAD_MS = 10000;
+const PENDING_RELOAD_MS = 1000;
+const PENDING_READS = 15;
 
 // PATCH {"name"} with the row's ETag; an appliance without PATCH gets the document back with
 // the new name (PUT), under the ETag its GET answered.
@@ -179,6 +181,23 @@ export function LibraryPage({ state, controller }) {
   useEffect(() => {
     reload();
   }, [showState, loadedId]);
+  // The show goes live a moment before its run is in the execution log: until the on-air row's
+  // run says "on air now", read again every second rather than every ten.
+  // (At most PENDING_READS times per change of the show: a show that stays on air with its run
+  // ended, e.g. the slate between shows, goes back to the ten-second reads.)
+  const pendingReads = useRef(0);
+  useEffect(() => {
+    pendingReads.current = 0;
+  }, [showState, loadedId]);
+  const runPending = Boolean(rows?.some((row) => row.onAir && row.lastRun?.result !== 'running'));
+  useEffect(() => {
+    if (!runPending || pendingReads.current >= PENDING_READS) return undefined;
+    const timer = setTimeout(() => {
+      pendingReads.current += 1;
+      reload();
+    }, PENDING_RELOAD_MS);
+    return () => clearTimeout(timer);
+  }, [runPending, rows]);
 
   // act(action, call, success(result) -> words, pick(result) -> id to highlight, conflict hint)
   const act = async (action, call, success, pick, conflict) => {
