@@ -10,8 +10,8 @@ appliance serves them itself (no CDN, no build step at run time). The chain of t
    and refuses any whose sha512 differs from the lock's ``integrity``;
 3. it copies the files listed in :data:`SHIPPED` out of the tarball into
    ``vistter/console/static/vendor/<directory>/``, with the library's licence files and the
-   licence files of every locked package the library depends on (the standalone builds bundle
-   them) under ``bundled/<package>/``;
+   licence files of every locked package the library depends on and bundles (all but those
+   it imports from their own vendored copy: ``Shipped.imports``) under ``bundled/<package>/``;
 4. it writes ``vendor/vendor.json``: name, version, licence, integrity and the sha256 of every
    shipped file. ``tests/console/test_vendor.py`` checks the shipped files against it and
    it against the lock.
@@ -43,11 +43,17 @@ LICENCE_PREFIXES = ("license", "licence", "copying")
 
 @dataclass(frozen=True)
 class Shipped:
-    """One library: where it goes and which of its published files (tarball path -> name)."""
+    """One library: where it goes and which of its published files (tarball path -> name).
+
+    ``imports``: locked packages the shipped files import (resolved by the page's import map)
+    instead of bundling them; each is vendored as a library of its own, so it is not listed
+    (nor its licence copied) among what this one bundles.
+    """
 
     name: str
     directory: str
     files: dict[str, str]
+    imports: tuple[str, ...] = ()
 
 
 SHIPPED = (
@@ -64,10 +70,15 @@ SHIPPED = (
         "dist/mpegts.js": "mpegts.js",
         "dist/mpegts.js.LICENSE.txt": "mpegts.js.LICENSE.txt",
     }),
+    # The "peer" build: unlike the standalone one it injects no <style> element (the page's
+    # Content-Security-Policy refuses inline styles); its sheet ships as a file and moment and
+    # vis-data are imported, through the import map, from their own vendored ES modules.
     Shipped("vis-timeline", "vis-timeline", {
-        "standalone/esm/vis-timeline-graph2d.min.mjs": "vis-timeline-graph2d.min.mjs",
+        "peer/esm/vis-timeline-graph2d.min.mjs": "vis-timeline-graph2d.min.mjs",
         "styles/vis-timeline-graph2d.min.css": "vis-timeline-graph2d.min.css",
-    }),
+    }, imports=("moment", "vis-data")),
+    Shipped("vis-data", "vis-data", {"peer/esm/vis-data.min.mjs": "vis-data.min.mjs"}),
+    Shipped("moment", "moment", {"dist/moment.js": "moment.mjs"}),
 )
 
 
@@ -101,10 +112,13 @@ def locked(lock: dict[str, dict[str, object]], name: str) -> dict[str, object]:
     return entry
 
 
-def dependency_closure(lock: dict[str, dict[str, object]], name: str) -> list[str]:
+def dependency_closure(
+    lock: dict[str, dict[str, object]], name: str, imports: tuple[str, ...] = ()
+) -> list[str]:
     """Every locked package ``name`` depends on (dependencies and peers), sorted; type
-    declarations (``@types/*``) are left out: no code of theirs ships."""
-    seen: set[str] = set()
+    declarations (``@types/*``) are left out: no code of theirs ships. ``imports`` (and what
+    only they depend on) are left out too: they are vendored on their own."""
+    seen: set[str] = set(imports)
     stack = [name]
     while stack:
         entry = lock.get(f"node_modules/{stack.pop()}", {})
@@ -115,7 +129,7 @@ def dependency_closure(lock: dict[str, dict[str, object]], name: str) -> list[st
                 if dep not in seen and f"node_modules/{dep}" in lock:
                     seen.add(dep)
                     stack.append(dep)
-    return sorted(dep for dep in seen if not dep.startswith("@types/"))
+    return sorted(dep for dep in seen if dep not in imports and not dep.startswith("@types/"))
 
 
 def fetch_tarballs(specs: list[str], into: Path) -> dict[str, Path]:
@@ -173,7 +187,7 @@ def vendor() -> dict[str, object]:
             f"{sorted(wanted)}: keep SHIPPED in scripts/vendor-frontend.py and package.json "
             "in step."
         )
-    closures = {item.name: dependency_closure(lock, item.name) for item in SHIPPED}
+    closures = {item.name: dependency_closure(lock, item.name, item.imports) for item in SHIPPED}
     names = sorted(wanted | {dep for deps in closures.values() for dep in deps})
     specs = {name: f"{name}@{locked(lock, name)['version']}" for name in names}
     with tempfile.TemporaryDirectory(prefix="vistter-vendor-") as tmp:

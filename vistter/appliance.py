@@ -33,6 +33,7 @@ from vistter.api.server import check_bind
 from vistter.api.show import ShowDeps
 from vistter.appliance_store import Store, open_store
 from vistter.clock import Clock, MonotonicClock
+from vistter.degraded.child import DegradedChild, degraded_child
 from vistter.errors import ConfigError, SupervisionError, UnknownChildError
 from vistter.live_cameras import LiveCameras, live_cameras
 from vistter.models.cameras import CameraConfig
@@ -85,6 +86,7 @@ class Appliance:
         self._parts = LastAnswers()  # the program parts' last status answers
         self._outputs_lock = threading.Lock()  # one live add/remove at a time
         self._cameras: LiveCameras | None = None  # the cameras now (added/removed live)
+        self._degraded: DegradedChild | None = None  # degraded mode's gate and status
 
     # -- lifecycle (caller's thread) ---------------------------------------------------
 
@@ -103,6 +105,8 @@ class Appliance:
         logger.info("encoder: %s", self._bus.encoder.describe())
         self.monitoring.encoder_chosen(self._bus.encoder)
         self._bus.state.take(SLATE_SOURCE_ID)
+        self._degraded = degraded_child(self.config, self._bus, self.bus,
+                                        lambda: self._ref_now("program/encoder"))
         show = self.config.show
         self._bus.fanout.air.set_mode(AirMode.ALWAYS if show.always_on_air else AirMode.WHILE_LIVE)
         self._show = self._show_context(self._bus)
@@ -172,7 +176,9 @@ class Appliance:
         self.metrics.shutdown()
 
     def tree(self) -> TreeNode:
-        return self.root.tree()
+        """The supervision tree from each supervisor's published copy: never waits for a
+        busy supervisor (``GET /api/supervision``, ``/api/health``)."""
+        return self.root.tree_now()
 
     def restart_child(self, path: str) -> None:
         """Stop and start again the actor at ``path`` (e.g. ``telemetry/system``).
@@ -204,6 +210,7 @@ class Appliance:
             preflight=self._preflight(),
             stream=self.monitoring.stream_sampler(
                 started_at=self._started_at, buffer_fullness=show_buffer(self._show)),
+            degraded=self._degraded,
         ))  # fmt: skip
 
     # -- the show ----------------------------------------------------------------------
@@ -317,6 +324,7 @@ class Appliance:
             "destinations": destinations,
             "publishing": program.fanout.air.status(),
             "health": self.monitoring.health(),
+            "degraded": self._degraded.state.status() if self._degraded is not None else None,
         }
 
     def _child_status(self, path: str) -> dict[str, Any]:

@@ -152,10 +152,12 @@ def cmd_telemetry(args: argparse.Namespace) -> int:
 def cmd_run(config_path: Path | None, to: Sequence[str] = ()) -> int:
     """Run until SIGINT/SIGTERM (exit 0) or until the tree gives up (exit 1)."""
     from vistter.appliance import Appliance
+    from vistter.memory import limit_malloc_arenas
     from vistter.models.config import load_config
     from vistter.models.quick import with_quick_destinations
     from vistter.supervisors.guard import end_stray_children
 
+    limit_malloc_arenas()  # before any thread: RSS stays flat across restarts (vistter.memory)
     config = with_quick_destinations(load_config(config_path), list(to))
     for warning in config.warnings():
         logger.warning("%s", warning)

@@ -9,6 +9,7 @@ from typing import Any, TypedDict
 
 from vistter.actors.fanout.on_air import AirStatus
 from vistter.actors.program.payloads import FallbackRoute, OnAir
+from vistter.degraded.state import DegradedStatus
 from vistter.telemetry.payloads import StreamHealthPayload
 
 __all__ = ["ApplianceStatus", "EncoderChoicePayload", "ShownOnAir", "SourceHealthPayload"]
@@ -51,3 +52,5 @@ class ApplianceStatus(TypedDict):
     destinations: list[dict[str, Any]]
     publishing: AirStatus
     health: StreamHealthPayload
+    degraded: DegradedStatus | None
+    """Degraded mode: level, steps active, reason with figures, since (None: not running)."""

@@ -4,7 +4,7 @@
 root (one_for_one)
 ├── telemetry  (one_for_one)            publisher, system, stream
 ├── sources    (one_for_one)            slate, camera-<id> ... (media-<hash> started by the show)
-├── program    (rest_for_one)           mixer -> encoder -> fanout
+├── program    (rest_for_one)           mixer -> fanout -> encoder (-> degraded)
 ├── outputs    (one_for_one, dynamic)   <kind prefix>-<id>: destination-, srt-, recorder- ...
 ├── show       (one_for_all)            tracks (video-<track>, overlay-<track> ...), orchestrator
 └── api                                 uvicorn serving the Starlette control app
@@ -15,6 +15,16 @@ Sources and outputs come from their registries (:mod:`vistter.actors.sources.reg
 output is. Cameras and destinations handle their expected failures (offline, refused) as
 states with their own backoff; the supervisors' ``CRASH_BACKOFF`` only covers crashes (bugs),
 so a crash loop is retried later instead of taking the appliance down.
+
+Why ``program`` has the fanout *before* the encoder: every hand-over between its children
+outlives them (the mixer's :class:`~vistter.actors.program.frame_queue.FrameQueue`, the
+encoder's :class:`~vistter.actors.encoder.ts_pipe.TsPipe`, the fanout's queues), so an
+encoder crash needs nothing else restarted but what depends on the encoder's settings
+(degraded mode, after it). The frame queue keeps the frames made meanwhile, the new encoder
+encodes them starting on a keyframe where the timeline is, and the fanout and every
+destination carry on with the same connections: one continuous stream (see
+:mod:`vistter.actors.encoder.encoder`). A fanout crash restarts the encoder after it (no
+frame is lost: the same machinery) and every destination resumes at the next keyframe.
 
 Why ``show`` is shaped this way: the track executors depend on the loaded timeline, so they
 are dynamic children that the orchestrator starts on ``load`` and stops on the next ``load``.
@@ -38,6 +48,7 @@ import pykka
 
 from vistter.actors.bus import ProgramBus
 from vistter.actors.encoder.encoder import EncoderActor
+from vistter.actors.encoder.fallback import EncoderFallback
 from vistter.actors.fanout.fanout import FanoutActor
 from vistter.actors.fanout.on_air import OnAir
 from vistter.actors.outputs.kind import OutputModel
@@ -46,6 +57,7 @@ from vistter.actors.program.mixer import ProgramMixer
 from vistter.actors.sources.registry import source_child
 from vistter.api.app import ApiDeps, create_app
 from vistter.api.server import ApiServer
+from vistter.degraded.child import DegradedChild
 from vistter.models.config import ApplianceConfig
 from vistter.models.sources import SlateImage
 from vistter.show.context import ShowContext
@@ -101,6 +113,8 @@ class TreeParts:
     preflight: PreflightChecks | None = None
     stream: Callable[[Link], pykka.ActorRef[Any]] | None = None
     """Starts the ``STREAM_METRICS`` sampler under ``telemetry`` (None: no such child)."""
+    degraded: DegradedChild | None = None
+    """Degraded mode: the last child of ``program`` and the mixer's overlay gate (None: none)."""
 
 
 def root_children(parts: TreeParts) -> list[ChildSpec]:
@@ -108,7 +122,7 @@ def root_children(parts: TreeParts) -> list[ChildSpec]:
     return [
         telemetry_spec(parts.config, parts.telemetry, parts.metrics, stream=parts.stream),
         sources_spec(parts.config, parts.program),
-        program_spec(parts.config, parts.program),
+        program_spec(parts.config, parts.program, degraded=parts.degraded),
         outputs_spec(parts.config, parts.program),
         show_spec(parts.show, recorder=parts.executions, preflight=parts.preflight,
                   air=parts.program.fanout.air),
@@ -158,25 +172,31 @@ def sources_spec(config: ApplianceConfig, bus: ProgramBus) -> ChildSpec:
 # -- program -----------------------------------------------------------------------------
 
 
-def program_spec(config: ApplianceConfig, bus: ProgramBus) -> ChildSpec:
-    """``program``: mixer -> encoder -> fanout, rest_for_one: an encoder restart restarts
-    the fanout after it, never the mixer before it."""
+def program_spec(
+    config: ApplianceConfig, bus: ProgramBus, degraded: DegradedChild | None = None
+) -> ChildSpec:
+    """``program``: mixer -> fanout -> encoder (-> degraded), rest_for_one: an encoder
+    restart touches neither the fanout nor any destination (see the module doc); degraded
+    mode is last, so it restarts with the encoder and applies its level to the new one."""
 
     def start_mixer(link: Link) -> pykka.ActorRef[Any]:
         return ProgramMixer.start(
             link, bus.fmt, bus.sources, bus.state, bus.frames,
             fallback=bus.fallback, epoch=bus.epoch,
+            overlays=degraded.overlays if degraded is not None else None,
         )  # fmt: skip
 
     encoding = config.encoding
     start_encoder = start_function_for(
         EncoderActor, bus.fmt, encoding, bus.encoder, bus.ffmpeg, bus.frames, bus.ts,
-        audio_bed=encoding.audio_bed,
+        audio_bed=encoding.audio_bed, air=bus.fanout.air,
+        fallback=EncoderFallback(bus.encoder),
     )  # fmt: skip
     children = [
         _worker("mixer", start_mixer),
-        _worker("encoder", start_encoder),
         _worker("fanout", start_function_for(FanoutActor, bus.ts, bus.fanout)),
+        _worker("encoder", start_encoder),
+        *([_worker("degraded", degraded.start)] if degraded is not None else []),
     ]
     return _supervisor("program", PROGRAM_FLAGS, children)
 

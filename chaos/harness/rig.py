@@ -21,6 +21,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from chaos.harness.appliance import VistterProcess
 from chaos.harness.ingest import RecordingIngest
@@ -47,6 +48,10 @@ class RigOptions:
     rejected_key_destination: bool = False
     recorder_dir: Path | None = None
     vistter_env: Mapping[str, str] = field(default_factory=dict)
+    #: the video track's cues (default: camera 1 for the whole hour)
+    video_cues: list[dict[str, Any]] | None = None
+    #: more TOML lines for Vistter's configuration (e.g. a [degraded] section)
+    extra_config: tuple[str, ...] = ()
 
 
 class Rig:
@@ -143,10 +148,12 @@ class Rig:
             "id": "chaos", "name": "Chaos rig", "duration": 3600, "fps": FPS,
             "resolution": f"{WIDTH}x{HEIGHT}",
             "tracks": {
-                "video": {"track_id": "video_main", "type": "video", "cues": [{
-                    "id": "cue_v1", "start_time": 0, "duration": 3600, "action": "show_camera",
-                    "params": {"camera_id": 1, "transition": "cut"},
-                }]},
+                "video": {"track_id": "video_main", "type": "video", "cues": (
+                    self.options.video_cues or [{
+                        "id": "cue_v1", "start_time": 0, "duration": 3600,
+                        "action": "show_camera", "params": {"camera_id": 1, "transition": "cut"},
+                    }]
+                )},
                 "overlays": [],
             },
             "fallback": {"test_pattern": "/assets/technical_difficulties.png",
@@ -185,6 +192,7 @@ class Rig:
             "", "[show]", f'timeline = "{self._timeline()}"', "autostart = true", "loop = true",
             "always_on_air = true",
         ]  # fmt: skip
+        lines += ["", *self.options.extra_config] if self.options.extra_config else []
         return "\n".join(lines) + "\n"
 
     @staticmethod

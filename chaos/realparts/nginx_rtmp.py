@@ -5,6 +5,12 @@ nginx runs in the foreground as ONE process (``daemon off; master_process off;``
 one work directory. It can be stopped and started again on the SAME ports to simulate a
 destination outage. Every publish is recorded to ``<workdir>/rec/<app>/<key>.flv``.
 
+``rejected_keys`` makes it refuse those stream keys the way platforms do, after the handshake,
+``connect`` and ``createStream`` went through: nginx-rtmp asks its ``on_publish`` hook (a
+location of the same nginx, ``notify_method get``), which answers 403, and nginx-rtmp closes
+the connection right after the ``publish`` command. Change the set with
+:meth:`NginxRtmp.reject_keys`, then ``stop()`` and ``start()``.
+
 Fails the test loudly (never skips) when nginx or the rtmp module is not installed.
 """
 
@@ -16,7 +22,7 @@ import subprocess
 import tempfile
 import urllib.request
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pytest
@@ -33,6 +39,7 @@ _MODULE_DIRS = (Path("/usr/lib/nginx/modules"), Path("/usr/share/nginx/modules")
 _MODULES_AVAILABLE = Path("/usr/share/nginx/modules-available")
 _DEBIAN_NGINX_PREFIX = Path("/usr/share/nginx")
 _APP = re.compile(r"^[A-Za-z0-9_-]+$")
+_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 def find_nginx() -> str:
@@ -79,10 +86,13 @@ class NginxRtmp:
         apps: Sequence[str] = ("live",),
         record_append: bool = False,
         startup_timeout: float = 10.0,
+        rejected_keys: Collection[str] = (),
     ) -> None:
         for app in apps:
             if not _APP.match(app):
                 raise ValueError(f"application name {app!r} must match [A-Za-z0-9_-]+")
+        self.rejected_keys: frozenset[str] = frozenset()
+        self.reject_keys(rejected_keys)
         self._own_workdir = workdir is None
         self.workdir = Path(tempfile.mkdtemp(prefix="nginx-rtmp-")) if workdir is None else workdir
         self.apps = tuple(apps)
@@ -113,6 +123,13 @@ class NginxRtmp:
     def stat_url(self) -> str:
         """``http://127.0.0.1:<port>/stat``: nginx-rtmp's XML statistics."""
         return f"http://{LOOPBACK}:{self.http_port}/stat"
+
+    def reject_keys(self, keys: Collection[str]) -> None:
+        """Refuse these stream keys from the next :meth:`start` on (none: accept every key)."""
+        for key in keys:
+            if not _KEY.match(key):
+                raise ValueError(f"a rejected key {key!r} must match [A-Za-z0-9_.-]+")
+        self.rejected_keys = frozenset(keys)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -210,6 +227,20 @@ class NginxRtmp:
                     return int(stream.findtext("bytes_in") or 0)
         return None
 
+    def publish_calls(self, key: str) -> int:
+        """How many times a publisher offered ``key`` (its ``publish`` command), accepted or
+        not, since the work directory was made. Counted from the ``on_publish`` hook's access
+        log, so only while some key is rejected (:meth:`reject_keys`)."""
+        try:
+            log = (self.workdir / "http-access.log").read_text(errors="replace")
+        except OSError:
+            return 0
+        return sum(
+            1
+            for line in log.splitlines()
+            if "/on_publish?" in line and "call=publish&" in line and f"&name={key}&" in line
+        )
+
     # -- internals ---------------------------------------------------------------------
 
     def _check_app(self, app: str) -> None:
@@ -220,6 +251,12 @@ class NginxRtmp:
         temp = self.workdir / "temp"
         for directory in (temp, *(self.record_dir / app for app in self.apps)):
             directory.mkdir(parents=True, exist_ok=True)
+        hook = (
+            f"\n            notify_method get;\n            on_publish "
+            f"http://{LOOPBACK}:{self.http_port}/on_publish;"
+            if self.rejected_keys
+            else ""
+        )
         applications = "\n".join(
             f"""        application {app} {{
             live on;
@@ -227,7 +264,7 @@ class NginxRtmp:
             record_path {self.record_dir / app};
             record_unique off;
             record_append {"on" if self.record_append else "off"};
-            record_suffix .flv;
+            record_suffix .flv;{hook}
         }}"""
             for app in self.apps
         )
@@ -263,8 +300,21 @@ http {{
         listen {LOOPBACK}:{self.http_port};
         location /stat {{
             rtmp_stat all;
-        }}
+        }}{self._publish_check()}
     }}
 }}
 """
         )
+
+    def _publish_check(self) -> str:
+        """The ``on_publish`` hook's location: 403 for a rejected key, else 204."""
+        if not self.rejected_keys:
+            return ""
+        names = "|".join(re.escape(key) for key in sorted(self.rejected_keys))
+        return f"""
+        location = /on_publish {{
+            if ($arg_name ~ "^({names})$") {{
+                return 403;
+            }}
+            return 204;
+        }}"""

@@ -13,6 +13,7 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, ViewportSize, expect
 from support.browser import DESKTOP, OpenPage, screenshot
+from support.console_pages import PageProblems
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -109,6 +110,38 @@ def test_an_empty_show_has_a_video_and_an_overlay_track(open_page: OpenPage) -> 
         expect(page.get_by_role("button", name="Undo")).to_be_disabled()
         assert blocks(page) == []
         screenshot(page, name)
+
+
+VIS_SHEET_APPLIED_JS = """() => {
+  const outer = document.querySelector('.builder-timeline .vis-timeline');
+  const panel = document.querySelector('.builder-timeline .vis-panel.vis-center');
+  return [getComputedStyle(outer).overflow, getComputedStyle(panel).position,
+          document.querySelectorAll('style').length];
+}"""
+"""What vis-timeline's own sheet (``.vis-timeline{overflow:hidden}``, ``.vis-panel
+{position:absolute}``) does to the canvas, and how many <style> elements the page has."""
+
+
+def test_the_builder_page_has_no_console_error_and_vis_timeline_its_vendored_sheet(
+    open_page: OpenPage, page_problems: PageProblems,
+) -> None:
+    """The page's Content-Security-Policy allows styles from files only: vis-timeline's build
+    must inject no <style> (the standalone build did, and Chromium refused it on every visit);
+    its look comes from the vendored sheet that builder.css imports."""
+    page = open_builder(open_page)
+    page.get_by_role("button", name=CAMERA_1).click()
+    page.get_by_role("button", name="Add Lower third").click()
+    for _ in range(2):
+        page.get_by_role("button", name="Zoom in").click()
+    block(page, "cue_1").click()
+    block(page, "cue_1").hover()
+    expect(page.locator(".vis-item.cue")).to_have_count(2)
+    expect(page.locator(".vis-item.vis-selected")).to_have_count(1)
+    overflow, position, styles = page.evaluate(VIS_SHEET_APPLIED_JS)
+    assert (overflow, position) == ("hidden", "absolute"), "vis-timeline's sheet is not applied"
+    assert styles == 0, f"{styles} <style> elements were injected into the page"
+    page.wait_for_timeout(500)  # a late report of a refused resource
+    assert page_problems.console_errors == [], page_problems.console_errors
 
 
 def test_a_camera_dragged_from_the_palette_lands_on_the_video_track(open_page: OpenPage) -> None:

@@ -57,7 +57,7 @@ def logo(demo: DemoAppliance) -> dict[str, Any]:
 
 def open_builder(open_page: OpenPage, viewport: ViewportSize = DESKTOP,
                  address: str = "#/builder") -> Page:
-    page = open_page(viewport, address=f"/{address}")
+    page = open_page(viewport, path=f"/{address}")
     # The first visit loads vis-timeline and the panels' modules: slow on a busy machine.
     expect(page.get_by_test_id("builder-panels")).to_be_visible(timeout=30_000)
     expect(page.get_by_test_id("problems-status")).to_contain_text("No problems", timeout=15_000)

@@ -20,25 +20,25 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import av
 import httpx
 import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, Response, expect
 from playwright.sync_api import Error as PlaywrightError
-from support.browser import DESKTOP, PHONE, chromium, screenshot
+from support.browser import DESKTOP, PHONE, screenshot
+from support.console_pages import PageProblems
 from support.demo_appliance import DemoAppliance, demo_appliance
 from support.sse_client import SseReader
 
 from chaos.realparts.decode import decode_video
 from chaos.realparts.nginx_rtmp import NginxRtmp
+from console.slate_recording import FORCED, SlateOnRecording, slate_on_the_recording
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
 
 REPO = Path(__file__).resolve().parents[2]
 PROGRAM_KEY = "marina-programme-key"
 PAGE_TIMEOUT_MS = 10_000
-SLATE_NAVY = np.array([13.0, 25.0, 50.0])  # the slate's background (technical_difficulties.png)
 
 
 @pytest.fixture(scope="module")
@@ -63,24 +63,20 @@ def studio(tmp_path_factory: pytest.TempPathFactory, nginx: NginxRtmp) -> Iterat
         yield appliance
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as running:
-        yield running
-
-
 @pytest.fixture
 def page(browser: Browser, studio: DemoAppliance) -> Iterator[Page]:
+    """The live page on the studio (``browser``: the console tests' Chromium, see
+    ``conftest.py``); a JavaScript error or a CSP violation on it fails the test."""
     context = browser.new_context(viewport=DESKTOP, base_url=studio.base_url)
-    errors: list[str] = []
+    problems = PageProblems()
+    problems.watch(context)
     opened = context.new_page()
     opened.set_default_timeout(PAGE_TIMEOUT_MS)
-    opened.on("pageerror", lambda error: errors.append(str(error)))
     opened.goto("/")
     expect(opened.get_by_test_id("connection")).to_contain_text("Live updates")
     yield opened
     context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    problems.assert_none()
 
 
 def go_live_by_api(studio: DemoAppliance) -> None:
@@ -217,82 +213,46 @@ def test_the_timeline_put_on_air_next_shows_with_its_time_and_cancels_from_the_p
 # -- emergency slate on the recording ------------------------------------------------------
 
 
-def _block(frame: av.VideoFrame) -> np.ndarray:
-    small = frame.reformat(width=64, height=36, format="rgb24").to_ndarray()
-    block: np.ndarray = small[12:16, 1:9].reshape(-1, 3).astype(np.float64).mean(axis=0)
-    return block
-
-
-def block_colour(frame: av.VideoFrame) -> str:
-    red, green, blue = (int(v) for v in _block(frame))
-    return f"#{red:02x}{green:02x}{blue:02x}"
-
-
-def slate_like(frame: av.VideoFrame) -> bool:
-    """Whether the frame's middle-left block is the slate's navy (no camera shows that)."""
-    return bool(np.abs(_block(frame) - SLATE_NAVY).max() < 25)
-
-
+@pytest.mark.timeout(240)  # up to three presses, each waiting for nginx's recording
 def test_emergency_slate_from_the_page_is_on_the_recording_within_a_second(
     page: Page, studio: DemoAppliance, nginx: NginxRtmp
 ) -> None:
+    """On the program clock, not the wall clock (see :mod:`console.slate_recording`): the
+    slate's first frame on nginx's recording is at most a second of program after the frame
+    the click took effect on. How long nginx took to receive it is bounded loosely and apart.
+    When frames were lost around the release (a loaded machine), the bound is not exact and
+    the slate is pressed again, up to three times; a slate late on a clean measurement fails
+    at once."""
     go_live_by_api(studio)
+    fps = studio.program_fps()
     recording = nginx.recording(PROGRAM_KEY)
     studio.wait_until("nginx recording the program", recording.is_file, 30)
     # a publisher that reconnects makes nginx start the file afresh: wait until it is steady
     studio.wait_until("the nginx destination live for 2 s", lambda: any(
         d.get("id") == "nginx" and d["state"] == "live" and d.get("since", 0) >= 2
         for d in studio.get("/api/destinations")["destinations"]), 30)
-    button = page.get_by_role("button", name="Emergency slate", exact=True)
-    expect(button).to_be_enabled()
-    at_click = recording.stat().st_size  # what nginx had written when the operator clicked
-    button.click()
-    clicked = time.monotonic()
-    studio.wait_until("the slate on air in the program",
-                      lambda: studio.get("/api/status")["on_air"]["source"] == "slate", 5)
-    on_air_after = time.monotonic() - clicked
-    expect(page.get_by_test_id("override-slate-state")).to_have_text("ACTIVE")
-    expect(page.get_by_test_id("on-air")).to_have_text("Slate")
-    time.sleep(3)  # the slate stays 3 s, far more than the encoder and the pipes hold
-    studio.wait_until("more recording after the click",
-                      lambda: recording.stat().st_size > at_click + 300_000, 15)
-    page.get_by_role("button", name="Release slate").click()
-    expect(page.get_by_test_id("override-slate-state")).to_have_text("off")
-    at_release = recording.stat().st_size  # the slate's frames may still be in the pipes
-    studio.wait_until("the pipeline flushed to nginx",
-                      lambda: recording.stat().st_size > at_release + 300_000, 15)
-
-    click_time: float | None = None
-    slate_time: float | None = None
-    seen: list[str] = []
-    with av.open(str(recording)) as container:
-        stream = container.streams.video[0]
-        try:
-            for packet in container.demux(stream):
-                for frame in packet.decode():
-                    if frame.time is None:
-                        continue
-                    if click_time is None and packet.pos is not None and packet.pos >= at_click:
-                        click_time = frame.time
-                    if click_time is not None and len(seen) < 400:
-                        seen.append(block_colour(frame))
-                    if click_time is not None and slate_like(frame):
-                        slate_time = frame.time
-                        break
-                if slate_time is not None:
-                    break
-        except (av.error.InvalidDataError, av.error.EOFError, EOFError):
-            pass  # a recording still being written ends in a partial packet
-    assert click_time is not None, "nothing was recorded after the click"
-    assert slate_time is not None, (
-        f"the slate never showed on nginx's recording ({len(seen)} frames after the click, "
-        f"their middle-left colours: {sorted(set(seen))[:12]})")
-    delay = slate_time - click_time
-    print(f"emergency slate: on air in the program {on_air_after * 1e3:.0f} ms after the "
-          f"click; on nginx's recording {delay * 1e3:.0f} ms of media after what nginx had "
-          "at the click (the encoder's lookahead and the pipes included)")
-    assert on_air_after <= 1.0, f"the slate went on air {on_air_after:.2f} s after the click"
-    assert delay <= 3.0, f"the slate reached nginx {delay:.2f} s of media after the click"
+    forced = studio.post("/api/show/overrides/force-camera", {"camera_id": FORCED})
+    assert forced.status_code == 200, forced.text
+    expect(page.get_by_role("button", name="Emergency slate", exact=True)).to_be_enabled()
+    measures: list[SlateOnRecording] = []
+    while len(measures) < 3:
+        after = measures[-1].run.end if measures and measures[-1].run else None
+        measure = slate_on_the_recording(page, studio, recording, after)
+        measures.append(measure)
+        print(measure.line())
+        if measure.bound <= 1.0 or measure.lost_at_cut == 0:
+            break  # within the bound, or measured exactly
+    studio.post("/api/show/overrides/release-all")
+    slowest = max(m.armed_after for m in measures)
+    assert slowest <= 1.0, f"the slate went on air {slowest:.2f} s after a click"
+    last = measures[-1]
+    # three frames of slack: timestamps in whole ms, counters read around the edges
+    assert last.delay >= -(last.lost_at_cut + 3) / fps, (
+        f"the slate is on the recording {-last.delay:.2f} s before the click's frame: its "
+        f"timestamps do not follow the program clock ({last.runs})\n{last.line()}")
+    assert last.bound <= 1.0, (
+        f"the slate is on nginx's recording {last.bound:.2f} s of program after the click "
+        f"(at most; {len(measures)} presses)\n" + "\n".join(m.line() for m in measures))
 
 
 # -- a camera dies ------------------------------------------------------------------------

@@ -40,10 +40,11 @@ def test_the_countdown_shows_the_starting_soon_slate_on_air_then_the_show(
         asked = rig.program.horizon
         assert rig.call("start_live", 3)["countdown"] is not None
         assert [call[:2] for call in sources.calls] == [("ensure", SOON)]
-        assert air.on_air and air.not_before is not None  # platforms from the countdown on
+        assert air.on_air and air.first_frame is not None  # platforms from the countdown on
         assert "starting_soon" in rig.events.show_events()
         rig.run_seconds(1)
         soon_from = next(n for n in range(rig.next_frame) if rig.plans[n].source == SOON_SOURCE)
+        assert air.first_frame == soon_from  # platforms start on the slate's first frame
         assert soon_from <= asked + 3  # within the switch lead (0.1 s) of the start
         rig.run_seconds(2.5)  # the countdown ends: the show's first cue, frame-exact
         status = rig.call("status")

@@ -25,7 +25,8 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
 OpenPage = Callable[..., Page]
-"""The ``open_page`` fixture of tests/console: ``open_page(viewport, block_events=False)``."""
+"""The ``open_page`` fixture of :mod:`support.console_pages`:
+``open_page(viewport=DESKTOP, *, block_events=False, path="/")``."""
 
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 

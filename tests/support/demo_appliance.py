@@ -86,6 +86,10 @@ class DemoAppliance:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
 
+    def program_fps(self) -> int:
+        """The program's frame rate (``format`` of ``GET /api/status`` is ``WxH@fps``)."""
+        return int(self.get("/api/status")["format"].rsplit("@", 1)[1])
+
     def wait_until(self, what: str, predicate: Any, timeout: float) -> Any:
         """Poll ``predicate()`` until it returns a truthy value; fail naming ``what``."""
         deadline = time.monotonic() + timeout

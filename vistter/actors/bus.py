@@ -67,9 +67,12 @@ class ProgramBus:
             epoch=epoch,
             state=ProgramState(fmt, epoch=epoch),
             fallback=FallbackPolicy.from_cameras(
-                sources, config.cameras, slate_id=SLATE_SOURCE_ID, events=events, clock=clock
+                sources, config.cameras, slate_id=SLATE_SOURCE_ID, events=events, clock=clock,
+                start_grace=config.show.start_grace,
             ),
-            frames=FrameQueue(),
+            frames=FrameQueue(
+                restart_capacity=round(encoding.restart_buffer_seconds * encoding.fps)
+            ),
             ts=TsPipe(),
             fanout=FanoutTable(),
             slate_image=config.paths.assets_dir / SLATE_IMAGE,

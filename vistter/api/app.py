@@ -111,6 +111,9 @@ class ApiDeps:
     ``actor``, ``state``, ``restart_type``, ``strategy``, ``restarts``, ``history``, ``pids``,
     ``children``); it may raise :class:`TimeoutError` (or ``pykka.Timeout``) when the tree does
     not answer in time, and ``pykka.ActorDeadError`` when it is not running: both become 503.
+    The appliance passes :meth:`~vistter.supervisors.handle.RootSupervisor.tree_now`, read from
+    every supervisor's published copy, so a supervisor busy stopping a slow child never delays
+    ``GET /api/supervision`` or ``/api/health``.
     ``validate_timeline`` returns every problem of a timeline document (empty: valid); bind the
     appliance config with ``functools.partial(validate_timeline, config=config)``.
     ``started_at`` is a ``clock.monotonic()`` reading taken when the appliance started.

@@ -16,6 +16,8 @@ __all__ = [
     "AssetList",
     "AssetReply",
     "AssetUserReply",
+    "DegradedReply",
+    "DegradedSignalReply",
     "Deleted",
     "DestinationAdded",
     "DestinationList",
@@ -112,6 +114,37 @@ class RestartReply(_Reply):
     restarted: str
 
 
+class DegradedSignalReply(_Reply):
+    """One signal of degraded mode: its verdict and why, with figures."""
+
+    verdict: Literal["good", "marginal", "bad"]
+    reason: str
+
+
+class DegradedReply(_Reply):
+    """Degraded mode: how far down (``level``: rungs in all; ``network_level``: bitrate
+    steps; ``load_level``: overlay, size and rate steps), the ``steps`` active in words, the
+    ``reason`` for the last step down with figures, ``since`` (Unix time), the encode it asks
+    for (``bitrate_kbps``, ``height``, ``fps``; null: as configured), ``overlays`` (full,
+    simplified, off), whether the encoder has taken it (``applied``) and the signals now."""
+
+    enabled: bool
+    active: bool
+    level: int
+    network_level: int
+    load_level: int
+    steps: list[str]
+    reason: str
+    since: float | None
+    bitrate_kbps: int | None
+    height: int | None
+    fps: int | None
+    overlays: Literal["full", "simplified", "off"]
+    applied: bool
+    last_error: str
+    signals: dict[str, DegradedSignalReply]
+
+
 class StatusReply(LooseObject):
     """What is on air (``on_air``), the format, the encoder and why it was chosen
     (``encoder``), the program's parts (``program``), every source's health (``sources``),
@@ -119,6 +152,9 @@ class StatusReply(LooseObject):
 
     on_air: dict[str, Any]
     encoder: dict[str, Any]
+    degraded: DegradedReply | None = Field(
+        default=None, description="Degraded mode (null: not running in this appliance)."
+    )
 
 
 class DestinationList(_Reply):
@@ -143,7 +179,7 @@ class ShowStatusReply(LooseObject):
     error), the loaded ``timeline``, ``position``, the ``video_cue`` on air, the
     ``next_cue``, ``overlays``, ``overrides``, ``program_frame``, ``source`` (on air, after
     the fallback: a backup camera, the slate), ``scheduled_source`` (what the timeline wants),
-    ``error`` and
+    ``take_frame`` (the program frame that source's take took effect on), ``error`` and
     ``next`` (the timeline queued to go on air next: ``timeline_id``, ``name``, ``at``, or
     null). Live text answers with the cue, its text and whether it is on air."""
 

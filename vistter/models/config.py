@@ -19,6 +19,7 @@ from vistter.errors import ConfigError
 from vistter.models._types import DEFAULT_CONFIG_DIR, StrictModel
 from vistter.models.alerts import AlertsConfig, WebhookRetry
 from vistter.models.cameras import CameraConfig, PtzConfig
+from vistter.models.degraded import DegradedConfig
 from vistter.models.destinations import (
     AnyDestination,
     Destination,
@@ -103,6 +104,7 @@ class ApplianceConfig(StrictModel):
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     preview: PreviewOutput = Field(default_factory=PreviewOutput)
+    degraded: DegradedConfig = Field(default_factory=DegradedConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> ApplianceConfig:

@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 from vistter.models._types import (
     Int,
     NonEmptyText,
+    NonNegativeSeconds,
     PositiveSeconds,
     StrictModel,
     resolve_config_path,
@@ -51,6 +52,9 @@ class EncodingConfig(StrictModel):
     width: Annotated[Int, Field(ge=160, le=3840)] = 1280
     height: Annotated[Int, Field(ge=90, le=2160)] = 720
     fps: Annotated[Int, Field(ge=1, le=60)] = 30
+    restart_buffer_seconds: Annotated[float, Field(ge=0, le=10)] = 2.0
+    """Program frames kept while the encoder restarts (encoded when it is back, so no frame
+    is lost); 2 s at 720p30 holds up to ~83 MB meanwhile."""
 
     @model_validator(mode="before")
     @classmethod
@@ -215,6 +219,9 @@ class ShowConfig(StrictModel):
     shows: a 24/7 appliance). ``starting_soon`` is an image of the assets folder (such as
     ``starting_soon.png``, shipped) the platforms receive during a GO LIVE countdown, from its
     start to the show's first frame; unset, they receive nothing until the show's first frame.
+    ``start_grace`` is how long a camera that is still *starting* (connecting, no frame yet,
+    as at go-live right after start-up) is waited for on the slate before the program cuts to
+    its backup; a camera that fails (offline) falls back at once.
     """
 
     timeline: Path | None = None
@@ -222,6 +229,9 @@ class ShowConfig(StrictModel):
     loop: bool = True
     always_on_air: bool = False
     starting_soon: str | None = None
+    start_grace: Annotated[NonNegativeSeconds, Field(le=60)] = 5
+    """Seconds a starting camera is waited for on the slate (an RTSP camera's first frame
+    takes 1-3 s); 0: a camera without a picture falls back to its backup at once."""
 
     @field_validator("starting_soon")
     @classmethod

@@ -4,8 +4,10 @@ The orchestrator owns one :class:`GoLiveDesk`. ``POST /api/live/start`` with a c
 arms it (the countdown runs in the orchestrator, on a timer of the injected clock, so the
 request returns at once and a closed browser does not stop it); ``POST /api/live/cancel``
 withdraws it. When the show goes live the desk switches the platform destinations on air
-(:class:`~vistter.actors.fanout.on_air.OnAir`) from the clock time of the show's first frame,
-so the first frame a platform receives is the show's; off air only at the operator's Stop
+(:class:`~vistter.actors.fanout.on_air.OnAir`) from the program frame of the show's first
+frame: the encoder makes that frame the keyframe of a new encode (a planned handover) and the
+platforms start on exactly that run, so the first frame a platform receives is the show's
+first frame, with no wait for the next keyframe; off air only at the operator's Stop
 (a timeline that ends, an error, a new timeline loaded: the platforms keep receiving the
 program, since a platform ends a broadcast that gets no data).
 
@@ -30,10 +32,6 @@ __all__ = [
 ]
 
 MAX_COUNTDOWN_SECONDS = 60
-ENCODER_MARGIN = 1.0
-"""Seconds between the show's first frame leaving the mixer and the time after which a
-keyframe reaching the fanout is certainly of the show (the encoder holds a few frames:
-look-ahead, B-frames, threads). Platforms resume at the first keyframe after it."""
 
 
 class CountdownPayload(TypedDict):
@@ -94,12 +92,11 @@ class GoLiveDesk:
         countdown, self.countdown = self.countdown, None
         return countdown
 
-    def on_air(self, seconds_to_first_frame: float) -> None:
-        """The show's first frame leaves the mixer in ``seconds_to_first_frame``: platforms
-        go on air and resume at the first keyframe after it (plus :data:`ENCODER_MARGIN`)."""
+    def on_air(self, first_frame: int) -> None:
+        """The show's first frame is program frame ``first_frame``: platforms go on air from
+        it (the encoder starts a new encode on it, see the module doc)."""
         if self.air is not None:
-            now = self._clock.monotonic()
-            self.air.go_on_air(now + max(0.0, seconds_to_first_frame) + ENCODER_MARGIN)
+            self.air.go_on_air(first_frame)
 
     def off_air(self) -> bool:
         """The operator's Stop: platforms finish their streams (not in always-on-air mode).

@@ -164,7 +164,7 @@ class LiveControls:
             self._before_soon = self.program.source_at(max(0, at - 1))
             self.program.take(source_id, at_frame=at)
         self._soon_on_air = True
-        self.live.on_air(lead / self.context.fmt.fps)
+        self.live.on_air(at)
         self._publish("starting_soon", source=source_id)
 
     def _end_starting_soon(self) -> None:

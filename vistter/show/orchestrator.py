@@ -215,7 +215,7 @@ class Orchestrator(LiveControls, NextControls, OverrideControls, SupervisedActor
         self._iteration = None
         self._runs.start()
         self.show.set_phase(P.LIVE)
-        self.live.on_air((begin - horizon) / self.context.fmt.fps)
+        self.live.on_air(begin)
         self._publish("live", at_frame=begin, warnings=len(report.warnings))
         return self.status()
 

@@ -79,7 +79,9 @@ def render_cue(
         cue.params, context.fmt, context.assets_dir,
         text=text, now=moment, value=value, scale=scale,
     )
-    return RenderedCue(rendered.to_layer(), rendered.opacity)
+    layer = rendered.to_layer()
+    layer.animated = isinstance(cue.params, DynamicTextOverlay)  # degraded mode may omit it
+    return RenderedCue(layer, rendered.opacity)
 
 
 @dataclass
@@ -298,6 +300,11 @@ class OverlayTrackExecutor(TrackExecutor):
             return True
         calendar = self.context.calendar
         iteration = occurrence.iteration
+        if dynamic.moment is not None and calendar.frame_at(dynamic.moment) > window.hi + 1:
+            # the wall clock went back (an NTP step, DST done by hand): what is shown lies in
+            # the future now, and its next change an hour away; show the time anew
+            dynamic.version += 1
+            dynamic.moment = None
         if dynamic.moment is None:
             at = max(occurrence.start, window.lo)
             moment = calendar.datetime_at(at)

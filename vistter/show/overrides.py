@@ -19,7 +19,8 @@ withdrawn, or is refused), and arms its change for "the next frame" (``at_frame=
   run, in every later occurrence of the cue, until set back with ``text=None``.
 
 Every change reaches the program as a typed armed change (``Take``, ``ClearOverlays``,
-``TextChange``) through ``ProgramState.apply``.
+``TextChange``) through ``ProgramState.apply``; the slate's take goes through
+``ProgramState.take``, which also says the frame it takes effect on (``slate_frame``).
 
 Skipping to the next cue is a jump (see the orchestrator). Every method runs in the calling
 thread (the orchestrator's) and raises :class:`~vistter.show.errors.ShowError` when the
@@ -62,10 +63,14 @@ class OverrideDesk:
     # -- video ------------------------------------------------------------------------------
 
     def emergency_slate(self) -> Overrides:
+        """The slate from the next frame; ``slate_frame`` says which (kept while it stays)."""
         with self.show.guard():
-            overrides = self.show.set_overrides(slate=True)
+            before = self.show.overrides
+            self.show.set_overrides(slate=True)
             self.show.withdraw(None, video=True, overlays=False)
-            self.program.apply(Take(SLATE_SOURCE_ID, tag="override:slate"))
+            armed = self.program.take(SLATE_SOURCE_ID, tag="override:slate")
+            since = before.slate_frame if before.slate else armed.at_frame
+            overrides = self.show.set_overrides(slate_frame=since)
         self.show.count("override_slate")
         return overrides
 
@@ -163,6 +168,8 @@ class OverrideDesk:
     # -- internals --------------------------------------------------------------------------
 
     def _release(self, **changes: Any) -> Overrides:
+        if changes.get("slate") is False:
+            changes["slate_frame"] = None
         with self.show.guard():
             before = self.show.overrides
             overrides = self.show.set_overrides(**changes)

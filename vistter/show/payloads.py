@@ -41,6 +41,7 @@ class OverridesPayload(TypedDict):
     forced_camera: int | None
     pinned_source: str | None
     overlays_cleared: bool
+    slate_frame: int | None  # the program frame the slate took effect on (None: no slate)
 
 
 class PositionPayload(TypedDict):
@@ -122,6 +123,7 @@ class ShowStatus(TypedDict):
     program_frame: int
     source: str | None  # on air, after the fallback (a backup camera, the slate)
     scheduled_source: str | None  # what the timeline wants at program_frame
+    take_frame: int | None  # the program frame scheduled_source's take took effect on
     armed_through: int
     execution_id: int | None
     error: str | None

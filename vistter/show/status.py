@@ -22,11 +22,11 @@ class LiveTexts(Protocol):
 def show_status(context: ShowContext) -> ShowStatus:
     """State, timeline, position (frame, seconds, loop iteration), video cue on air, next cue,
     every cue of the timeline, overlays on air (with the seconds they have left), overrides,
-    program frame, the source on air (after the fallback) and the scheduled one, armed-through
-    mark, execution id and last error. Any thread."""
+    program frame, the source on air (after the fallback) and the scheduled one with the frame
+    its take took effect on, armed-through mark, execution id and last error. Any thread."""
     show, program = context.show, context.program
     plan = show.plan
-    frame = max(0, program.horizon - 1)
+    frame, take = program.take_on_air()
     fps = program.fmt.fps
     scheduled = program.source_at(frame)
     on_air = context.on_air
@@ -49,6 +49,7 @@ def show_status(context: ShowContext) -> ShowStatus:
         program_frame=frame,
         source=source,
         scheduled_source=scheduled,
+        take_frame=None if take is None else take.at_frame,
         armed_through=show.armed_through(),
         execution_id=show.execution_id,
         error=show.last_error,

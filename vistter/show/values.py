@@ -69,6 +69,8 @@ class Overrides:
     forced_camera: int | None = None
     pinned_source: str | None = None
     overlays_cleared: bool = False
+    slate_frame: int | None = None
+    """The program frame the emergency slate took effect on (None: no slate)."""
 
     @property
     def holds_video(self) -> bool:
@@ -85,6 +87,7 @@ class Overrides:
             forced_camera=self.forced_camera,
             pinned_source=self.pinned_source,
             overlays_cleared=self.overlays_cleared,
+            slate_frame=self.slate_frame,
         )
 
 

@@ -24,6 +24,7 @@ from vistter.supervisors.link import EventSink, Exit, Link
 from vistter.supervisors.payloads import SupervisorDescription, TreeNode
 from vistter.supervisors.spec import ChildKind, ChildSpec, SupervisorFlags
 from vistter.supervisors.supervisor import ChildInfo, Supervisor
+from vistter.supervisors.tree_view import child_node, tree_now
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -169,7 +170,7 @@ def _node_from_supervisor(
         "children": [],
     }
     for info in handle.which_children():
-        child = _node_from_info(info)
+        child = child_node(info)
         if info.kind is ChildKind.SUPERVISOR and info.ref is not None and info.state == "running":
             sub = SupervisorHandle(info.ref, handle.timeout)
             try:
@@ -183,22 +184,6 @@ def _node_from_supervisor(
                 child["state"] = "unresponsive"
         node["children"].append(child)
     return node
-
-
-def _node_from_info(info: ChildInfo) -> TreeNode:
-    return {
-        "id": info.id,
-        "path": info.path,
-        "kind": info.kind.value,
-        "actor": info.actor,
-        "state": info.state,
-        "restart_type": info.restart_type.value,
-        "strategy": None,
-        "restarts": info.restarts,
-        "history": [entry.to_dict() for entry in info.history],
-        "pids": list(info.pids),
-        "children": [],
-    }
 
 
 class RootSupervisor:
@@ -235,6 +220,24 @@ class RootSupervisor:
 
     def tree(self) -> TreeNode:
         node = self.handle.tree()
+        return {
+            "id": self.link.child_id,
+            "path": self.link.path,
+            "restart_type": "permanent",
+            "restarts": 0,
+            "history": [],
+            "pids": [],
+            **node,
+        }
+
+    def tree_now(self) -> TreeNode:
+        """Like :meth:`tree`, but from every supervisor's published copy
+        (:mod:`~vistter.supervisors.tree_view`): never waits for a busy supervisor. Raises
+        ``pykka.ActorDeadError`` when the root is not running."""
+        try:
+            node = tree_now(self.handle.ref)
+        except UnknownChildError as exc:
+            raise pykka.ActorDeadError(f"{self.link.path} is not running") from exc
         return {
             "id": self.link.child_id,
             "path": self.link.path,

@@ -21,6 +21,10 @@ class RestartIntensity:
             self._restarts.popleft()
         return len(self._restarts) <= self.intensity
 
+    def times(self) -> tuple[float, ...]:
+        """The restart times still in the window (a copy, for readers in other threads)."""
+        return tuple(self._restarts)
+
     def recent(self, now: float) -> int:
         """How many restarts lie within the window ending at ``now``."""
         return sum(1 for t in self._restarts if now - t <= self.period)

@@ -102,7 +102,7 @@ class Supervisor(SupervisedActor):
             if duplicates:
                 raise ValueError(f"duplicate child ids under {link.path}: {sorted(duplicates)}")
             self._children = [ChildRecord(spec) for spec in children]
-        self._view = ChildrenView(self.actor_urn)  # for status reads that must not wait
+        self._view = ChildrenView(self.actor_urn, flags, link.clock)  # reads never wait
 
     @property
     def path(self) -> str:
@@ -230,7 +230,7 @@ class Supervisor(SupervisedActor):
             self._publish_view()
 
     def _publish_view(self) -> None:
-        self._view.publish(child.info(self.path) for child in self._children)
+        self._view.publish((c.info(self.path) for c in self._children), self._intensity.times())
 
     # -- internal messages -------------------------------------------------------------
 

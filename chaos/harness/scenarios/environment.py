@@ -4,28 +4,32 @@ fills up; the wall clock jumps an hour forward and back.
 Disk: a 128 MiB tmpfs mounted (as root) where the recorder writes, filled by a file until
 ENOSPC; a loop-mounted ext4 image when tmpfs cannot be mounted; NOT RUN (with the reason)
 when neither can. Clock: the real system clock is shared with everything else on the host, so
-it is never changed; instead Vistter runs under libfaketime (``LD_PRELOAD``, wall clock only,
-monotonic untouched) whose offset the harness changes at run time. The static ffmpeg binaries
-are not affected by it. The jump is verified on the telemetry bus (its ``ts`` stamps).
+it is never changed; instead Vistter runs with a small preload shim
+(:class:`~chaos.harness.wallclock.WallClockShift`: its wall clock only, monotonic untouched)
+whose offset the harness changes at run time: +1 h, back, -1 h, back. The static ffmpeg
+binaries are not affected by it. Each jump is verified on the telemetry bus (its ``ts``
+stamps); the cues (camera 1 and camera 3 in turn, 4 s each) are judged from the pixels.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 from chaos.harness.measures import count_changes, fmt
-from chaos.harness.rig import RigOptions
+from chaos.harness.recordings import DestinationTrace
+from chaos.harness.rig import FPS, RigOptions
 from chaos.harness.scenario import Check, Context, Measured, NotInjectable, Scenario
 from chaos.harness.scenarios.common import healthy_frames, restarts_check
+from chaos.harness.wallclock import WallClockShift
 
-__all__ = ["ClockJump", "DiskFull"]
+__all__ = ["ClockJump", "DiskFull", "alternating_cues", "cue_runs"]
 
-LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 DISK_MB = 128  # above the recorder's own 64 MiB free-space floor, so space can return
 
 
@@ -147,73 +151,117 @@ class DiskFull(Scenario):
         ]
 
 
+CUE_SECONDS = 4
+"""Scenario 11's timeline: camera 1 and camera 3 take turns, a cut every 4 s."""
+JUMPS: tuple[tuple[str, float], ...] = (
+    ("+1 h", 3600.0), ("back (-1 h)", 0.0), ("-1 h", -3600.0), ("back (+1 h)", 0.0),
+)  # fmt: skip
+
+
+def alternating_cues(seconds: int = 3600) -> list[dict[str, Any]]:
+    """Cues of :data:`CUE_SECONDS` each for ``seconds``: camera 1, camera 3, camera 1..."""
+    return [
+        {"id": f"cue_{n}", "start_time": start, "duration": CUE_SECONDS,
+         "action": "show_camera", "params": {"camera_id": 1 if n % 2 == 0 else 3,
+                                             "transition": "cut"}}
+        for n, start in enumerate(range(0, seconds, CUE_SECONDS))
+    ]  # fmt: skip
+
+
+def cue_runs(trace: DestinationTrace, start: float, end: float) -> list[tuple[str, int]]:
+    """What destination ``trace`` received between ``start`` and ``end``, as runs of one
+    label: (label, frames), per session in pts order; the first and last run of each session
+    are cut by the window or the session, so they are left out."""
+    runs: list[tuple[str, int]] = []
+    for session in trace.sessions:
+        inside = sorted((f for f in session.frames if start <= f.wall <= end),
+                        key=lambda f: f.pts)  # fmt: skip
+        mine: list[tuple[str, int]] = []
+        for frame in inside:
+            if mine and mine[-1][0] == frame.label:
+                mine[-1] = (frame.label, mine[-1][1] + 1)
+            else:
+                mine.append((frame.label, 1))
+        runs += mine[1:-1]
+    return runs
+
+
 class ClockJump(Scenario):
     number = 11
-    title = "wall clock jumps +1 h, then back (libfaketime, Vistter's process only)"
+    title = (
+        "wall clock jumps +1 h, back, -1 h, back (a real jump of Vistter's wall clock: "
+        "LD_PRELOAD shim, host clock untouched)"
+    )
     criteria = "no restarts, no skipped or repeated cues"
+    _shift: WallClockShift | None = None
 
     def options(self, workdir: Path, short: bool) -> RigOptions:
-        if not LIBFAKETIME.is_file():
-            raise NotInjectable(
-                f"{LIBFAKETIME} is missing (apt-get install libfaketime); "
-                "the host clock is shared and is never changed"
-            )
-        workdir.mkdir(parents=True, exist_ok=True)
-        self._offset_file = workdir / "faketime-offset"
-        self._offset_file.write_text("+0\n")
-        env = {
-            "LD_PRELOAD": str(LIBFAKETIME), "FAKETIME_TIMESTAMP_FILE": str(self._offset_file),
-            "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-        }  # fmt: skip
-        probe = subprocess.run(
-            [sys.executable, "-c", "import time; time.sleep(0.01)"],
-            env={**os.environ, **env}, capture_output=True, timeout=30, check=False,
-        )  # fmt: skip
-        if probe.returncode != 0:
-            raise NotInjectable(
-                "libfaketime here cannot move only the wall clock: with the monotonic clock "
-                "left alone, its clock_nanosleep fails (time.sleep raises EINVAL: "
-                f"{probe.stderr.decode(errors='replace').strip().splitlines()[-1][:80]}), and "
-                "faking the monotonic clock too is not a wall-clock jump; the host clock is "
-                "shared and is never changed. Not simulated either: a jump of the injected Clock "
-                "is a unit test of the engine, not a black-box fault of this harness"
-            )
-        return RigOptions(vistter_env=env)
+        self._shift = WallClockShift(workdir / "wallclock")
+        return RigOptions(vistter_env=self._shift.env(), video_cues=alternating_cues())
 
-    def _offset(self, ctx: Context) -> float | None:
-        recent = [o for t, o in ctx.tap.clock_offsets if t >= ctx.now() - 2.0]
-        return recent[-1] if recent else None
+    def _offset(self, ctx: Context, since: float) -> float | None:
+        seen = [o for t, o in ctx.tap.clock_offsets if t >= since + 1.0]
+        return None if not seen else round(seen[-1], 1)
 
     def inject(self, ctx: Context) -> None:
+        assert self._shift is not None
+        hold = 6.0 if ctx.short else 12.0
         fault = ctx.mark("fault")
-        self._offset_file.write_text("+3600\n")
-        ctx.hold(10.0)
-        ctx.figures["seen_offset_forward_s"] = self._offset(ctx)
-        back = ctx.mark("jump_back")
-        self._offset_file.write_text("+0\n")
-        ctx.hold(10.0)
-        ctx.figures["seen_offset_back_s"] = self._offset(ctx)
-        ctx.window("clock +1 h", fault, back)
-        ctx.mark("restored")
+        seen: dict[str, float | None] = {}
+        for name, offset in JUMPS:
+            moment = ctx.mark(f"jump {name}")
+            self._shift.set_offset(offset)
+            ctx.hold(hold)
+            seen[name] = self._offset(ctx, moment)
+        ctx.figures["offsets_seen_s"] = seen
+        ctx.window("wall clock moved", fault, ctx.mark("restored"))
+        ctx.notes.append(
+            "Vistter's wall clock (CLOCK_REALTIME, gettimeofday, time) moved by an LD_PRELOAD "
+            "shim; its monotonic clock and the host's clock untouched"
+        )
+
+    def cleanup(self) -> None:
+        if self._shift is not None:
+            self._shift.close()
 
     def judge(self, ctx: Context, measured: Measured) -> list[Check]:
         fault, end = ctx.marks["fault"], ctx.marks["end"]
-        forward = measured.figures.get("seen_offset_forward_s")
-        show_events = ctx.tap.of("event.show", fault)
-        cue_events = [e.text() for e in show_events if "cue" in e.text()]
+        seen: dict[str, float | None] = measured.figures.get("offsets_seen_s", {})
+        reached = all(
+            seen.get(name) is not None and abs(float(seen[name] or 0) - offset) < 30
+            for name, offset in JUMPS
+        )
+        want = CUE_SECONDS * FPS
+        runs = cue_runs(measured.traces["b"], fault, end)
+        labels = [label for label, _ in runs]
+        wrong_length = [(label, n) for label, n in runs if abs(n - want) > 2]
+        alternate = all(a != b for a, b in itertools.pairwise(labels))
+        measured.figures["cue_runs_b"] = [f"{label} {n}" for label, n in runs]
         changes = count_changes(ctx.samples(), lambda s: s.on_air, fault, end)
+        expected = (end - fault) / CUE_SECONDS
+        measured.figures["on_air_changes"] = changes
         return [
             Check(
-                "the jump reached Vistter (telemetry ts)",
-                forward is not None and abs(forward - 3600) < 60,
-                f"publisher clock offset {fmt(forward)} during, "
-                f"{fmt(measured.figures.get('seen_offset_back_s'))} after",
+                "every jump reached Vistter (its telemetry ts)",
+                reached,
+                ", ".join(f"{name}: {fmt(seen.get(name))}" for name, _ in JUMPS),
             ),
             restarts_check(measured, 0),
             Check(
-                "no cue skipped or repeated",
-                not cue_events and changes == 0,
-                f"{len(cue_events)} cue events, {changes} on-air changes",
+                f"no cue skipped or repeated: every cue on air {want} +/- 2 frames at b, "
+                "cameras 1 and 3 in turn",
+                bool(runs)
+                and not wrong_length
+                and alternate
+                and set(labels) <= {"camera:1", "camera:3"},
+                f"{len(runs)} whole cues, lengths {sorted({n for _, n in runs})} frames"
+                + (f", off: {wrong_length[:4]}" if wrong_length else "")
+                + ("" if alternate else ", a camera twice in a row"),
+            ),
+            Check(
+                "the API saw one cut per cue",
+                abs(changes - expected) <= 1.5,
+                f"{changes} on-air changes in {end - fault:.1f} s (expected {expected:.1f})",
             ),
             healthy_frames(ctx, measured, 0),
         ]

@@ -7,6 +7,9 @@ import itertools
 import time
 from pathlib import Path
 
+import psutil
+
+from chaos.harness.appliance import ApiError, node_pids
 from chaos.harness.measures import first, fmt, since
 from chaos.harness.rig import BITRATE_KBPS, REJECTED_KEY, RigOptions
 from chaos.harness.scenario import Check, Context, Measured, Scenario
@@ -15,6 +18,41 @@ from chaos.harness.scenarios.common import healthy_frames
 __all__ = ["DestinationBlackholed", "DestinationRefuses", "DestinationSlow", "KeyRejected"]
 
 BACK_LIMIT = 3.0
+
+
+class _ProcessCpu:
+    """CPU seconds of the processes a supervision node owns (its publisher, its spare) since
+    :meth:`start`: a process alive then counts from its CPU then, a later one from its start
+    (up to the last look at it). The publisher's argv names no server (the URL comes on its
+    stdin), so the node's PIDs from ``/api/supervision`` tell which processes are a
+    destination's. Harness thread only."""
+
+    def __init__(self, ctx: Context, node_id: str) -> None:
+        self._ctx = ctx
+        self._node_id = node_id
+        self._before: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+
+    def look(self) -> None:
+        try:
+            pids = node_pids(self._ctx.rig.app.get("/api/supervision", timeout=3.0), self._node_id)
+        except ApiError:
+            return
+        for pid in pids:
+            try:
+                times = psutil.Process(pid).cpu_times()
+            except psutil.Error:
+                continue
+            self._last[pid] = times.user + times.system
+
+    def start(self) -> None:
+        """From now on: what the processes alive now used so far does not count."""
+        self._last.clear()
+        self.look()
+        self._before = dict(self._last)
+
+    def seconds(self) -> float:
+        return sum(cpu - self._before.get(pid, 0.0) for pid, cpu in self._last.items())
 
 
 def _back(ctx: Context, restored: float) -> float | None:
@@ -97,13 +135,17 @@ class DestinationRefuses(Scenario):
     def inject(self, ctx: Context) -> None:
         ctx.hurt.append("a")
         self._declared = {}
-        ctx.sampler.track("a", f":{ctx.rig.proxies['a'].port}/")
+        cpu = _ProcessCpu(ctx, "destination-a")
+        cpu.start()
         fault = ctx.mark("fault")
         ctx.rig.proxies["a"].down()
         self._attempts = []
         deadline = time.monotonic() + (30.0 if ctx.short else 300.0)
-        tree_cpu_start = ctx.sampler.tracked_cpu_seconds("a")
+        looks = 0
         while time.monotonic() < deadline:
+            looks += 1
+            if looks % 4 == 0:  # about once a second
+                cpu.look()
             for destination in ctx.rig.app.get("/api/destinations").get("destinations", []):
                 if destination.get("id") == "a":
                     attempt = int(destination.get("attempt") or 0)
@@ -113,9 +155,9 @@ class DestinationRefuses(Scenario):
                     if isinstance(due, int | float):
                         self._declared[attempt] = max(self._declared.get(attempt, 0.0), due)
             ctx.hold(0.25)
+        cpu.look()
         refused_for = ctx.now() - fault
-        cpu = ctx.sampler.tracked_cpu_seconds("a") - tree_cpu_start
-        ctx.figures["retry_cpu_pct"] = round(100 * cpu / refused_for, 2)
+        ctx.figures["retry_cpu_pct"] = round(100 * cpu.seconds() / refused_for, 2)
         ctx.rig.proxies["a"].up()
         restored = ctx.mark("restored")
         ctx.window("a refuses", fault, restored)
@@ -142,7 +184,8 @@ class DestinationRefuses(Scenario):
                   f"declared backoffs {declared}; measured intervals {intervals} "
                   "(/api/destinations)"),
             Check("retries cost < 2 % of a core", cpu < 2.0,
-                  f"{cpu:.2f} % (CPU of a's publisher processes while refused)"),
+                  f"{cpu:.2f} % (CPU of the processes of a's supervision node while refused: "
+                  "its publisher attempts and spare)"),
             _back_check(ctx, restored, self._back), healthy_frames(ctx, measured, 0),
         ]  # fmt: skip
 
@@ -213,36 +256,119 @@ def _names_destination_k(payload: dict[str, object]) -> bool:
     )
 
 
+CAP_SHARE = 0.6
+"""Scenario 13 caps destination ``a`` at this share of the configured bitrate."""
+FAST_DEGRADED = (
+    "[degraded]", "check_interval = 1", "sustain = 3", "hold = 6", "stable = 10",
+    "heights = []", "fps_steps = []",
+)
+"""Degraded mode for scenario 13: the network ladder of the defaults (20 % a step, 40 %
+floor) walked within the short run (the default timers, 10 s, 30 s, 30 s, only wait
+longer). The load ladder keeps the program's size and rate: this scenario is about the
+network, and the harness counts frames at the program's rate on a machine other work may
+saturate (a lower rate would read as lost frames)."""
+
+
+class _DegradedWatch:
+    """Follows ``degraded`` in ``/api/status`` twice a second (harness thread): when the first
+    step came, the levels and the lowest bitrate asked."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self.first_step: float | None = None
+        self.first_reason = ""
+        self.lowest_asked: int | None = None
+        self.max_level = 0
+        self.downs = 0
+        self.ups = 0
+        self.recovered: float | None = None
+        self._level = 0
+
+    def follow(self, until: float, *, stop_when_normal: bool = False) -> None:
+        while self._ctx.now() < until:
+            try:
+                degraded = self._ctx.rig.app.get("/api/status", timeout=3.0).get("degraded")
+            except (ApiError, AttributeError):
+                degraded = None
+            if isinstance(degraded, dict):
+                self._seen(degraded)
+                if stop_when_normal and not degraded.get("active"):
+                    self.recovered = self._ctx.now()
+                    return
+            time.sleep(0.5)
+
+    def _seen(self, degraded: dict[str, object]) -> None:
+        level = degraded.get("network_level")
+        if not isinstance(level, int):
+            return
+        if level > self._level:
+            self.downs += level - self._level
+            if self.first_step is None:
+                self.first_step = self._ctx.now()
+                self.first_reason = str(degraded.get("reason") or "")
+        elif level < self._level:
+            self.ups += self._level - level
+        self._level = level
+        self.max_level = max(self.max_level, level)
+        asked = degraded.get("bitrate_kbps")
+        if isinstance(asked, int):
+            self.lowest_asked = asked if self.lowest_asked is None else min(self.lowest_asked,
+                                                                            asked)
+
+
 class DestinationSlow(Scenario):
     number = 13
     title = "destination slow (bandwidth capped below the bitrate)"
-    criteria = "degraded mode lowers the bitrate and the destination stays live; others fine"
+    criteria = ("degraded mode lowers the bitrate below the cap and the destination stays "
+                "live; others unaffected")
+
+    def options(self, workdir: Path, short: bool) -> RigOptions:
+        return RigOptions(extra_config=FAST_DEGRADED)
 
     def inject(self, ctx: Context) -> None:
         ctx.hurt.append("a")
-        cap = BITRATE_KBPS * 1000 / 8 * 0.6
+        cap = BITRATE_KBPS * 1000 / 8 * CAP_SHARE
         ctx.figures["cap_kbps"] = round(cap * 8 / 1000)
+        watch = _DegradedWatch(ctx)
         fault = ctx.mark("fault")
         ctx.rig.proxies["a"].bandwidth(cap)
-        ctx.hold(20.0 if ctx.short else 60.0)
+        watch.follow(fault + (45.0 if ctx.short else 90.0))
         ctx.rig.proxies["a"].passthrough()
-        ctx.window("a capped at 60 % of the bitrate", fault, ctx.mark("restored"))
+        restored = ctx.mark("restored")
+        ctx.window(f"a capped at {CAP_SHARE:.0%} of the bitrate", fault, restored)
+        if not ctx.short:  # the way back up: one step per stable period
+            watch.follow(restored + 90.0, stop_when_normal=True)
+        first_step = since(watch.first_step, fault)
+        if watch.first_reason:
+            ctx.notes.append(f"first degraded step: {watch.first_reason}")
+        ctx.figures["degraded_first_step_s"] = None if first_step is None else round(first_step, 1)
+        ctx.figures["degraded_steps_down"] = watch.downs
+        ctx.figures["degraded_steps_up"] = watch.ups
+        ctx.figures["degraded_lowest_asked_kbps"] = watch.lowest_asked
+        recovered = since(watch.recovered, restored)
+        ctx.figures["degraded_recovered_s"] = None if recovered is None else round(recovered, 1)
 
     def judge(self, ctx: Context, measured: Measured) -> list[Check]:
         fault, restored = ctx.marks["fault"], ctx.marks["restored"]
         inside = [s for s in ctx.samples(fault) if s.t <= restored]
         before = [s.encoder_kbps for s in ctx.samples() if s.t < fault and s.encoder_kbps]
+        # ffmpeg's bitrate is its output (video, audio, MPEG-TS) averaged over its run: after
+        # each planned handover a new run starts, so its average is the new encode's rate
         lowest = min((s.encoder_kbps for s in inside if s.encoder_kbps), default=0.0)
         base = max(before[-5:], default=0.0)
         not_live = sum(1 for s in inside if s.destinations.get("a") != "live")
-        measured.figures["encoder_kbps_before"] = round(base)
-        measured.figures["encoder_kbps_lowest"] = round(lowest)
+        figures = measured.figures
+        figures["encoder_kbps_before"] = round(base)
+        figures["encoder_kbps_lowest"] = round(lowest)
+        first_step = figures["degraded_first_step_s"]
         return [
             Check(
                 "degraded mode lowered the bitrate below the cap",
-                0 < lowest <= measured.figures["cap_kbps"],
-                f"encoder {base:.0f} -> lowest {lowest:.0f} kbps; cap "
-                f"{measured.figures['cap_kbps']} kbps",
+                0 < lowest <= figures["cap_kbps"] and first_step is not None,
+                f"encoder output {base:.0f} -> lowest {lowest:.0f} kbps (cap "
+                f"{figures['cap_kbps']} kbps); first step {fmt(first_step)} after the cap, "
+                f"{figures['degraded_steps_down']} steps down to "
+                f"{figures['degraded_lowest_asked_kbps']} kbps video",
             ),
             Check(
                 "a stays live", not_live == 0, f"a not live in {not_live} of {len(inside)} samples"

@@ -2,9 +2,9 @@
 
 What the ffmpeg publisher did, it must do too: publish a decodable stream under the key,
 report ``total_size`` on stdout, finish cleanly (exit 0) when its input ends, and exit
-non-zero with one masked line when the server refuses the key (1), when nothing is on its
-stdin (2) or when the server stops taking bytes (3, after ``rw_timeout``). The key is never
-in its argv or environment.
+non-zero with one masked line when nothing is on its stdin (2) or when the server stops taking
+bytes (3, after ``rw_timeout``). The key is never in its argv or environment. A refused key
+(exit 4) and a refused application (5) are in ``test_rejected_key_real.py``.
 """
 
 from __future__ import annotations
@@ -20,25 +20,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pykka
 import pytest
-from pydantic import SecretStr
-from test_destination_feed import EventLog, TsFeed
+from test_destination_feed import TsFeed
 
-from chaos.harness.ingest import RecordingIngest
 from chaos.proxy import FaultProxy
 from chaos.realparts import NginxRtmp
 from chaos.realparts.decode import decode_video
 from vistter.actors.outputs.chunk_feed import ChunkFeed
-from vistter.actors.outputs.destination import DestinationActor, flv_publisher_argv
-from vistter.actors.outputs.flv_publisher import EXIT_INPUT, EXIT_OUTPUT, EXIT_TIMEOUT
+from vistter.actors.outputs.destination import flv_publisher_argv
+from vistter.actors.outputs.flv_publisher import EXIT_INPUT, EXIT_TIMEOUT
 from vistter.actors.outputs.publish_request import PublishRequest, PublishRequestError
-from vistter.actors.outputs.retry import RetrySchedule
 from vistter.clock import MonotonicClock
 from vistter.media.ffmpeg import FfmpegBinary
-from vistter.models.destinations import RtmpDestination
-from vistter.supervisors.backoff import Backoff
-from vistter.supervisors.link import Link
 from vistter.supervisors.processes import ProcessSet
 from vistter.supervisors.secret_input import SecretInput
 
@@ -176,23 +169,6 @@ def test_publishes_under_the_key_that_is_in_no_argv_or_environment(
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(60)
-def test_a_refused_key_exits_1_with_one_masked_line(tmp_path: Path, ts_feed: TsFeed) -> None:
-    ingest = RecordingIngest(tmp_path / "ingest", rejected_keys=[KEY])
-    ingest.start()
-    try:
-        with _publishing(ts_feed, _request(ingest.url()).secret_input()) as run:
-            assert run.exited.wait(20), run.feed.stderr_tail()
-    finally:
-        ingest.stop()
-    assert run.code == EXIT_OUTPUT
-    assert [(e.key, e.accepted) for e in ingest.events(KEY)][:1] == [(KEY, False)]
-    last = run.feed.last_error()
-    assert last.startswith(f"flv publisher: connecting to {ingest.url()}/*** failed: "), last
-    assert KEY not in " ".join(run.feed.stderr_tail())
-
-
-@pytest.mark.slow
 @pytest.mark.timeout(90)
 def test_a_server_that_takes_no_bytes_is_given_up_after_rw_timeout(
     nginx_rtmp: NginxRtmp, ffmpeg_binary: FfmpegBinary
@@ -233,42 +209,6 @@ def test_a_program_without_mpeg_ts_exits_2() -> None:
         code = run.feed.stop(10.0, drain=True)
     assert code == EXIT_INPUT, run.feed.stderr_tail()
     assert run.feed.last_error().startswith("flv publisher: "), run.feed.stderr_tail()
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(90)
-def test_a_refused_key_is_retried_on_the_schedule_and_alerts_masked(
-    tmp_path: Path, ts_feed: TsFeed, ffmpeg_binary: FfmpegBinary
-) -> None:
-    ingest = RecordingIngest(tmp_path / "ingest", rejected_keys=[KEY])
-    ingest.start()
-    events = EventLog()
-    destination = RtmpDestination(
-        id="main", platform="custom_rtmp", url=ingest.url(), stream_key=SecretStr(KEY)
-    )
-    schedule = RetrySchedule(
-        backoff=Backoff.fixed(0.5, reset_after=30), max_attempts=2, probe_interval=0
-    )
-    try:
-        ref = DestinationActor.start(
-            Link("outputs/main", events=events), destination, ts_feed, ffmpeg_binary,
-            schedule=schedule,
-        )  # fmt: skip
-        assert events.wait_state("retrying", 30, attempt=1), events.of("event.destination")
-        assert events.wait_state("failed", 40, attempt=3), events.of("event.destination")
-        status = ref.proxy().status().get(timeout=5)
-    finally:
-        pykka.ActorRegistry.stop_all()
-        ingest.stop()
-    refused = [e for e in ingest.events(KEY) if e.call == "publish"]
-    assert len(refused) >= 3 and not any(e.accepted for e in refused)
-    assert status["last_error"].startswith(
-        f"the publisher exited (code {EXIT_OUTPUT}): flv publisher: connecting to "
-        f"{ingest.url()}/*** failed: "
-    ), status["last_error"]
-    alerts = [a for a in events.of("alert") if a["kind"] == "destination_failed"]
-    assert alerts and "failed after 2 attempts" in alerts[0]["message"]
-    assert KEY not in repr(events.messages)
 
 
 class _TlsTerminator:

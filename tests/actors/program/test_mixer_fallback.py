@@ -63,14 +63,14 @@ def test_backup_after_grace_then_hysteresis_back(table: SourceTable, clock: Fake
     online(table, "camera:3")
     fallback = policy(table, alerts, grace=0.5, recover_after=2.0)
     assert fallback.resolve("camera:2").source == "camera:2"
-    table.set_health("camera:2", SourceState.OFFLINE, "ingest exited")
+    table.set_health("camera:2", SourceState.STALLED, "no frame for 0.2 s")
     clock.advance(0.49)
     assert fallback.resolve("camera:2").source == "camera:2"  # within grace: last frame
     clock.advance(0.02)
     got = fallback.resolve("camera:2")
     assert got == Resolution("camera:2", "camera:3", "backup")
     assert got.fallen_back
-    assert alerts.texts == ["Camera 2 offline - switched to backup camera 3"]
+    assert alerts.texts == ["Camera 2 stalled - switched to backup camera 3"]
     topic, payload = alerts.messages[0]
     assert topic == "alert"
     assert payload["severity"] == "warning"
@@ -100,16 +100,67 @@ def test_grace_counts_from_the_start_of_the_outage(table: SourceTable, clock: Fa
     online(table, "camera:3")
     fallback = policy(table, alerts)
     fallback.resolve("camera:2")
-    table.set_health("camera:2", SourceState.OFFLINE)
+    table.set_health("camera:2", SourceState.STALLED)
     clock.advance(0.3)
-    table.set_health("camera:2", SourceState.CONNECTING)  # reconnecting does not reset grace
+    table.set_health("camera:2", SourceState.STALLED, "still")  # a new detail: same outage
     assert fallback.resolve("camera:2").source == "camera:2"
     clock.advance(0.25)
     assert fallback.resolve("camera:2").source == "camera:3"
-    assert alerts.texts == ["Camera 2 is not connected - switched to backup camera 3"]
+    assert alerts.texts == ["Camera 2 stalled - switched to backup camera 3"]
 
 
-def test_quick_reconnect_within_grace_causes_no_switch(
+def test_grace_counts_from_the_last_frame_not_from_the_stall_verdict(
+    table: SourceTable, clock: FakeClock
+) -> None:
+    """A camera is declared stalled only ``stall_timeout`` after its last frame: the
+    fallback's grace runs from that frame, so the two do not add up (scenario 2 of the chaos
+    run: backup on air 1.1-1.2 s after the camera stopped, with 0.5 s + 0.5 s)."""
+    alerts = Alerts()
+    online(table, "camera:2")
+    online(table, "camera:3")
+    fallback = policy(table, alerts, grace=0.5)
+    assert fallback.resolve("camera:2").source == "camera:2"
+    clock.advance(0.3)  # frames stop at 100.0; the camera says "stalled" 0.3 s later
+    table.set_health("camera:2", SourceState.STALLED, "no frame for 0.3 s")
+    assert fallback.resolve("camera:2").source == "camera:2"
+    clock.advance(0.15)
+    assert fallback.resolve("camera:2").source == "camera:2"  # frozen for 0.45 s
+    clock.advance(0.06)
+    assert fallback.resolve("camera:2") == Resolution("camera:2", "camera:3", "backup")
+    # A stall declared after grace (stall_timeout 0.5 s, the default) cuts at the verdict.
+    fallback2 = policy(table, Alerts(), grace=0.5)
+    online(table, "camera:1")
+    online(table, "camera:4")
+    fallback2.set_cameras([CameraConfig(id=1, url="lavfi:testsrc", backup_camera_id=4),
+                           CameraConfig(id=4, url="lavfi:testsrc")])
+    assert fallback2.resolve("camera:1").source == "camera:1"
+    clock.advance(0.5)
+    table.set_health("camera:1", SourceState.STALLED, "no frame for 0.5 s")
+    assert fallback2.resolve("camera:1") == Resolution("camera:1", "camera:4", "backup")
+
+
+def test_an_ended_ingest_falls_back_at_once(table: SourceTable, clock: FakeClock) -> None:
+    """Offline means the camera's connection closed or its ffmpeg exited: nothing can come
+    before a reconnect (>= 0.5 s delay plus the RTSP set-up), so no grace is waited out
+    (scenario 1 of the chaos run: backup on air 0.59 s after the server was killed)."""
+    alerts = Alerts()
+    online(table, "camera:2")
+    online(table, "camera:3")
+    fallback = policy(table, alerts, grace=0.5)
+    assert fallback.resolve("camera:2").source == "camera:2"
+    clock.advance(0.05)
+    table.set_health("camera:2", SourceState.OFFLINE, "ingest exited with code 0")
+    clock.advance(1 / 30)
+    assert fallback.resolve("camera:2") == Resolution("camera:2", "camera:3", "backup")
+    assert alerts.texts == ["Camera 2 offline - switched to backup camera 3"]
+    # and a reconnect attempt (connecting) is still the same outage: no switch back
+    table.set_health("camera:2", SourceState.CONNECTING)
+    clock.advance(0.5)
+    assert fallback.resolve("camera:2").source == "camera:3"
+    assert len(alerts.messages) == 1
+
+
+def test_short_stalls_within_grace_cause_no_switch(
     table: SourceTable, clock: FakeClock
 ) -> None:
     alerts = Alerts()
@@ -117,12 +168,13 @@ def test_quick_reconnect_within_grace_causes_no_switch(
     online(table, "camera:3")
     fallback = policy(table, alerts)
     fallback.resolve("camera:2")
-    table.set_health("camera:2", SourceState.OFFLINE)
+    table.set_health("camera:2", SourceState.STALLED)
     clock.advance(0.2)
     assert fallback.resolve("camera:2").source == "camera:2"
-    table.set_health("camera:2", SourceState.ONLINE)
+    online(table, "camera:2")  # frames again
     clock.advance(0.2)
     assert fallback.resolve("camera:2").source == "camera:2"
+    online(table, "camera:2")
     table.set_health("camera:2", SourceState.STALLED)
     clock.advance(0.4)
     assert fallback.resolve("camera:2").source == "camera:2"  # a new outage, new grace
@@ -315,16 +367,14 @@ def test_an_outage_longer_than_grace_between_two_looks_still_falls_back(
     online(table, "camera:3")
     fallback = policy(table, alerts, grace=0.5, recover_after=2.0)
     fallback.resolve("camera:2")
-    table.set_health("camera:2", SourceState.OFFLINE, "ingest exited")
+    table.set_health("camera:2", SourceState.STALLED, "no frame for 0.2 s")
     clock.advance(0.1)
     assert fallback.resolve("camera:2").source == "camera:2"  # seen down, within grace
-    clock.advance(0.4)
-    table.set_health("camera:2", SourceState.CONNECTING)  # reconnect after 0.5 s
-    clock.advance(0.2)
+    clock.advance(0.6)
     online(table, "camera:2")  # back 0.7 s after the outage began: past grace
     clock.advance(0.05)
     assert fallback.resolve("camera:2") == Resolution("camera:2", "camera:3", "backup")
-    assert alerts.texts == ["Camera 2 offline - switched to backup camera 3"]  # as seen
+    assert alerts.texts == ["Camera 2 stalled - switched to backup camera 3"]  # as seen
     assert alerts.messages[0][1]["on_air"] == "camera:3"
     clock.advance(1.9)  # the hysteresis counts from when the camera came back
     assert fallback.resolve("camera:2").source == "camera:3"
@@ -340,7 +390,7 @@ def test_an_outage_shorter_than_grace_between_two_looks_changes_nothing(
     online(table, "camera:2")
     online(table, "camera:3")
     fallback = policy(table, alerts, grace=0.5)
-    table.set_health("camera:2", SourceState.OFFLINE)
+    table.set_health("camera:2", SourceState.STALLED)
     clock.advance(0.1)
     assert fallback.resolve("camera:2").source == "camera:2"
     clock.advance(0.3)

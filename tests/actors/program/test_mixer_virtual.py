@@ -288,7 +288,7 @@ def test_fallback_substitutes_the_backup_and_alerts() -> None:
                                   events=rig.sink)
         ref, gate = rig.start(fallback=fallback)
         gate.run_to(2)
-        rig.sources.set_health("camera:2", SourceState.OFFLINE, "ingest exited")
+        rig.sources.set_health("camera:2", SourceState.STALLED, "no frame for 0.5 s")
         gate.run_to(3)
         fake.advance(0.6)
         gate.run_to(4)
@@ -297,8 +297,8 @@ def test_fallback_substitutes_the_backup_and_alerts() -> None:
         assert [luma(f.pixels()) for f in rig.frames(5)] == [{200}, {200}, {200}, {180}, {40}]
         alerts = [p["message"] for p in rig.sink.topics("alert")]
         assert alerts == [
-            "Camera 2 offline - switched to backup camera 3",
-            "Camera 2 offline - switched to the slate (was backup camera 3)",
+            "Camera 2 stalled - switched to backup camera 3",
+            "Camera 2 stalled - switched to the slate (was backup camera 3)",
         ]
         status = ref.proxy().status().get(timeout=5)
         assert (status["wanted"], status["on_air"]) == ("camera:2", SLATE_SOURCE_ID)

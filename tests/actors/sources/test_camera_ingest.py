@@ -183,3 +183,15 @@ def test_frame_stats_measure_the_rate() -> None:
     for t in threads:
         t.join(10)
     assert stats.count == 4031
+
+
+def test_a_plain_rtsp_camera_is_not_probed_for_its_frame_rate() -> None:
+    """ffmpeg's frame-rate probe held back a camera's first 20 frames: the first came 2.0-2.4 s
+    after the connect, then a burst of stale ones; without it 0.7-1.0 s, at a live pace."""
+    plain = camera_ingest_command(
+        "ffmpeg", CameraConfig(id=1, url="rtsp://10.0.0.5/live"), FMT, socket_timeout=1)
+    argv = list(plain.argv)
+    assert argv[argv.index("-fpsprobesize") + 1] == "0"
+    assert argv.index("-fpsprobesize") < argv.index("-i")
+    lavfi = camera_ingest_command("ffmpeg", CameraConfig(id=2, url="lavfi:testsrc2"), FMT)
+    assert "-fpsprobesize" not in lavfi.argv  # a simulated camera is not a network input

@@ -18,6 +18,7 @@ from test_camera_actor import FMT, HealthLog, camera_tree
 
 from chaos.realparts import RtspCameraServer
 from vistter.actors.outputs.reachability import ProbeResult
+from vistter.actors.sources.camera import CameraActor
 from vistter.actors.sources.rtsp_probe import (
     RtspTarget,
     ServerComeback,
@@ -25,10 +26,11 @@ from vistter.actors.sources.rtsp_probe import (
     rtsp_target,
 )
 from vistter.actors.sources.table import SourceState, SourceTable
-from vistter.clock import MonotonicClock
+from vistter.clock import FakeClock, MonotonicClock
 from vistter.media.ffmpeg import find_ffmpeg
 from vistter.models.cameras import CameraConfig
 from vistter.supervisors import Backoff
+from vistter.supervisors.link import Link
 
 TEN_SECONDS = Backoff(initial=10.0, factor=1.0, maximum=10.0, reset_after=30.0)
 
@@ -140,3 +142,66 @@ def test_a_camera_is_back_within_3_s_of_its_server_not_after_its_10_s_backoff(
         assert status["restarts"] == 1 and health.entries[back].state is SourceState.ONLINE
     finally:
         root.stop()
+
+
+class _AnsweringServer:
+    """An RTSP server on ``port`` that answers every request ``200 OK`` and hangs up: enough
+    for the OPTIONS probe (an ingest pulling from it fails)."""
+
+    def __init__(self, port: int) -> None:
+        self._sock = socket.create_server(("127.0.0.1", port))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        self._sock.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(1.0)
+                try:
+                    conn.recv(4096)
+                    conn.sendall(b"RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n")
+                except OSError:
+                    continue
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(3.0)
+        self._sock.close()
+
+
+@pytest.mark.timeout(40)
+def test_a_server_back_before_the_first_periodic_probe_still_ends_the_wait() -> None:
+    """Seen in chaos scenario 1: an attempt failed (connection refused) at 19.26, the server
+    returned at ~19.7, the first probe at 20.26 found it up but had never *seen* it down, so
+    the 8 s wait ran to its end (camera back 11.6 s after its server). The first probe is now
+    made at once, when the wait starts."""
+    closed = socket.create_server(("127.0.0.1", 0))
+    port = int(closed.getsockname()[1])
+    closed.close()  # nothing listens: every attempt is refused at once
+    clock = FakeClock()
+    sources = SourceTable(FMT, clock)
+    health = HealthLog(sources, "camera:1")
+    camera = CameraConfig(id=1, url=f"rtsp://127.0.0.1:{port}/cam1")
+    ref = CameraActor.start(Link("sources/camera-1", clock=clock), camera, FMT, sources,
+                            find_ffmpeg(), reconnect=TEN_SECONDS)
+    server: _AnsweringServer | None = None
+    try:
+        dead = health.wait_for(SourceState.OFFLINE, timeout=15)
+        assert health.entries[dead].detail.endswith("reconnecting in 10 s")
+        threading.Event().wait(0.5)  # the probe made at once finds nothing listening
+        server = _AnsweringServer(port)  # back well before the first periodic probe
+        clock.advance(1.0)  # the periodic probe: up, and seen down before
+        health.wait_for(SourceState.CONNECTING, after=dead, timeout=5)
+        assert clock.monotonic() - health.entries[dead].since < 10.0
+    finally:
+        ref.stop(timeout=10)
+        if server is not None:
+            server.close()

@@ -16,10 +16,11 @@ predictable keyframe. The output size and rate are the program's :class:`FrameFo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from vistter.actors.encoder.hwaccel import EncoderChoice
+from vistter.actors.encoder.hwaccel import EncoderCandidate, EncoderChoice
+from vistter.actors.encoder.overrides import EncodeOverrides
 from vistter.media.ffmpeg import FfmpegBinary
 from vistter.media.frames import FrameFormat
 from vistter.models.settings import EncodingConfig
@@ -40,10 +41,13 @@ class EncodeCommand:
     for_log: str
 
 
-def video_rate_args(encoding: EncodingConfig, encoder: str, fps: int) -> list[str]:
-    """Rate control, GOP, preset and profile for ``encoder`` at ``fps`` frames per second."""
-    bitrate = f"{encoding.bitrate_kbps}k"
-    bufsize = f"{encoding.bufsize_kbps}k"
+def video_rate_args(
+    encoding: EncodingConfig, encoder: str, fps: int, *, bitrate_kbps: int | None = None
+) -> list[str]:
+    """Rate control, GOP, preset and profile for ``encoder`` at ``fps`` frames per second;
+    ``bitrate_kbps`` replaces the configured bitrate (the buffer is then twice it)."""
+    bitrate = f"{bitrate_kbps or encoding.bitrate_kbps}k"
+    bufsize = f"{2 * bitrate_kbps if bitrate_kbps else encoding.bufsize_kbps}k"
     gop = str(max(1, round(encoding.keyframe_interval * fps)))
     cbr = encoding.bitrate_mode == "cbr"
     args = ["-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bufsize, "-g", gop]
@@ -90,10 +94,12 @@ def encode_argv(
     loglevel: str = "warning",
     global_args: tuple[str, ...] = (),
     progress_fd: int | None = None,
+    out_fps: int | None = None,
 ) -> list[str]:
     """The one encode command: raw yuv420p program frames on stdin (input 0), an audio
     input (``audio``: its input args, None for no audio track), H.264 with the ``video``
-    codec and rate arguments at the program's rate, AAC, then ``output`` (muxer and target).
+    codec and rate arguments at ``out_fps`` (None: the program's rate), AAC, then ``output``
+    (muxer and target).
 
     Used by the live encoder (MPEG-TS on stdout) and the offline render (MP4 file).
     """
@@ -110,7 +116,7 @@ def encode_argv(
     ]  # fmt: skip
     argv += [*audio, "-map", "0:v:0", "-map", "1:a:0"] if audio is not None else ["-map", "0:v:0"]
     argv += video
-    argv += ["-r", str(fmt.fps)]
+    argv += ["-r", str(out_fps or fmt.fps)]
     if audio is not None:
         argv += ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2"]
     return argv + output
@@ -125,14 +131,19 @@ def encoder_command(
     audio_bed: Path | None = None,
     progress_fd: int | None = None,
     ts_offset: float = 0.0,
+    overrides: EncodeOverrides | None = None,
 ) -> EncodeCommand:
     """The live encoder's ffmpeg command line.
 
     ``progress_fd`` is a descriptor inherited by ffmpeg (``pass_fds``) for ``-progress``;
     ``ts_offset`` (seconds) shifts the output timestamps, so that a restarted encoder
-    continues the program's timeline instead of starting again at zero.
+    continues the program's timeline instead of starting again at zero; ``overrides``
+    (degraded mode) lower the bitrate (``-b:v``, buffer twice it), the output height
+    (``scale=-2:H`` in front of the encoder's own filters) or the output rate (``-r``).
     """
-    candidate = choice.candidate
+    changes = overrides if overrides is not None else EncodeOverrides()
+    candidate = _scaled(choice.candidate, changes.height, fmt)
+    out_fps = min(changes.fps, fmt.fps) if changes.fps is not None else fmt.fps
     # End with the video: when stdin closes, flush and exit instead of encoding silence on.
     # -shortest holds frames in a sync queue; its default 10 s buffer stalls the output
     # whenever frames come faster than real time (a burst, an offline render): keep it short.
@@ -143,14 +154,29 @@ def encoder_command(
     output += ["pipe:1"]
     argv = encode_argv(
         ffmpeg.path, fmt,
-        video=[*candidate.output_args(), *video_rate_args(encoding, candidate.encoder, fmt.fps)],
+        video=[*candidate.output_args(),
+               *video_rate_args(encoding, candidate.encoder, out_fps,
+                                bitrate_kbps=changes.bitrate_kbps)],
         audio=audio_input_args(audio_bed), output=output,
-        global_args=candidate.global_args, progress_fd=progress_fd,
+        global_args=candidate.global_args, progress_fd=progress_fd, out_fps=out_fps,
     )  # fmt: skip
     audio = "audio bed " + audio_bed.name if audio_bed is not None else "silence"
+    size = f"{fmt.size}->{changes.height}p" if changes.height is not None else fmt.size
     for_log = (
-        f"ffmpeg encode {fmt.size}@{fmt.fps} {candidate.encoder} "
-        f"{encoding.bitrate_mode} {encoding.bitrate_kbps}k gop {encoding.keyframe_interval}s"
+        f"ffmpeg encode {size}@{out_fps} {candidate.encoder} {encoding.bitrate_mode} "
+        f"{changes.bitrate_kbps or encoding.bitrate_kbps}k gop {encoding.keyframe_interval}s"
         f" + {audio} -> mpegts"
     )
     return EncodeCommand(argv, for_log)
+
+
+def _scaled(candidate: EncoderCandidate, height: int | None, fmt: FrameFormat) -> EncoderCandidate:
+    """``candidate`` with ``scale=-2:height`` in front of its filters (None or the program's
+    height: unchanged). A software candidate then converts to its pixel format in the chain."""
+    if height is None or height >= fmt.height:
+        return candidate
+    scale = f"scale=-2:{height}"
+    if candidate.filters:
+        return replace(candidate, filters=(scale, *candidate.filters))
+    pix_fmt = f"format={candidate.pix_fmt}" if candidate.pix_fmt else None
+    return replace(candidate, filters=(scale, *([pix_fmt] if pix_fmt else [])), pix_fmt=None)

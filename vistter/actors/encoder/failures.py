@@ -1,8 +1,8 @@
 """Why an encode failed, in words an operator can act on.
 
 The encoder actor raises these in its own thread when its ffmpeg exits or stalls; the
-actor crashes and its supervisor restarts the encode (the fanout after it, in the program's
-``rest_for_one`` subtree). Each report carries ffmpeg's own telling line (see
+actor crashes and its supervisor restarts the encode (the fanout and the destinations go on,
+see :mod:`vistter.tree`). Each report carries ffmpeg's own telling line (see
 :func:`~vistter.actors.encoder.hwaccel.summarize_stderr`) and what to change if it repeats.
 A dead worker thread of the encoder is reported as a
 :class:`~vistter.supervisors.worker.WorkerDiedError` instead.

@@ -36,6 +36,14 @@ class EncoderStatus(TypedDict):
     command: str
     pid: int | None
     ts_offset: float
+    first_frame: int | None
+    """The program frame the running encode started at (its first keyframe)."""
+    overrides: dict[str, int | None]
+    """Degraded mode's changes in force (bitrate_kbps, height, fps; None: as configured)."""
+    handovers: int
+    """Planned handovers to a new encode (new settings, a keyframe at GO LIVE) so far."""
+    frames_rewound: int
+    """Frames this encoder encoded again because the one before it died with them."""
     frames_written: int
     frames_repeated: int
     frames_dropped: int

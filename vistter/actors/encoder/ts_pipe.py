@@ -4,8 +4,9 @@ The encoder's reader thread must never wait for the fanout, or ffmpeg's stdout f
 and the encode stalls. A :class:`TsPipe` holds chunks up to a byte budget; when a chunk
 does not fit, the oldest chunks are dropped and counted, and the next chunk the fanout
 gets is flagged as following a gap, so that it re-aligns and every destination resumes at
-the next keyframe. The pipe outlives both actors: the encoder marks where each of its
-incarnations begins with :meth:`TsPipe.begin_stream`.
+the next keyframe. The pipe outlives both actors: the encoder marks where each of its runs
+begins with :meth:`TsPipe.begin_stream`, naming the program frame the run starts at (its
+first keyframe); the fanout hands that on, so a destination can wait for a given run.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ class TsChunk:
     """Bytes of the encoder's stream, as read from its stdout (cut anywhere).
 
     ``discontinuity`` is True when these bytes do not continue the previous chunk: the
-    first chunk of a new encoder incarnation, or the first after chunks were dropped.
+    first chunk of a new encoder run, or the first after chunks were dropped.
+    ``first_frame`` is set on the first chunk of a run: the program frame it starts at.
     """
 
     data: bytes
     discontinuity: bool = False
+    first_frame: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +72,17 @@ class TsPipe:
         self._dropped_chunks = 0
         self._dropped_bytes = 0
         self._streams = 0
+        self._first_frame: int | None = None
 
-    def begin_stream(self) -> None:
-        """Mark that the next chunk starts a new stream (a new encoder process).
+    def begin_stream(self, first_frame: int | None = None) -> None:
+        """Mark that the next chunk starts a new stream (a new encoder run), whose first
+        frame is program frame ``first_frame`` (None: not known).
 
-        Called by the encoder actor in its ``setup``, before its ffmpeg writes anything.
+        Called by the encoder's reader thread right before the run's first bytes.
         """
         with self._cond:
             self._gap = True
+            self._first_frame = first_frame
             self._streams += 1
 
     def put(self, data: bytes) -> None:
@@ -87,20 +93,27 @@ class TsPipe:
             self._chunks_in += 1
             self._bytes_in += len(data)
             dropped = False
+            first_frame = None  # a run's start dropped with its chunk still names the run
             while self._chunks and self._queued + len(data) > self.capacity_bytes:
                 oldest = self._chunks.popleft()
                 self._queued -= len(oldest.data)
                 self._dropped_chunks += 1
                 self._dropped_bytes += len(oldest.data)
                 dropped = True
+                first_frame = oldest.first_frame if oldest.first_frame is not None \
+                    else first_frame
             if dropped:
                 if self._chunks:  # what is left now follows a hole
                     head = self._chunks[0]
-                    self._chunks[0] = TsChunk(head.data, True)
+                    named = head.first_frame if head.first_frame is not None else first_frame
+                    self._chunks[0] = TsChunk(head.data, True, named)
                 else:  # nothing left: the new chunk follows the hole
                     self._gap = True
-            self._chunks.append(TsChunk(data, self._gap))
+                    if self._first_frame is None:
+                        self._first_frame = first_frame
+            self._chunks.append(TsChunk(data, self._gap, self._first_frame))
             self._gap = False
+            self._first_frame = None
             self._queued += len(data)
             self._cond.notify()
 

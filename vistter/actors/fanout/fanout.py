@@ -9,7 +9,12 @@ the others and the encoder do not notice.
 
 The queues belong to the :class:`~vistter.actors.fanout.table.FanoutTable`, which
 outlives this actor. When the actor (re)starts, or the pipe reports a discontinuity (a
-new encoder, dropped chunks), every queue waits for the next keyframe.
+new encoder run, dropped chunks), every queue waits for the next keyframe. A new encoder
+run (after a crash, or a planned handover) starts with PAT/PMT and a keyframe and its
+timestamps go on where the last run's whole frames ended, so the destinations just continue
+on it: their publishers keep their connections (the continuity counters restart, which a
+demuxer takes in its stride). The fanout is not restarted with the encoder (see
+:mod:`vistter.tree`).
 """
 
 from __future__ import annotations
@@ -146,7 +151,7 @@ class FanoutActor(SupervisedActor):
             if chunk.discontinuity:
                 self._discontinuities += 1
                 self.scanner.reset()
-                self.table.mark_discontinuity()
+                self.table.mark_discontinuity(chunk.first_frame)
             batch = self.scanner.feed(chunk.data)
             if batch is not None:
                 self.table.publish(batch)

@@ -9,9 +9,11 @@ take the program. Two modes (``[show] always_on_air``):
 * **always on air** (a 24/7 appliance): on air from start-up, the slate between shows.
 
 :class:`OnAir` outlives the actors (the fanout table holds it), so a restarted destination
-finds it as it was. ``not_before`` is the clock time of the show's first frame: a gated
-destination queue resumes at the first keyframe it receives at or after that time, so the
-first frame a platform receives is the show's, never the slate before it.
+finds it as it was. ``first_frame`` is the program frame of the show's first frame. The
+encoder (a listener) makes that frame the first keyframe of a new encoder run (a planned
+handover), and a gated destination queue resumes at the start of the first run that begins
+at or after it, so the first frame a platform receives is the show's first frame itself, a
+keyframe: no slate before it, no wait for the next keyframe of a running encode.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class OnAir:
         self._lock = threading.Lock()
         self._mode = mode
         self._on_air = mode is AirMode.ALWAYS
-        self._not_before: float | None = None
+        self._first_frame: int | None = None
         self._changes = 0
         self._listeners: dict[int, AirListener] = {}
         self._next_token = 0
@@ -70,10 +72,11 @@ class OnAir:
             return self._on_air
 
     @property
-    def not_before(self) -> float | None:
-        """Clock time before which a gated queue takes nothing (None: no limit)."""
+    def first_frame(self) -> int | None:
+        """The program frame gated queues start at: they take nothing before the encoder
+        run that begins at or after it (None: they take the next keyframe)."""
         with self._lock:
-            return self._not_before
+            return self._first_frame
 
     def status(self) -> AirStatus:
         with self._lock:
@@ -88,14 +91,15 @@ class OnAir:
         if mode is AirMode.ALWAYS:
             self.go_on_air(None)
 
-    def go_on_air(self, not_before: float | None) -> bool:
-        """On air; gated queues resume at the first keyframe at or after ``not_before``.
+    def go_on_air(self, first_frame: int | None) -> bool:
+        """On air from program frame ``first_frame`` (None: from the next keyframe); gated
+        queues resume at the start of the first encoder run that begins at or after it.
         Returns whether this changed anything."""
         with self._lock:
             if self._on_air:
                 return False
             self._on_air = True
-            self._not_before = not_before
+            self._first_frame = first_frame
             self._changes += 1
             listeners = list(self._listeners.values())
         self._notify(listeners, True)
@@ -107,7 +111,7 @@ class OnAir:
             if not self._on_air or self._mode is AirMode.ALWAYS:
                 return False
             self._on_air = False
-            self._not_before = None
+            self._first_frame = None
             self._changes += 1
             listeners = list(self._listeners.values())
         self._notify(listeners, False)

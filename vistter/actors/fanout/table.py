@@ -74,8 +74,10 @@ class DestinationQueue:
     before it holds anything.
 
     A queue with a ``gate`` (a platform destination, see :mod:`vistter.actors.fanout.on_air`)
-    takes nothing while the gate is off air, and after it goes on air resumes at the first
-    keyframe that arrives at or after the gate's ``not_before`` (on ``clock``).
+    takes nothing while the gate is off air, and after it goes on air with a first frame
+    resumes at the start of the first encoder run that begins at or after that program frame
+    (:meth:`mark_discontinuity` names each run's first frame), which is a keyframe.
+    ``clock`` is kept for callers; the gate no longer reads time.
     """
 
     def __init__(
@@ -112,6 +114,7 @@ class DestinationQueue:
         self._overflows = 0
         self.gate = gate
         self._clock = clock
+        self._run_first: int | None = None  # the first frame of the encoder run arriving
 
     # -- fanout side -------------------------------------------------------------------
 
@@ -147,11 +150,17 @@ class DestinationQueue:
             self._queued += len(data)
             self._cond.notify()
 
-    def mark_discontinuity(self) -> None:
-        """The stream breaks here (a new encoder, a gap): keep the backlog, which is good,
-        but take nothing new until the next keyframe. Called by the fanout's thread."""
+    def mark_discontinuity(self, first_frame: int | None = None) -> None:
+        """The stream breaks here (a new encoder run starting at program frame
+        ``first_frame``, a gap): keep the backlog, which is good, but take nothing new until
+        the next keyframe. Called by the fanout's thread.
+
+        A new run starts with its PAT, PMT and a keyframe, with timestamps that go on, so a
+        destination's publisher just continues (no reconnect)."""
         with self._cond:
             self._waiting = True
+            if first_frame is not None:
+                self._run_first = first_frame
 
     def close(self) -> None:
         """Stop taking data and wake a waiting :meth:`get` (the destination was detached)."""
@@ -262,14 +271,17 @@ class DestinationQueue:
     # -- internals (lock held) ---------------------------------------------------------
 
     def _held(self) -> bool:
-        """Off air, or on air but before the show's first frame while waiting to resume."""
+        """Off air, or on air but waiting to resume while the encoder run arriving began
+        before the show's first frame (or is not known)."""
         gate = self.gate
         if gate is None:
             return False
         if not gate.on_air:
             return True
-        not_before = gate.not_before
-        return self._waiting and not_before is not None and self._clock() < not_before
+        first = gate.first_frame
+        if not self._waiting or first is None:
+            return False
+        return self._run_first is None or self._run_first < first
 
     def _drop_backlog(self) -> None:
         self._dropped += self._queued
@@ -306,6 +318,7 @@ class FanoutTable:
         self._lock = threading.Lock()
         self._queues: dict[str, DestinationQueue] = {}
         self._snapshot: tuple[DestinationQueue, ...] = ()
+        self._run_first: int | None = None
         self.batches = 0
         self.bytes = 0
 
@@ -325,6 +338,8 @@ class FanoutTable:
                     gate=self.air if destination_id in self._gated else None,
                     clock=self._clock,
                 )
+                if self._run_first is not None:
+                    queue.mark_discontinuity(self._run_first)
                 self._queues[destination_id] = queue
                 self._snapshot = tuple(self._queues.values())
                 return queue
@@ -373,7 +388,18 @@ class FanoutTable:
         for queue in self._snapshot:
             queue.put(batch)
 
-    def mark_discontinuity(self) -> None:
-        """Every queue takes nothing new until the next keyframe (fanout's thread)."""
-        for queue in self._snapshot:
-            queue.mark_discontinuity()
+    def mark_discontinuity(self, first_frame: int | None = None) -> None:
+        """Every queue takes nothing new until the next keyframe; ``first_frame``: a new
+        encoder run starts there (fanout's thread)."""
+        with self._lock:
+            if first_frame is not None:
+                self._run_first = first_frame
+            queues = self._snapshot
+        for queue in queues:
+            queue.mark_discontinuity(first_frame)
+
+    @property
+    def run_first_frame(self) -> int | None:
+        """The program frame the encoder run now arriving started at (None: not known)."""
+        with self._lock:
+            return self._run_first

@@ -42,6 +42,7 @@ from vistter.actors.outputs.publisher import (
 )
 from vistter.actors.outputs.reachability import ProbeTarget, endpoint_of
 from vistter.actors.outputs.rtmp_handshake import rtmp_handshake, rtmps_handshake
+from vistter.actors.outputs.rtmp_stage import EXIT_APP_REFUSED, EXIT_KEY_REFUSED
 from vistter.actors.outputs.session_limit import (
     Moment,
     Observed,
@@ -130,6 +131,10 @@ class DestinationActor(PublisherActor):
     """
 
     program: ClassVar[str] = "the publisher"
+    refusal_exits: ClassVar[dict[int, str]] = {
+        EXIT_KEY_REFUSED: "stream key",
+        EXIT_APP_REFUSED: "server URL (its application part, before the key)",
+    }
 
     def __init__(
         self,
@@ -190,7 +195,7 @@ class DestinationActor(PublisherActor):
     def _status_extra(self) -> OutputStatusExtra:
         extra = super()._status_extra()
         if self._plan is not None:
-            extra["session_limit"] = self._plan.status()
+            extra["session_limit"] = self._plan.status(self.link.clock.monotonic())
         return extra
 
     # -- planned reconnect before the platform's session limit ----------------------------

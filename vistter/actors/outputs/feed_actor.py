@@ -8,8 +8,10 @@ only unexpected errors (a dead feed thread, a bug) crash the actor.
 
 States (:class:`FeedState`): ``connecting`` (started, nothing written yet), ``live`` (the
 output moves), ``retrying`` (retry ``attempt`` due in ``next_retry_in`` s), ``failed``
-(every scheduled retry failed, an ``alert`` said so, a slow retry continues), ``standby``
-(a platform output while the show is off air: no ffmpeg, nothing published), ``stopped``.
+(every scheduled retry failed, an ``alert`` said so, a slow retry continues), ``rejected``
+(the server refused the stream key or the application, see :meth:`FeedActor._fail`: retried
+only every ``rejected_delay`` s), ``standby`` (a platform output while the show is off
+air: no ffmpeg, nothing published), ``stopped``.
 
 An output given an :class:`~vistter.actors.fanout.on_air.OnAir` switch (its kind is
 ``on_air_only`` in the registry) starts its ffmpeg when the switch goes on air and ends it
@@ -47,12 +49,16 @@ class FeedState(enum.StrEnum):
     LIVE = "live"
     RETRYING = "retrying"
     FAILED = "failed"
+    REJECTED = "rejected"
     STANDBY = "standby"
     STOPPED = "stopped"
 
 
 OFF_AIR_DRAIN = 5.0
 """Seconds an output's ffmpeg gets to finish its stream after its input ends (off air)."""
+CONNECTING_TICK = 0.25
+"""Seconds between judgements while connecting: the first accepted bytes make it ``live``
+within this (the output's ``tick_interval`` applies once it is live)."""
 
 
 class FeedUnavailableError(OperatorError):
@@ -152,9 +158,14 @@ class FeedActor(SupervisedActor):
     def _on_other(self, message: Any) -> None:
         """A message the base does not know."""
 
+    def _on_exit(self, code: int | None, detail: str) -> None:
+        """The output's process exited by itself with ``code``; ``detail``: its last line."""
+        self._fail(f"{self.program} exited (code {code}): {detail}")
+
     def _on_idle(self) -> None:
-        """The output just went ``standby``, ``retrying`` or ``failed``: nothing runs, a
-        start is to come (a publisher may start its spare process now)."""
+        """The output just went ``standby`` or waiting (``retrying``, ``failed``,
+        ``rejected``): nothing runs, a start is to come (a publisher may start its spare
+        process now)."""
 
     def _redact(self, text: str) -> str:
         return text
@@ -208,7 +219,7 @@ class FeedActor(SupervisedActor):
 
     def retry_now(self) -> None:
         """Retry at once if the output is waiting (an operator's "reconnect")."""
-        if self._state in (FeedState.RETRYING, FeedState.FAILED):
+        if self.waiting:
             self._start_feed()
 
     # -- messages (actor thread) -------------------------------------------------------
@@ -224,8 +235,7 @@ class FeedActor(SupervisedActor):
                 self._on_tick()
         elif isinstance(message, _FeedExited):
             if message.session == self._session and self._feed is not None:
-                detail = self._feed.last_error() or "no message"
-                self._fail(f"{self.program} exited (code {message.code}): {detail}")
+                self._on_exit(message.code, self._feed.last_error() or "no message")
         elif isinstance(message, _RetryDue):
             if message.wait == self._wait:
                 self._start_feed()
@@ -311,20 +321,26 @@ class FeedActor(SupervisedActor):
             self._alert("info", f"{self.kind.capitalize()} {self.output_id} is live again.", "",
                         kind="destination_failed", cleared=True)
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, reason: str, *, rejected: bool = False) -> None:
+        """The attempt failed: wait for the next one. ``rejected``: the server refused the
+        stream key (or the application), which retrying soon will not change: the wait is at
+        least the schedule's ``rejected_delay`` and the state ``rejected`` (its owner
+        alerts), whatever the count of attempts."""
         self._end_feed(grace=1.0)  # a failed ffmpeg owes us no clean ending
         now = self.link.clock.monotonic()
         decision = self._tracker.failure(now)
+        delay = max(decision.delay, self.schedule.rejected_delay) if rejected else decision.delay
         self._last_error = self._redact(reason)
         logger.warning(
             "%s %s: %s; retry %d in %g s",
-            self.kind, self.output_id, self._last_error, decision.attempt, decision.delay,
+            self.kind, self.output_id, self._last_error, decision.attempt, delay,
         )  # fmt: skip
         self._wait += 1
-        self._next_retry_at = now + decision.delay
-        self._retry_timer = self.post_later(decision.delay, _RetryDue(self._wait))
-        self._set_state(FeedState.FAILED if decision.failed else FeedState.RETRYING)
-        if decision.newly_failed:
+        self._next_retry_at = now + delay
+        self._retry_timer = self.post_later(delay, _RetryDue(self._wait))
+        state = FeedState.FAILED if decision.failed else FeedState.RETRYING
+        self._set_state(FeedState.REJECTED if rejected else state)
+        if decision.newly_failed and not rejected:
             self._alert(
                 "error",
                 f"{self.kind.capitalize()} {self.output_id} failed after "
@@ -349,7 +365,7 @@ class FeedActor(SupervisedActor):
 
     @property
     def waiting(self) -> bool:
-        return self._state in (FeedState.RETRYING, FeedState.FAILED)
+        return self._state in (FeedState.RETRYING, FeedState.FAILED, FeedState.REJECTED)
 
     def _session_output(self) -> int:
         if self._feed is None:
@@ -366,7 +382,7 @@ class FeedActor(SupervisedActor):
         if state is not self._state:
             self._state = state
             self._since = self.link.clock.monotonic()
-            if state in (FeedState.STANDBY, FeedState.RETRYING, FeedState.FAILED):
+            if state is FeedState.STANDBY or self.waiting:
                 self._on_idle()
         self._publish_event()
 
@@ -389,7 +405,9 @@ class FeedActor(SupervisedActor):
         })  # fmt: skip
 
     def _schedule_tick(self) -> None:
-        self._tick_timer = self.post_later(self.tick_interval, _Tick(self._session))
+        live = self._state is FeedState.LIVE
+        interval = self.tick_interval if live else min(self.tick_interval, CONNECTING_TICK)
+        self._tick_timer = self.post_later(interval, _Tick(self._session))
 
     def _cancel_timers(self) -> None:
         for timer in (self._tick_timer, self._retry_timer):

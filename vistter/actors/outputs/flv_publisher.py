@@ -14,10 +14,12 @@ blocks on stdout, at the first bytes and then once a second; on stderr, libavfor
 warnings and, last, one line saying why it stopped. The URL is shown redacted in all of it.
 
 Exit codes: 0 the program ended (stdin closed) and the stream was finished cleanly;
-1 the server refused the stream or the connection broke (wrong key, server gone);
-2 no usable program or request on stdin; 3 a connect or write blocked for ``rw_timeout``
-seconds (a black-holed server: PyAV opens its output without options, so ffmpeg's
-``-rw_timeout`` is enforced here by a watchdog thread).
+1 the connection failed or broke (server gone, network down); 2 no usable program or request
+on stdin; 3 a connect or write blocked for ``rw_timeout`` seconds (a black-holed server: PyAV
+opens its output without options, so ffmpeg's ``-rw_timeout`` is enforced here by a watchdog
+thread); 4 the server took the connection and refused the stream key; 5 it refused the
+application in the URL (see :mod:`~vistter.actors.outputs.rtmp_stage`: while it connects,
+the publisher follows libavformat's RTMP debug lines to tell a refusal from a network fault).
 """
 
 from __future__ import annotations
@@ -38,8 +40,11 @@ import av.logging
 
 from vistter.actors.outputs import held_connection
 from vistter.actors.outputs.publish_request import PublishRequest, PublishRequestError
+from vistter.actors.outputs.rtmp_stage import EXIT_APP_REFUSED, EXIT_KEY_REFUSED, RtmpProgress
 
-__all__ = ["EXIT_INPUT", "EXIT_OUTPUT", "EXIT_TIMEOUT", "main"]
+__all__ = [
+    "EXIT_APP_REFUSED", "EXIT_INPUT", "EXIT_KEY_REFUSED", "EXIT_OUTPUT", "EXIT_TIMEOUT", "main",
+]  # fmt: skip
 
 EXIT_OUTPUT = 1
 EXIT_INPUT = 2
@@ -136,6 +141,24 @@ class _Progress:
         sys.stdout.flush()
 
 
+class _InOrder:
+    """Passes a packet only if its DTS does not go back on its stream: FLV's muxer refuses
+    time going back, and the first audio of a new encoder run (a restart or handover, see
+    :mod:`vistter.actors.encoder.encoder`) may overlap the last run's tail by a few ms."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, int] = {}
+        self.dropped = 0
+
+    def accept(self, packet: Any) -> bool:
+        index, dts = packet.stream.index, packet.dts
+        if dts < self._last.get(index, dts):
+            self.dropped += 1
+            return False
+        self._last[index] = dts
+        return True
+
+
 def _offset(start_us: int, time_base: Fraction | None) -> int:
     """The input's start time in a stream's time base (ffmpeg shifts outputs to start at 0)."""
     if not time_base:
@@ -147,6 +170,25 @@ def _reason(exc: BaseException, request: PublishRequest, libav: _LibavLines) -> 
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     detail = f" ({libav.last_error})" if libav.last_error else ""
     return request.mask(f"{text}{detail}")
+
+
+@contextlib.contextmanager
+def _following_rtmp() -> Iterator[RtmpProgress]:
+    """While the publisher connects: libavformat's debug lines go to an :class:`RtmpProgress`
+    (the ``libav`` logger opened to them, PyAV's level raised), then both back as they were.
+    Only around the connect: the debug level costs a callback per line."""
+    progress = RtmpProgress()
+    libav = logging.getLogger("libav")
+    level = libav.level
+    libav.addHandler(progress)
+    libav.setLevel(1)
+    av.logging.set_level(av.logging.DEBUG)
+    try:
+        yield progress
+    finally:
+        av.logging.set_level(av.logging.WARNING)
+        libav.setLevel(level)
+        libav.removeHandler(progress)
 
 
 def _finish(sink: Any, watchdog: _Watchdog) -> None:
@@ -199,9 +241,12 @@ def publish(request: PublishRequest) -> int:
     source, inputs = opened
     start_us = source.start_time or 0
     offsets = {stream.index: _offset(start_us, stream.time_base) for stream in inputs}
+    in_order = _InOrder()
     progress = _Progress()
     packets = source.demux(inputs)
     what = "connecting to"
+    connect = contextlib.ExitStack()
+    rtmp = connect.enter_context(_following_rtmp())
     try:
         sink: Any = av.open(
             request.url, mode="w", format="flv",
@@ -216,7 +261,7 @@ def publish(request: PublishRequest) -> int:
             except (av.FFmpegError, OSError) as exc:
                 _say(f"flv publisher: the program broke off: {_reason(exc, request, libav)}")
                 return EXIT_INPUT
-            if packet.dts is None or packet.size == 0:
+            if packet.dts is None or packet.size == 0 or not in_order.accept(packet):
                 continue
             index, shift = packet.stream.index, offsets[packet.stream.index]
             packet.dts -= shift
@@ -229,14 +274,31 @@ def publish(request: PublishRequest) -> int:
             packet.stream = outputs[index]
             with watchdog.busy(what):
                 sink.mux(packet)
+            if what == "connecting to":
+                connect.close()  # connected: libavformat's debug lines are not wanted any more
             what = "writing to"
             progress.add(size, time_us)
         _finish(sink, watchdog)
     except (av.FFmpegError, OSError) as exc:
-        _say(f"flv publisher: {what} {request.shown_as} failed: {_reason(exc, request, libav)}")
-        return EXIT_OUTPUT
+        connect.close()
+        return _output_failed(exc, what, request, libav, rtmp)
     progress.say("end")
     return 0
+
+
+def _output_failed(
+    exc: BaseException, what: str, request: PublishRequest, libav: _LibavLines,
+    rtmp: RtmpProgress,
+) -> int:
+    """Say why the output failed, in one line; the exit code: a refusal by the server (how
+    far the connect got tells, see :class:`RtmpProgress`) or :data:`EXIT_OUTPUT`."""
+    reason = _reason(exc, request, libav)
+    refusal = rtmp.refusal(reason) if what == "connecting to" else None
+    if refusal is not None:
+        _say(f"flv publisher: {request.mask(refusal.words)} ({request.shown_as})")
+        return refusal.exit_code
+    _say(f"flv publisher: {what} {request.shown_as} failed: {reason}")
+    return EXIT_OUTPUT
 
 
 def main() -> int:

@@ -11,6 +11,13 @@ every ``probe_interval`` seconds with its kind's probe (the RTMP handshake, the 
 handshake) and retries at once when a server that did not answer answers again, so it is back
 within seconds of the network coming back instead of waiting out a 60 s delay.
 
+A server that takes the connection and then refuses the stream key (or the application) is
+not a network fault: the publisher exits with one of its kind's ``refusal_exits``, and the
+destination goes ``rejected``: one ``destination_rejected`` alert that names what to check,
+no probing (the server answers; the key is the problem), the next try only after the
+schedule's ``rejected_delay`` (the backoff's maximum), shown in ``next_retry_in``. The
+alert clears when the destination is live again or stops.
+
 While it waits (``standby`` before GO LIVE, ``retrying``, ``failed``), a destination whose
 publisher's argv holds no secret (RTMP(S)) keeps one spare publisher started and waiting on its
 stdin, so GO LIVE or a retry does not wait for Python and ``import av`` (see
@@ -27,12 +34,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypedDict
+from typing import Any, ClassVar, Protocol, TypedDict
 
 from vistter.actors.fanout.on_air import OnAir
 from vistter.actors.outputs.chunk_feed import ChunkFeed, ChunkSource, spawn_feed_process
 from vistter.actors.outputs.command import copy_argv, copy_for_log
-from vistter.actors.outputs.feed_actor import FeedActor
+from vistter.actors.outputs.feed_actor import FeedActor, FeedState
 from vistter.actors.outputs.payloads import OutputStatusExtra
 from vistter.actors.outputs.reachability import ProbeResult, ProbeTarget, ReachabilityProbe
 from vistter.actors.outputs.retry import RetrySchedule
@@ -43,7 +50,7 @@ from vistter.supervisors.link import Link
 from vistter.supervisors.processes import OwnedProcess
 from vistter.supervisors.secret_input import SecretInput
 from vistter.supervisors.worker import WorkerDeathCallback
-from vistter.telemetry.topics import DESTINATION_TOPIC
+from vistter.telemetry.topics import ALERT_TOPIC, DESTINATION_TOPIC
 
 __all__ = ["FeedCommand", "PublishOptions", "PublishedModel", "PublisherActor", "masked"]
 
@@ -112,6 +119,10 @@ class PublisherActor(FeedActor):
 
     kind = "destination"
     event_topic = DESTINATION_TOPIC
+    refusal_exits: ClassVar[dict[int, str]] = {}
+    """Exit codes of the publisher that mean "the server refused", each with what to check
+    (``stream key``, ``server URL``): the destination goes ``rejected``."""
+    _REJECTED_ALERT: ClassVar[str] = "destination_rejected"
 
     def __init__(
         self,
@@ -147,6 +158,7 @@ class PublisherActor(FeedActor):
         self._seen_unreachable = False
         self._reachable: bool | None = None
         self._spare: OwnedProcess | None = None
+        self._rejection_alerted = False
 
     # -- what subclasses give ----------------------------------------------------------
 
@@ -177,6 +189,7 @@ class PublisherActor(FeedActor):
             self._probe_timer.cancel()
         self._probe.join(2.0)
         super().teardown()
+        self._clear_rejection(f"Destination {self.output_id} stopped.")
 
     # -- FeedActor hooks ---------------------------------------------------------------
 
@@ -205,6 +218,38 @@ class PublisherActor(FeedActor):
     def _go_live(self, now: float) -> None:
         self._reachable = True
         super()._go_live(now)
+        self._clear_rejection(f"Destination {self.output_id} is live again.")
+
+    def _on_exit(self, code: int | None, detail: str) -> None:
+        check = self.refusal_exits.get(code) if code is not None else None
+        if check is None:
+            super()._on_exit(code, detail)
+            return
+        words = detail.removeprefix("flv publisher: ")
+        if not self._rejection_alerted:  # one alert until it is live again
+            self._alert_rejection(words, check)
+        self._fail(words, rejected=True)
+
+    def _alert_rejection(self, words: str, check: str) -> None:
+        """One alert for the refusal (actor thread): what the server refused, what to check.
+        It resolves the "failing" alerts of the same destination: this one says more."""
+        every = self.schedule.rejected_delay
+        self._rejection_alerted = True
+        self._alert(
+            "error", f"Destination {self.output_id}: {words}.",
+            f"Check the {check} of destination {self.output_id}: copy it again from the "
+            "platform's live dashboard (and check that the live stream is set up there), "
+            f"then save it. Vistter tries again every {every:g} s; Reconnect tries at once.",
+            kind=self._REJECTED_ALERT, resolves=["destination_failing", "destination_failed"],
+        )  # fmt: skip
+
+    def _clear_rejection(self, words: str) -> None:
+        if self._rejection_alerted:
+            self._rejection_alerted = False
+            self.link.events.publish(ALERT_TOPIC, {
+                "source": f"{self.kind}:{self.output_id}", "kind": self._REJECTED_ALERT,
+                "cleared": True, "message": words,
+            })  # fmt: skip
 
     def _on_idle(self) -> None:
         """Start a spare publisher, so that the next start (GO LIVE, a retry) does not wait
@@ -228,7 +273,8 @@ class PublisherActor(FeedActor):
 
     def _on_wait_started(self) -> None:
         self._seen_unreachable = False
-        self._schedule_probe()
+        if self._state is not FeedState.REJECTED:  # the server answers: the key is wrong
+            self._schedule_probe(self.schedule.probe_interval)
 
     def _failed_hint(self) -> str:
         return (
@@ -240,7 +286,8 @@ class PublisherActor(FeedActor):
         if isinstance(message, _ProbeDue) and message.wait == self._wait and self.waiting:
             wait = message.wait
             if not self._probe.start(lambda result: self.post(_ProbeDone(wait, result))):
-                self._schedule_probe()  # the previous wait's probe is still in flight
+                # the previous wait's probe is still in flight
+                self._schedule_probe(self.schedule.probe_interval)
         elif isinstance(message, _ProbeDone) and message.wait == self._wait and self.waiting:
             self._on_probe(message.result)
 
@@ -253,6 +300,8 @@ class PublisherActor(FeedActor):
     # -- reachability ------------------------------------------------------------------
 
     def _on_probe(self, result: ProbeResult) -> None:
+        """A server that did not answer and answers again ends the wait at once; while it
+        answers (the failure was something else) it is probed only now and then."""
         self._reachable = result.reachable
         if not result.reachable:
             self._seen_unreachable = True
@@ -260,11 +309,14 @@ class PublisherActor(FeedActor):
             logger.info("destination %s: the server answers again; retrying now", self.output_id)
             self._start_feed()
             return
-        self._schedule_probe()
+        schedule = self.schedule
+        self._schedule_probe(
+            schedule.answered_probe_interval if result.reachable else schedule.probe_interval
+        )
 
-    def _schedule_probe(self) -> None:
+    def _schedule_probe(self, interval: float) -> None:
         if self.schedule.probe_interval > 0:
-            self._probe_timer = self.post_later(self.schedule.probe_interval, _ProbeDue(self._wait))
+            self._probe_timer = self.post_later(interval, _ProbeDue(self._wait))
 
 
 def masked(secret: str | None) -> tuple[tuple[str, str], ...]:

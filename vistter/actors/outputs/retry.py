@@ -31,20 +31,35 @@ class RetrySchedule:
     ``backoff``: delays before retry 1, 2, ... (its ``reset_after`` is how long a run must
     stay live to clear the count); ``max_attempts``: retries before the destination is
     declared failed; ``slow_interval``: seconds between retries after that;
-    ``probe_interval``: seconds between cheap reachability probes while waiting (``0``
-    turns probing off).
+    ``probe_interval``: seconds between cheap reachability probes while waiting and the
+    server does not answer them (``0`` turns probing off), so that a server answering again
+    ends the wait within about that; ``answered_probe_interval``: the same while the server
+    does answer (the failure was not about reaching it: no need to knock twice a second);
+    ``rejected_interval``: the shortest wait after the server refused the stream key or the
+    application, since retrying sooner changes nothing (None: the backoff's maximum).
     """
 
     backoff: Backoff = SPEC_BACKOFF
     max_attempts: int = 10
     slow_interval: float = 60.0
-    probe_interval: float = 2.0
+    probe_interval: float = 0.5
+    answered_probe_interval: float = 5.0
+    rejected_interval: float | None = None
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1: {self}")
         if self.slow_interval <= 0 or self.probe_interval < 0:
             raise ValueError(f"slow_interval must be > 0 and probe_interval >= 0: {self}")
+        if self.answered_probe_interval < self.probe_interval:
+            raise ValueError(f"answered_probe_interval must be >= probe_interval: {self}")
+        if self.rejected_interval is not None and self.rejected_interval <= 0:
+            raise ValueError(f"rejected_interval must be > 0: {self}")
+
+    @property
+    def rejected_delay(self) -> float:
+        """Seconds at least between attempts once the server refused the key."""
+        return self.backoff.maximum if self.rejected_interval is None else self.rejected_interval
 
     @property
     def stable_after(self) -> float:

@@ -158,9 +158,13 @@ class SessionPlan:
         self.session_ended()
         return self.last_reconnect
 
-    def status(self) -> SessionLimitStatus:
+    def status(self, now: float | None = None) -> SessionLimitStatus:
+        """What ``/api/destinations`` shows; given the monotonic ``now``, the planned wall
+        time is read off the wall clock now (right after a jump of the wall clock, too)."""
         words = limit_words(self.platform, self.limit)
         planned = self._planned_wall
+        if now is not None and self.planned_at is not None:
+            planned = self._wall() + timedelta(seconds=self.planned_at - now)
         if planned is not None:
             message = f"planned reconnect before {words} at {planned:%H:%M}"
         else:

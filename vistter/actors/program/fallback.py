@@ -2,32 +2,41 @@
 
 For each wanted source the mixer asks :meth:`FallbackPolicy.resolve` once per frame. The
 wanted source stays on air while it is *usable* (its health is ``online``, or it reports no
-health at all, and its slot has a frame). Once it has been unusable for longer than ``grace``
-the policy picks, in order: the first usable backup of its chain (``backup_camera_id`` in the
-config, followed transitively), else the slate if the slate has a frame, else the wanted
-source itself, i.e. its last good frame (black if it never had one). While falling back it
-moves to a better substitute as soon as one is usable (a backup comes up) and away from one
-that fails. It returns to the wanted source once that has been usable for ``recover_after``
-seconds without a break (hysteresis, so a flapping camera does not flap the program). Every
-switch is a cut, and each fall-back and recovery is published as an ``alert``. An outage
-that outlasted ``grace`` but ended between two looks of a late mixer thread is decided as if
-it had been seen (fall back, back after ``recover_after``), so the program and its alerts
-follow the sources' health, not thread timing.
+health at all, and its slot has a frame). When it is not, the policy picks, in order: the first
+usable backup of its chain (``backup_camera_id`` in the config, followed transitively), else the
+slate if the slate has a frame, else the wanted source itself, i.e. its last good frame (black
+if it never had one). While falling back it moves to a better substitute as soon as one is
+usable (a backup comes up) and away from one that fails. It returns to the wanted source once
+that has been usable for ``recover_after`` seconds without a break (hysteresis, so a flapping
+camera does not flap the program). Every switch is a cut, and each fall-back and recovery is
+published as an ``alert``. An outage that outlasted ``grace`` but ended between two looks of a
+late mixer thread is decided as if it had been seen (fall back, back after ``recover_after``),
+so the program and its alerts follow the sources' health, not thread timing.
 
-Why ``grace`` = 0.5 s: a camera is only declared ``stalled`` after its own ``stall_timeout``
-(0.5 s by default) without frames, and an ingest that exits is declared ``offline`` at once.
-Adding half a second keeps the worst case from the last camera frame to the backup on air at
-about 1 s (the product brief asks for "a fraction of a second", the spec for < 3 s), while a
-single quick reconnect of an ingest (offline -> connecting -> online within ~0.5 s) rides
-through on the frozen last frame instead of costing two visible cuts and two alerts.
+When the program falls back depends on what the source says of itself:
+
+* ``offline`` (its ingest ended: the camera's connection closed, its ffmpeg exited) or
+  ``connecting`` again after that: at once. Nothing can come from it before a reconnect, and
+  an RTSP reconnect takes at least the reconnect delay (0.5 s) plus the session set-up and a
+  first keyframe (0.5-2.3 s measured on the loopback rig), so waiting could only show a frozen
+  frame longer. A killed camera server is seen as soon as its connection closes (0.07-0.14 s
+  measured), not after a frame timeout.
+* ``stalled`` (its ingest lives but no frame came for the camera's ``stall_timeout``): once
+  its picture has been frozen for ``grace`` seconds, counted from the *last frame it
+  delivered* (the slot's arrival time), not from when the stall was declared, so the two
+  timeouts do not add up. With the defaults (``stall_timeout`` 0.5 s, ``grace`` 0.5 s) the
+  backup is on air as soon as the stall is declared, about 0.6 s after the last frame; a
+  camera's shorter ``stall_timeout`` still gets ``grace`` of frozen picture before a cut.
+
 A wanted source that is still *starting* (``connecting`` and it never delivered a frame: a
 camera at go-live, right after the appliance started) has not failed: for up to
 ``start_grace`` seconds from the moment the program first wants it, the slate stays on air
 (reason ``starting``; the wanted source's black frame if there is no slate), with no alert and
 no cut to a backup. It goes on air at its first frame, without hysteresis. Once it fails
 (``offline``) or ``start_grace`` ends without a frame, it falls back as any other source.
-Why ``start_grace`` = 5 s: an RTSP camera's first frame takes 1-3 s (connect, DESCRIBE, SETUP,
-PLAY, a keyframe); 5 s covers a slow one without holding a dead camera's slot long.
+``start_grace`` is the ``[show] start_grace`` setting (default 5 s): an RTSP camera's first
+frame takes 1-3 s (connect, DESCRIBE, SETUP, PLAY, a keyframe); 5 s covers a slow one without
+holding a dead camera's slot long.
 
 Why ``recover_after`` = 2 s: long enough to see that a camera that came back keeps delivering,
 short enough that the wanted shot is back within a few seconds.
@@ -58,7 +67,8 @@ from vistter.telemetry.topics import ALERT_TOPIC
 logger = logging.getLogger(__name__)
 
 DEFAULT_GRACE = 0.5
-"""Seconds a wanted source may be unusable before the program falls back (see module doc)."""
+"""Seconds of frozen picture (since a stalled source's last frame) before the program falls
+back (see the module doc; an offline source falls back at once)."""
 DEFAULT_RECOVER_AFTER = 2.0
 """Seconds a recovered source must stay usable before the program switches back to it."""
 DEFAULT_START_GRACE = 5.0
@@ -103,6 +113,12 @@ def describe_source(source_id: str) -> str:
     if source_id == SLATE_SOURCE_ID:
         return "the slate"
     return source_id
+
+
+def _disconnected(health: SourceHealth | None) -> bool:
+    """Whether the source's ingest is gone (offline, or reconnecting): no frame can come
+    before a reconnect, so there is nothing to wait for (see the module doc)."""
+    return health is not None and health.state in (SourceState.OFFLINE, SourceState.CONNECTING)
 
 
 def _describe_state(health: SourceHealth | None) -> str:
@@ -255,8 +271,8 @@ class FallbackPolicy:
             route.starting_until = route.holding = None  # it failed, or took too long
         route.down_health = health
         if route.down_since is None:
-            route.down_since = self._outages.get(wanted, at)
-        if at - route.down_since < self.grace:
+            route.down_since = self._outage_start(wanted, at)
+        if not _disconnected(health) and at - route.down_since < self.grace:
             return Resolution(wanted, wanted, "wanted")
         return self._fall_back(wanted, route, health, self._best_substitute(wanted))
 
@@ -315,6 +331,15 @@ class FallbackPolicy:
         if self._slate is not None and self._sources.slot(self._slate).latest() is not None:
             return self._slate, "slate"
         return wanted, "last_frame"
+
+    def _outage_start(self, source_id: str, at: float) -> float:
+        """When the picture of ``source_id`` froze: its last frame's arrival, or when it
+        became unusable if that is earlier (it never delivered, or not since)."""
+        start = self._outages.get(source_id, at)
+        latest = self._sources.slot(source_id).latest()
+        if latest is not None and latest.arrived < start:
+            return latest.arrived
+        return start
 
     def _starting(self, source_id: str, health: SourceHealth | None) -> bool:
         """Connecting, and never delivered a frame: not failed yet (see the module doc)."""

@@ -4,11 +4,22 @@ The mixer must never wait for the encoder, and the encoder's ffmpeg must never b
 half a frame. A :class:`FrameQueue` holds a few frames; when it is full the oldest is
 dropped and counted. It outlives both actors, so a restarted encoder picks up the next
 frame.
+
+No program frame is lost when the encoder restarts: the queue remembers the frames the
+encoder took until the encoder *confirms* that their encoded bytes went on
+(:meth:`FrameQueue.confirm`); while no encoder takes frames (:meth:`FrameQueue.hold`: its
+ffmpeg died, the actor restarts) it keeps up to ``restart_capacity`` frames instead of its
+normal few; and the next encoder :meth:`FrameQueue.rewind` s, which puts the taken but
+unconfirmed frames back in front, so it encodes from the first frame the old one never
+delivered. Memory: a kept frame is one yuv420p buffer, 1.38 MB at 720p (3.1 MB at 1080p),
+so 2 s at 720p30 (60 frames) costs up to ~83 MB while the encoder restarts (less when
+frames share a camera's buffer), and nothing in steady state.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 
@@ -87,26 +98,53 @@ class ProgramFrame:
         return out
 
 
+CATCH_UP_SECONDS = 2.0
+"""Seconds an encoder gets, after it starts taking frames again, to catch up with a backlog
+kept while none took them; then the queue is back to its few frames (dropping the oldest)."""
+
+
 class FrameQueue:
     """Bounded, drop-oldest queue of program frames. Thread-safe.
 
     The mixer thread calls :meth:`put` (never blocks); the encoder's writer thread calls
-    :meth:`get` (blocks up to a timeout).
+    :meth:`get` (blocks up to a timeout) and :meth:`hold`; its reader thread calls
+    :meth:`confirm`; a starting encoder calls :meth:`rewind` (see the module doc).
+    ``restart_capacity`` (at least ``capacity``) bounds the frames kept while held, and the
+    taken frames remembered for a rewind.
     """
 
-    def __init__(self, capacity: int = 4) -> None:
+    def __init__(
+        self,
+        capacity: int = 4,
+        *,
+        restart_capacity: int | None = None,
+        catch_up_seconds: float = CATCH_UP_SECONDS,
+    ) -> None:
         if capacity < 1:
             raise ValueError("a frame queue needs room for at least one frame")
         self.capacity = capacity
+        self.restart_capacity = max(capacity, restart_capacity or capacity)
         self._frames: deque[ProgramFrame] = deque()
+        self._taken: deque[ProgramFrame] = deque()
         self._cond = threading.Condition()
         self._dropped = 0
         self._put = 0
         self._latest: ProgramFrame | None = None
+        self._limit = capacity
+        self._held = False
+        self._confirmed = -1
+        self._rewound = 0
+        self._confirming = False
+        self.catch_up_seconds = catch_up_seconds
+        self._released_at: float | None = None
 
     def put(self, item: ProgramFrame) -> None:
         with self._cond:
-            if len(self._frames) >= self.capacity:
+            released = self._released_at
+            if released is not None and time.monotonic() - released > self.catch_up_seconds:
+                self._released_at = None  # an encoder slower than the program never
+                self._limit = self.capacity  # catches up: back to the few frames
+            while len(self._frames) >= self._limit:
                 self._frames.popleft()
                 self._dropped += 1
             self._frames.append(item)
@@ -115,11 +153,85 @@ class FrameQueue:
             self._cond.notify()
 
     def get(self, timeout: float) -> ProgramFrame | None:
-        """The oldest frame, or None after ``timeout`` seconds (real time) without one."""
+        """The oldest frame, or None after ``timeout`` seconds (real time) without one. The
+        frame is remembered as taken until :meth:`confirm` covers it."""
         with self._cond:
             if not self._frames:
                 self._cond.wait(timeout)
-            return self._frames.popleft() if self._frames else None
+            if not self._frames:
+                return None
+            item = self._frames.popleft()
+            if not self._held and len(self._frames) <= self.capacity:
+                self._limit = self.capacity  # a backlog kept across a restart is caught up
+                self._released_at = None
+            if self._confirming:  # only an encoder that confirms needs them remembered
+                self._taken.append(item)
+                if len(self._taken) > self.restart_capacity:
+                    self._taken.popleft()
+            return item
+
+    def confirm(self, index: int) -> None:
+        """The encoded bytes of every taken frame up to ``index`` went on: forget them.
+        Encoder's reader thread."""
+        with self._cond:
+            self._confirming = True
+            self._confirmed = max(self._confirmed, index)
+            while self._taken and self._taken[0].index <= index:
+                self._taken.popleft()
+
+    def hold(self) -> None:
+        """No encoder takes frames now (its ffmpeg died, it stops): keep up to
+        ``restart_capacity`` frames, dropping the oldest beyond. Any thread; idempotent."""
+        with self._cond:
+            self._held = True
+            self._released_at = None
+            self._limit = self.restart_capacity
+
+    def release(self) -> None:
+        """An encoder takes frames again (its ffmpeg produces output): stop holding; the
+        bound returns to ``capacity`` once the backlog is caught up (in :meth:`get`)."""
+        with self._cond:
+            if self._held:
+                self._released_at = time.monotonic()
+            self._held = False
+
+    def rewind(self) -> int:
+        """A new encoder starts: the frames taken but never confirmed go back in front (in
+        order, not those already confirmed). The queue goes on holding until
+        :meth:`release`. Returns how many frames went back. Encoder's actor thread."""
+        with self._cond:
+            back = [f for f in self._taken if f.index > self._confirmed]
+            self._taken.clear()
+            queued = {f.index for f in self._frames}
+            back = [f for f in back if f.index not in queued]
+            self._frames.extendleft(reversed(back))
+            while len(self._frames) > self.restart_capacity:
+                self._frames.popleft()
+                self._dropped += 1
+            self._held = True
+            self._limit = self.restart_capacity
+            self._confirming = True  # an encoder that confirms takes from now on
+            self._rewound += len(back)
+            return len(back)
+
+    def next_index(self) -> int:
+        """The program index of the next frame :meth:`get` returns: the oldest queued, else
+        the one after the newest put (0 before any)."""
+        with self._cond:
+            if self._frames:
+                return self._frames[0].index
+            return self._latest.index + 1 if self._latest is not None else 0
+
+    @property
+    def held(self) -> bool:
+        with self._cond:
+            return self._held
+
+    @property
+    def rewound(self) -> int:
+        """Frames put back by :meth:`rewind` so far (encoded again by a new encoder)."""
+        with self._cond:
+            return self._rewound
 
     def latest(self) -> ProgramFrame | None:
         """The newest frame put (even once taken), or None; for the preview's JPEG. Never

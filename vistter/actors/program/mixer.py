@@ -43,6 +43,7 @@ from vistter.actors.program.clock import ProgramClock, ProgramEpoch, Tick
 from vistter.actors.program.fallback import FallbackPolicy
 from vistter.actors.program.frame_plan import FramePlan
 from vistter.actors.program.frame_queue import FrameQueue, ProgramFrame
+from vistter.actors.program.overlay_gate import OverlayGate
 from vistter.actors.program.payloads import MixerMetrics, MixerStatus
 from vistter.actors.program.state import ProgramState
 from vistter.actors.sources.table import SourceTable
@@ -147,6 +148,7 @@ class ProgramMixer(SupervisedActor):
         max_behind: float = 1.0,
         metrics_interval: float = 1.0,
         join_timeout: float = 2.0,
+        overlays: OverlayGate | None = None,
     ) -> None:
         super().__init__(link)
         self.fmt = fmt
@@ -161,13 +163,14 @@ class ProgramMixer(SupervisedActor):
         self._max_behind = max_behind
         self._metrics_interval = metrics_interval
         self._join_timeout = join_timeout
+        self._overlays = overlays  # degraded mode: which overlays are drawn
         self._stopping = threading.Event()
         self._stats = _Stats()
         self._clock: ProgramClock | None = None
         self._thread: threading.Thread | None = None
         self._blender: Blender | None = None
-        self._ring = FrameRing(fmt, output.capacity + 2)
-        self._bands = BandPool(fmt, output.capacity + 2)
+        self._ring = FrameRing(fmt, output.restart_capacity + 2)  # frames the encoder may
+        self._bands = BandPool(fmt, output.restart_capacity + 2)  # hold until encoded
         self._last_output: ProgramFrame | None = None
         self._last_seq: dict[str, int] = {}
         self._first_index = 0
@@ -310,13 +313,14 @@ class ProgramMixer(SupervisedActor):
         plan = self._state.frame_plan(index)
         now = self.link.clock.monotonic()
         current = self._source_frame(plan.source, now, on_air=True)
+        drawn = plan.layers if self._overlays is None else self._overlays.filter(plan.layers)
         if not plan.blending:
-            layers = [(planned.layer, planned.opacity) for planned in plan.layers]
+            layers = [(planned.layer, planned.opacity) for planned in drawn]
             return current, composite_band(self._bands, current, layers)
         out = self._blend(plan, self._source_frame(plan.previous, now, on_air=False), current)
-        if plan.layers:
+        if drawn:
             frame_planes = planes(out, self.fmt)
-            for planned in plan.layers:
+            for planned in drawn:
                 planned.layer.composite(frame_planes, planned.opacity)
         return out, None
 

@@ -127,6 +127,9 @@ class OverlayLayer:
         self.x = x
         self.y = y
         self.height, self.width = int(yuva.shape[0]), int(yuva.shape[1])
+        self.animated = False
+        """True for a layer re-rendered while it shows (a dynamic text): degraded mode's
+        simplified overlays leave it out (see :mod:`vistter.actors.program.overlay_gate`)."""
         alpha = yuva[:, :, 3]
         self._alpha = alpha
         self._y_pm: FloatArray = yuva[:, :, 0] * alpha

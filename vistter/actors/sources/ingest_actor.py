@@ -7,7 +7,10 @@ it is doing, as a :class:`~vistter.actors.sources.table.SourceState`:
 * ``online``: frames arrive;
 * ``stalled``: no frame for ``stall_timeout`` seconds while the process lives (a stopped
   camera can leave ffmpeg alive with its sockets open: only a watchdog on frames arriving
-  notices). Stalled for ``stall_restart_after`` seconds, the process is killed by PID. A
+  notices; it looks every ``WATCHDOG_TICK`` s, and exactly when the last frame turns half
+  the stall timeout and the stall timeout old), unless the ingest is still being fed and the
+  machine is just slow (:mod:`~vistter.actors.sources.stall`). Stalled for ``stall_restart_after``
+  seconds, the process is killed by PID. A
   stalled source is ``online`` again only once frames have arrived at a live pace for
   ``resume_after`` seconds (:mod:`~vistter.actors.sources.pacing`): the burst of old frames
   an ffmpeg flushes when its own timeout fires is not life, and does not restart the kill
@@ -17,8 +20,10 @@ it is doing, as a :class:`~vistter.actors.sources.table.SourceState`:
   (0.5, 1, 2, 4, 8, 10, 10, ... s by default, from the start again once the source stayed
   online for ``reconnect.reset_after`` seconds). While a wait longer than
   ``PROBE_INTERVAL`` runs, a source with a server (an RTSP camera: :meth:`_server_probe`)
-  probes it every ``PROBE_INTERVAL`` s; a server seen down that answers again ends the wait
-  (:class:`~vistter.actors.sources.rtsp_probe.ServerComeback`).
+  probes it at once and then every ``PROBE_INTERVAL`` s; a server seen down that answers
+  again ends the wait (:class:`~vistter.actors.sources.rtsp_probe.ServerComeback`). The first
+  probe is at once because a server that returns within a second of the failed attempt
+  would otherwise never be *seen* down, and the wait would run to its end.
 
 These are states, not crashes: a camera down for six hours keeps its actor and its
 supervisor's restart intensity intact. Only the unexpected crashes the actor: a bug in a
@@ -39,9 +44,19 @@ from typing import Any, ClassVar, Literal
 
 from vistter.actors.outputs.reachability import ProbeResult
 from vistter.actors.sources.ingest import FrameReader, FrameStats, IngestCommand
+from vistter.actors.sources.ingest_messages import (
+    FramesFlowing,
+    IngestEnded,
+    ProbeAnswer,
+    ProbeDue,
+    ReconnectDue,
+    WatchdogTick,
+)
+from vistter.actors.sources.liveness import IngestLiveness
 from vistter.actors.sources.pacing import FramePacing
 from vistter.actors.sources.payloads import IngestStatus, SourceEventFields
 from vistter.actors.sources.rtsp_probe import RtspTarget, ServerComeback
+from vistter.actors.sources.stall import StallJudge
 from vistter.actors.sources.table import SourceState, SourceTable
 from vistter.clock import Timer
 from vistter.media.ffmpeg import FfmpegBinary
@@ -62,40 +77,12 @@ PROBE_INTERVAL = 1.0
 """Seconds between two probes of a source's server while its reconnect waits."""
 INGEST_GRACE = 1.0
 """Seconds an ingest ffmpeg gets to exit (on its own, or after SIGTERM) before SIGKILL."""
+WATCHDOG_TICK = 0.25
+"""Seconds between two looks of the stall watchdog at most (half a shorter ``stall_timeout``;
+see :meth:`~vistter.actors.sources.stall.StallJudge.next_look` for the looks in between)."""
 
 
 _Ending = Literal["exited", "stop", "kill"]
-
-
-@dataclass(frozen=True)
-class _FramesFlowing:
-    generation: int
-
-
-@dataclass(frozen=True)
-class _IngestEnded:
-    generation: int
-
-
-@dataclass(frozen=True)
-class _WatchdogTick:
-    pass
-
-
-@dataclass(frozen=True)
-class _ReconnectDue:
-    token: int
-
-
-@dataclass(frozen=True)
-class _ProbeDue:
-    token: int
-
-
-@dataclass(frozen=True)
-class _ProbeAnswer:
-    token: int
-    result: ProbeResult
 
 
 @dataclass
@@ -105,6 +92,7 @@ class _IngestRun:
     reader: FrameReader
     tail: StderrTail
     started_at: float
+    liveness: IngestLiveness
 
 
 class IngestSourceActor(SupervisedActor):
@@ -149,7 +137,8 @@ class IngestSourceActor(SupervisedActor):
         self._stall_timeout = float(stall_timeout)
         self._stall_restart_after = float(stall_restart_after)
         self._connect_timeout = float(connect_timeout)
-        self._tick = min(0.25, self._stall_timeout / 2)
+        self._tick = min(WATCHDOG_TICK, self._stall_timeout / 2)
+        self._judge = StallJudge(label, self._stall_timeout)
         self._clock = self.link.clock
         self._slot: FrameSlot | None = None
         self._pacing = FramePacing(fmt.fps, window=resume_after, max_gap=self._stall_timeout)
@@ -235,6 +224,8 @@ class IngestSourceActor(SupervisedActor):
             "reconnect_in": (
                 None if self._reconnect_at is None else round(max(0.0, self._reconnect_at - now), 3)
             ),
+            "late_not_stalled": self._judge.late_not_stalled,
+            "late_reason": self._judge.last_reason,
         }
 
     # -- messages ------------------------------------------------------------------------
@@ -245,25 +236,25 @@ class IngestSourceActor(SupervisedActor):
         Raises ``TypeError`` for an unknown message: the actor crashes and its supervisor
         restarts it (as it does when a frame reader died, see :meth:`worker_died`).
         """
-        if isinstance(message, _FramesFlowing):
+        if isinstance(message, FramesFlowing):
             # From stalled, only the watchdog's pacing check brings the source back.
             if self._current(message.generation) and self._state in (
                 SourceState.CONNECTING, SourceState.OFFLINE
             ):
                 self._go_online()
-        elif isinstance(message, _WatchdogTick):
+        elif isinstance(message, WatchdogTick):
             self._on_watchdog()
-        elif isinstance(message, _IngestEnded):
+        elif isinstance(message, IngestEnded):
             if self._current(message.generation):
                 self._on_ingest_ended()
-        elif isinstance(message, _ReconnectDue):
+        elif isinstance(message, ReconnectDue):
             if message.token == self._reconnect_token and self._run is None:
                 self._reconnect_at = None
                 self._start_ingest()
-        elif isinstance(message, _ProbeDue):
+        elif isinstance(message, ProbeDue):
             if message.token == self._reconnect_token and self._run is None:
                 self._probe_server(message.token)
-        elif isinstance(message, _ProbeAnswer):
+        elif isinstance(message, ProbeAnswer):
             if message.token == self._reconnect_token and self._run is None:
                 self._on_probe_answer(message.result)
         else:
@@ -278,10 +269,10 @@ class IngestSourceActor(SupervisedActor):
     def _probe_server(self, token: int) -> None:
         """Probe the server now, and again in ``PROBE_INTERVAL`` s if the wait lasts."""
         assert self._comeback is not None
-        self._comeback.probe(lambda result: self.post(_ProbeAnswer(token, result)))
+        self._comeback.probe(lambda result: self.post(ProbeAnswer(token, result)))
         at = self._reconnect_at
         if at is not None and at - self._clock.monotonic() > PROBE_INTERVAL:
-            self._probe_timer = self.post_later(PROBE_INTERVAL, _ProbeDue(token))
+            self._probe_timer = self.post_later(PROBE_INTERVAL, ProbeDue(token))
 
     def _on_probe_answer(self, result: ProbeResult) -> None:
         if self._comeback is None or not self._comeback.came_back(result):
@@ -333,11 +324,13 @@ class IngestSourceActor(SupervisedActor):
             self._stats,
             name=f"{thread_name}-reader",
             resume_gap=self._stall_timeout,
-            on_flowing=lambda: self.post(_FramesFlowing(generation)),
-            on_end=lambda: self.post(_IngestEnded(generation)),
+            on_flowing=lambda: self.post(FramesFlowing(generation)),
+            on_end=lambda: self.post(IngestEnded(generation)),
             on_error=lambda exc: self.worker_died("frame reader", exc),
         )
-        self._run = _IngestRun(generation, process, reader, tail, self._clock.monotonic())
+        liveness = IngestLiveness(process.pid, process.popen.stdout.fileno())
+        self._run = _IngestRun(generation, process, reader, tail, self._clock.monotonic(),
+                               liveness)
         self._set_state(SourceState.CONNECTING, f"connecting to {command.display_url}")
 
     def _end_ingest(self, how: _Ending) -> tuple[int | None, str]:
@@ -387,9 +380,9 @@ class IngestSourceActor(SupervisedActor):
             self._reconnect_token += 1
             token = self._reconnect_token
             self._reconnect_at = now + delay
-            self._reconnect_timer = self.post_later(delay, _ReconnectDue(token))
+            self._reconnect_timer = self.post_later(delay, ReconnectDue(token))
             if self._comeback is not None and delay > PROBE_INTERVAL:
-                self._probe_timer = self.post_later(PROBE_INTERVAL, _ProbeDue(token))
+                self._probe_server(token)  # at once: see the module doc
         self._set_state(SourceState.OFFLINE, f"{detail}; reconnecting in {delay:g} s")
 
     def _go_online(self) -> None:
@@ -399,7 +392,11 @@ class IngestSourceActor(SupervisedActor):
 
     def _arm_watchdog(self) -> None:
         if not self._stopping:
-            self._watchdog = self.post_later(self._tick, _WatchdogTick())
+            last = self._stats.last_arrival()
+            age = None if last is None or self._state is not SourceState.ONLINE else (
+                self._clock.monotonic() - last)
+            self._watchdog = self.post_later(self._judge.next_look(age, self._tick),
+                                             WatchdogTick())
 
     def _on_watchdog(self) -> None:
         try:
@@ -419,8 +416,10 @@ class IngestSourceActor(SupervisedActor):
                 self._fail(f"no frame within {self._connect_timeout:g} s of connecting")
             return
         age = now - (last if last is not None else run.started_at)
-        if self._state is SourceState.ONLINE and age > self._stall_timeout:
-            self._set_state(SourceState.STALLED, f"no frame for {self._stall_timeout:g} s")
+        if self._state is SourceState.ONLINE:
+            verdict = self._judge.verdict(age, run.liveness)
+            if verdict is not None:
+                self._set_state(SourceState.STALLED, verdict)
         elif self._state is SourceState.STALLED and self._pacing.steady(now):
             self._go_online()
         elif self._state is SourceState.STALLED and now - self._since >= self._stall_restart_after:

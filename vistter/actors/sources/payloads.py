@@ -25,7 +25,9 @@ class IngestStatus(SourceEventFields):
     """What an ingest source (camera or video file) is doing, safe to show (no credentials).
 
     ``since`` is a monotonic reading; ``pid`` is None while no ingest runs; ``reconnect_in``
-    is None unless a reconnect is pending.
+    is None unless a reconnect is pending. ``late_not_stalled`` counts the times its frames
+    were late but its ingest was still being fed (the machine was slow, not the source), so
+    no stall was declared; ``late_reason`` says why the latest was.
     """
 
     state: str
@@ -39,6 +41,8 @@ class IngestStatus(SourceEventFields):
     restarts: int
     last_error: str
     reconnect_in: float | None
+    late_not_stalled: int
+    late_reason: str
 
 
 class CameraStatus(IngestStatus):

@@ -3,7 +3,11 @@
 // the timeline is redrawn from the builder's document after each change (sync()).
 import { useEffect, useRef } from 'preact/hooks';
 import { html } from '../html.js';
-import { Timeline, DataSet, moment } from '../../vendor/vis-timeline/vis-timeline-graph2d.min.mjs';
+// vis-timeline's peer build (it injects no <style>: its sheet is builder.css's @import);
+// DataSet and moment come from the modules it imports itself (index.html's import map).
+import { Timeline } from '../../vendor/vis-timeline/vis-timeline-graph2d.min.mjs';
+import { DataSet } from 'vis-data/peer/esm/vis-data.js';
+import moment from 'moment';
 import { findCue, findTrack, roundTime } from './state.js';
 import { groupsOf, itemsOf, cueElement, trackElement } from './blocks.js';
 import { toDate, toSeconds, axisFormat, formatClock } from './timeaxis.js';

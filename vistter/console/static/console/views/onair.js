@@ -2,6 +2,7 @@
 // cues, the next cue with a countdown, and the timeline put on air next (and when).
 import { html } from '../html.js';
 import { duration, sourceName } from '../format.js';
+import { degradedNotice } from '../degraded.js';
 
 const FALLBACK_WHY = {
   backup: (wanted) => `backup for ${sourceName(wanted)}, which is offline`,
@@ -89,6 +90,18 @@ function videoCues(show) {
     .map((cue) => ({ id: cue.id, start: cue.start_seconds, duration: cue.end_seconds - cue.start_seconds }));
 }
 
+// Degraded mode's notice: what is stepped down and why (nothing while as configured).
+function DegradedNotice({ status }) {
+  const notice = degradedNotice(status);
+  if (!notice) return null;
+  return html`
+    <p class="alert degraded-notice" role="status" data-testid="degraded-notice">
+      <strong>${notice.title}</strong>: ${notice.steps}${notice.since ? ` (${notice.since})` : ''}
+      ${notice.reason ? html`<br /><span>${notice.reason}</span>` : ''}
+      ${notice.pending ? html`<br /><span class="muted">${notice.pending}</span>` : ''}
+    </p>`;
+}
+
 export function OnAir({ state, now }) {
   const { show, status } = state;
   const elapsed = elapsedSince(show, state.showAt, now);
@@ -101,6 +114,7 @@ export function OnAir({ state, now }) {
         <strong class="big" data-testid="on-air">${sourceName(sourceOnAir(status))}</strong>
         <span data-testid="on-air-why">${whyOnAir(show, status)}</span>
       </div>
+      <${DegradedNotice} status=${status} />
       <${PositionBar} show=${show} cues=${videoCues(show)} position=${positionNow(show, state.showAt, now)} />
       <dl class="facts">
         <div><dt>Cue now</dt><dd>${show?.video_cue ?? '—'}</dd></div>

@@ -7,6 +7,7 @@ const STATES = {
   connecting: ['…', 'wait', 'Connecting'],
   retrying: ['!', 'warn', 'Retrying'],
   failed: ['✗', 'bad', 'Failed'],
+  rejected: ['✗', 'bad', 'Rejected by the server (key or URL)'],
   stopped: ['■', 'off', 'Stopped'],
   idle: ['–', 'off', 'Idle'],
   standby: ['–', 'off', 'Standby (not live)'],

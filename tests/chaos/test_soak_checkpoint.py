@@ -1,0 +1,82 @@
+"""The soak's checkpoint: ``soak-progress.json`` (footprints, faults so far, per-hour slopes)
+and ``soak.png`` are rewritten after every footprint sample, so a soak stopped early still
+shows what it saw. Synthetic footprints with known slopes; the chart is read back as a PNG."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from chaos.harness.appliance import VistterProcess
+from chaos.harness.sampler import Sample, Sampler
+from chaos.harness.soak import _checkpoint
+
+
+def sampler_with_cpu(tmp_path: Path, seconds: int) -> Sampler:
+    """A sampler that never started (no rig): only its samples are read by the chart."""
+    app = VistterProcess(tmp_path / "rig.toml", 1, tmp_path / "vistter.log")
+    sampler = Sampler(app, dict, [], t0=0.0)
+    sampler.samples = [Sample(t=float(t), ok=True, cpu_pct=20.0 + t % 7) for t in range(seconds)]
+    return sampler
+
+
+def footprints_over(minutes: int) -> list[dict[str, float]]:
+    """One footprint a minute: RSS +3 MB/h, threads +2/h, fds flat, 7 descendants."""
+    return [
+        {"t": 60.0 * m, "rss_mb": 120.0 + 3.0 * m / 60, "open_fds": 40.0,
+         "threads": 80.0 + 2.0 * m / 60, "descendants": 7.0}
+        for m in range(minutes + 1)
+    ]  # fmt: skip
+
+
+def read_progress(out: Path) -> dict[str, object]:
+    progress: dict[str, object] = json.loads((out / "soak-progress.json").read_text())
+    return progress
+
+
+def test_checkpoint_writes_footprints_slopes_faults_and_chart(tmp_path: Path) -> None:
+    footprints = footprints_over(120)
+    injected = [{"number": 1, "at_min": 10.0}, {"number": 12, "at_min": 20.1}]
+
+    _checkpoint(tmp_path, footprints, injected, sampler_with_cpu(tmp_path, 7200))
+
+    progress = read_progress(tmp_path)
+    assert progress["minutes"] == 120.0
+    assert progress["injected"] == injected
+    assert progress["footprints"] == footprints
+    assert progress["rss_mb_per_hour"] == pytest.approx(3.0, abs=0.01)
+    assert progress["threads_per_hour"] == pytest.approx(2.0, abs=0.01)
+    assert progress["fds_per_hour"] == 0.0
+    with Image.open(tmp_path / "soak.png") as chart:
+        assert chart.format == "PNG"
+        assert chart.size == (1080, 720)  # 12 x 8 inches at 90 dpi
+        colours = chart.convert("RGB").getcolors(maxcolors=1 << 16)
+    assert colours is not None and len(colours) > 10  # lines drawn, not an empty canvas
+
+
+def test_each_checkpoint_replaces_the_last(tmp_path: Path) -> None:
+    footprints = footprints_over(1)
+    sampler = sampler_with_cpu(tmp_path, 60)
+    _checkpoint(tmp_path, footprints, [], sampler)
+    first = read_progress(tmp_path)
+    assert first["minutes"] == 1.0 and first["rss_mb_per_hour"] == pytest.approx(3.0, abs=0.01)
+
+    footprints.append({**footprints[-1], "t": 120.0, "rss_mb": footprints[-1]["rss_mb"] + 1.0})
+    _checkpoint(tmp_path, footprints, [{"number": 4, "at_min": 1.5}], sampler)
+    second = read_progress(tmp_path)
+    assert second["minutes"] == 2.0
+    assert second["footprints"] == footprints
+    assert second["injected"] == [{"number": 4, "at_min": 1.5}]
+    rss_slope = second["rss_mb_per_hour"]
+    assert isinstance(rss_slope, float) and rss_slope > 3.0  # the jump shows in the slope
+
+
+def test_checkpoint_before_any_footprint_says_nothing_yet(tmp_path: Path) -> None:
+    _checkpoint(tmp_path, [], [], sampler_with_cpu(tmp_path, 0))
+    progress = read_progress(tmp_path)
+    assert progress["minutes"] == 0.0 and progress["footprints"] == []
+    assert progress["rss_mb_per_hour"] == progress["fds_per_hour"] == 0.0
+    assert (tmp_path / "soak.png").stat().st_size > 0
