@@ -31,6 +31,10 @@ __all__ = ["DestinationTrace", "Frame", "decode_session", "trace"]
 
 _RGB = {"red": (255, 0, 0), "blue": (0, 0, 255), "green": (0, 255, 0), "black": (0, 0, 0)}
 _MATCH_DISTANCE = 60.0
+CADENCE_STEPS = 15
+"""PTS steps whose median is a stream's cadence around a step (half a second at 30 fps)."""
+MIN_FPS = 10
+"""The lowest frame rate taken for a cadence: a longer median step is a gap, not a rate."""
 
 
 @cache
@@ -70,13 +74,29 @@ class Session:
     frames: list[Frame] = field(default_factory=list)
     truncated: bool = False
 
+    def missing_runs(self) -> list[int]:
+        """For each pts jump inside the session, the frames missing there (exact).
+
+        A jump is judged against the stream's own cadence around it (the median step of the
+        :data:`CADENCE_STEPS` steps centred on it), not the rig's nominal rate: degraded mode
+        may lower the output's frame rate on purpose, and a deliberate 15 fps is no loss."""
+        steps = [b - a for a, b in itertools.pairwise(f.pts for f in self.frames)]
+        half = CADENCE_STEPS // 2
+        runs: list[int] = []
+        for index, step in enumerate(steps):
+            window = [s for s in steps[max(0, index - half):index + half + 1] if s > 0]
+            cadence = min(statistics.median(window), 1 / MIN_FPS) if window else 1 / FPS
+            if step > 1.5 * cadence:
+                runs.append(round(step / cadence) - 1)
+        return runs
+
     def lost_frames(self) -> int:
         """Frames missing inside the session, from pts jumps (exact)."""
-        lost = 0
-        for a, b in itertools.pairwise(f.pts for f in self.frames):
-            if b - a > 1.5 / FPS:
-                lost += round((b - a) * FPS) - 1
-        return lost
+        return sum(self.missing_runs())
+
+    def worst_run(self) -> int:
+        """The longest run of missing frames inside the session (0: none)."""
+        return max(self.missing_runs(), default=0)
 
     def longest_pts_gap(self) -> float:
         return max((b.pts - a.pts for a, b in itertools.pairwise(self.frames)), default=0.0)

@@ -94,3 +94,15 @@ def test_short_run_measures_the_faults_it_injected(tmp_path: Path) -> None:
     assert sum(n for label, n in kill["labels_b"].items() if label != "camera:1") > FPS // 2
     encoder = runs[7]["figures"]
     assert encoder["encoder_pid"] > 0 and encoder["restarts"] >= 1, encoder
+
+
+def test_a_deliberate_lower_frame_rate_is_no_loss_but_a_missing_frame_in_it_is() -> None:
+    """Degraded mode may drop the output to 15 fps: its steps are the stream's cadence."""
+    pts = [i / FPS for i in range(60)]  # 2 s at 30 fps
+    pts += [pts[-1] + (i + 1) * 2 / FPS for i in range(30)]  # then 15 fps
+    del pts[75]  # one frame missing at 15 fps
+    session = Session(Path("x.flv"), [Frame(t, t, "camera:1") for t in pts])
+    assert session.missing_runs() == [1]
+    assert session.lost_frames() == 1 and session.worst_run() == 1
+    steady = Session(Path("y.flv"), [Frame(i / FPS, i / FPS, "camera:1") for i in range(90)])
+    assert steady.missing_runs() == []

@@ -23,8 +23,7 @@ def healthy_frames(ctx: Context, measured: Measured, max_missing: int = 0) -> Ch
             continue
         gap = measured.figures[f"gap_{key}_s"]
         lost = measured.figures[f"lost_{key}"]
-        worst_run = max((round(s.longest_pts_gap() * FPS) - 1 for s in got.sessions
-                         if s.frames), default=0)  # fmt: skip
+        worst_run = max((s.worst_run() for s in got.sessions if s.frames), default=0)
         parts.append(
             f"{key}: {lost} lost, worst run {worst_run} frames, gap {gap:.2f} s, "
             f"{measured.figures[f'frames_{key}']} frames"
