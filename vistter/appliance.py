@@ -105,7 +105,7 @@ class Appliance:
         logger.info("encoder: %s", self._bus.encoder.describe())
         self.monitoring.encoder_chosen(self._bus.encoder)
         self._bus.state.take(SLATE_SOURCE_ID)
-        self._degraded = degraded_child(self.config, self._bus, self.bus,
+        self._degraded = degraded_child(self.config, self._bus, self.bus, self.clock,
                                         lambda: self._ref_now("program/encoder"))
         show = self.config.show
         self._bus.fanout.air.set_mode(AirMode.ALWAYS if show.always_on_air else AirMode.WHILE_LIVE)

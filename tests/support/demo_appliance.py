@@ -59,6 +59,9 @@ def demo_config(workdir: Path, api_port: int, telemetry_port: int,
     for destination in raw.get("destinations", []):
         if destination.get("platform") == "recorder":
             destination["path"] = str(workdir / "recordings")
+    # Browser tests read the program's pixels and frames; on a shared 2-core box degraded mode
+    # would (rightly) drop overlays or frames under their load. Its tests are tests/degraded.
+    raw["degraded"] = {**raw.get("degraded", {}), "enabled": False}
     if configure is not None:
         configure(raw)
     path = workdir / "demo.toml"

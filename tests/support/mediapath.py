@@ -39,6 +39,9 @@ def media_config(
         "paths": {"assets_dir": str(REPO / "assets"), "data_dir": str(tmp_path / "var")},
         # the media path without a show: destinations publish from start-up
         "show": {"always_on_air": True},
+        # These tests count every frame and read pixels; on a shared 2-core box degraded mode
+        # would (rightly) lower the rate or drop overlays. Its own tests are in tests/degraded.
+        "degraded": {"enabled": False},
     }
     return parse_config(raw, base_dir=tmp_path, env={})
 

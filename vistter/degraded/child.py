@@ -15,6 +15,7 @@ import pykka
 
 from vistter.actors.bus import ProgramBus
 from vistter.actors.program.overlay_gate import OverlayGate
+from vistter.clock import Clock
 from vistter.degraded.board import SignalBoard
 from vistter.degraded.control import ProxyEncoderControl
 from vistter.degraded.manager import DegradedMode, DegradedParts
@@ -42,9 +43,13 @@ def degraded_child(
     config: ApplianceConfig,
     program: ProgramBus,
     telemetry: TelemetryBus,
+    clock: Clock,
     encoder: Callable[[], pykka.ActorRef[Any] | None],
 ) -> DegradedChild:
-    """Degraded mode for ``config`` (``encoder``: the running encoder's ref now, no ask)."""
+    """Degraded mode for ``config`` (``encoder``: the running encoder's ref now, no ask).
+
+    The signal board listens to ``telemetry`` from now on, for the appliance's lifetime: a
+    restarted actor still knows which destinations are live."""
     settings = config.degraded
     encoding = config.encoding
     fmt = program.fmt
@@ -52,14 +57,15 @@ def degraded_child(
     overlays = OverlayGate()
     state = DegradedState(enabled=settings.enabled)
     configured = f"{encoding.bitrate_kbps} kbps, {fmt.size}@{fmt.fps}"
+    board = SignalBoard(clock)
+    telemetry.add_listener(board.on_publish)
 
     def start(link: Link) -> pykka.ActorRef[Any]:
-        board = SignalBoard(link.clock)
         parts = DegradedParts(
             config=settings, plan=plan, board=board,
             reader=SignalReader(settings, board, program.fanout.stats, link.clock),
             encoder=ProxyEncoderControl(encoder), overlays=overlays, state=state,
-            listen=telemetry.add_listener, configured=configured,
+            listen=None, configured=configured,
             notice=(lambda: notice_layer(fmt)) if settings.notice else None,
         )  # fmt: skip
         return DegradedMode.start(link, parts)

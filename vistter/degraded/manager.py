@@ -60,7 +60,8 @@ class _Check:
 class DegradedParts:
     """What the actor works with; everything here outlives the actor.
 
-    ``listen`` adds a telemetry bus listener and returns its remover; ``configured`` names the
+    ``listen`` adds a telemetry bus listener and returns its remover (None: ``board`` is
+    fed already, for longer than the actor lives); ``configured`` names the
     configured encode for the recovered alert; ``notice``: draws the notice layer (None: no
     notice); ``wall``: Unix time, for ``since``.
     """
@@ -72,7 +73,7 @@ class DegradedParts:
     encoder: EncoderControl
     overlays: OverlayGate
     state: DegradedState
-    listen: Callable[[Callable[[str, dict[str, Any]], None]], Callable[[], None]]
+    listen: Callable[[Callable[[str, dict[str, Any]], None]], Callable[[], None]] | None
     configured: str
     notice: Callable[[], OverlayLayer] | None = None
     wall: Callable[[], float] = time.time
@@ -100,7 +101,8 @@ class DegradedMode(SupervisedActor):
         """Listen to the bus, take over the level a previous incarnation applied, start
         checking. Actor thread; if it raises, the actor fails to start."""
         parts = self.parts
-        self._remove_listener = parts.listen(parts.board.on_publish)
+        if parts.listen is not None:
+            self._remove_listener = parts.listen(parts.board.on_publish)
         level = parts.state.level
         self._policy.reset_level(level)
         if not level.normal:

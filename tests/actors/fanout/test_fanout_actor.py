@@ -143,11 +143,11 @@ def test_a_dead_fanout_thread_crashes_the_actor_and_it_is_restarted(stream: byte
     explode = threading.Event()
     original_put = queue.put
 
-    def put(batch: TsBatch) -> None:
+    def put(batch: TsBatch, *, seq: int | None = None, replay: bool = False) -> None:
         if explode.is_set():
             explode.clear()
             raise RuntimeError("injected fault in a destination queue")
-        original_put(batch)
+        original_put(batch, seq=seq, replay=replay)
 
     queue.put = put  # type: ignore[method-assign]
     spec = ChildSpec("fanout", start_function_for(FanoutActor, pipe, table))

@@ -7,7 +7,8 @@ started through the actor (a dead one crashes the actor):
 
 * ``reader``: ffmpeg's stdout through an :class:`~vistter.actors.encoder.cut.OutputCut` into
   the :class:`~vistter.actors.encoder.ts_pipe.TsPipe`, once the run before it has ended (so the
-  pipe carries one run after the other), confirming to the
+  pipe carries one run after the other; meanwhile the same bytes go *ahead* for the queues
+  that wait for this very run), confirming to the
   :class:`~vistter.actors.program.frame_queue.FrameQueue` the frames whose bytes went on;
 * ``progress``: ffmpeg's ``-progress`` blocks.
 
@@ -188,10 +189,12 @@ class EncodeRun:
     # -- threads ---------------------------------------------------------------------------
 
     def _read_stream(self) -> None:
-        """Reader thread: stdout -> cut -> pipe (after the previous run), until EOF."""
+        """Reader thread: stdout -> cut -> pipe (after the previous run; ahead of its turn
+        while that one drains, see :meth:`~vistter.actors.encoder.ts_pipe.TsPipe.put_ahead`),
+        until EOF."""
         stdout = self.process.popen.stdout
         assert stdout is not None
-        waiting: list[bytes] = []
+        waiting: list[bytes] = []  # sent ahead, to go on in turn once the previous run ended
         try:
             while True:
                 chunk = stdout.read(READ_CHUNK_BYTES)
@@ -199,19 +202,30 @@ class EncodeRun:
                     break
                 self.parts.on_output(self, len(chunk))
                 ready = self._cut.feed(chunk)
-                if ready:
-                    waiting.append(ready)
-                if waiting and self._previous_done():
-                    self._pass_on(b"".join(waiting))
+                if not self._previous_done():
+                    if ready:
+                        self.parts.output.put_ahead(self.first_frame, ready)
+                        waiting.append(ready)
+                    continue
+                if waiting:
+                    self._pass_on(b"".join(waiting), replay=True)
                     waiting.clear()
+                if ready:
+                    self._pass_on(ready)
         except (OSError, ValueError):
             if not self.closing.is_set():
                 raise
         if self.closing.is_set():  # drained on purpose: the tail is whole
-            waiting.append(self._cut.finish())
-            if self.previous is not None:
+            tail = self._cut.finish()
+            if self.previous is not None and not self._previous_done():
+                if tail:
+                    self.parts.output.put_ahead(self.first_frame, tail)
+                    waiting.append(tail)
+                    tail = b""
                 self.previous.ended.wait(DRAIN_WAIT)
-            self._pass_on(b"".join(waiting))
+            if waiting:
+                self._pass_on(b"".join(waiting), replay=True)
+            self._pass_on(tail)
             with self._lock:
                 self.ended.set()
                 drained, self._drained = self._drained, None
@@ -231,12 +245,12 @@ class EncodeRun:
         previous = self.previous
         return previous is None or previous.ended.is_set()
 
-    def _pass_on(self, data: bytes) -> None:
+    def _pass_on(self, data: bytes, *, replay: bool = False) -> None:
         if not self._began:
             self._began = True
             self.parts.output.begin_stream(self.first_frame)
         if data:
-            self.parts.output.put(data)
+            self.parts.output.put(data, replay=replay)
         complete = self._cut.complete_seconds * self.parts.fps + 1e-6
         confirmed: int | None = None
         with self._lock:

@@ -7,13 +7,19 @@ gets is flagged as following a gap, so that it re-aligns and every destination r
 the next keyframe. The pipe outlives both actors: the encoder marks where each of its runs
 begins with :meth:`TsPipe.begin_stream`, naming the program frame the run starts at (its
 first keyframe); the fanout hands that on, so a destination can wait for a given run.
+
+A run whose predecessor is still draining (a planned handover) also sends its output
+*ahead* (:meth:`TsPipe.put_ahead`): interleaved with the old run's tail, for the queues that
+wait for that very run (platforms gated on the show's first frame, which never took the
+old run) and so need not wait for the tail. When the old run has ended, the same bytes come
+again in their turn, flagged ``replay`` (the queues that took them ahead skip them).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 DEFAULT_CAPACITY_BYTES = 4 * 1024 * 1024
 
@@ -25,11 +31,17 @@ class TsChunk:
     ``discontinuity`` is True when these bytes do not continue the previous chunk: the
     first chunk of a new encoder run, or the first after chunks were dropped.
     ``first_frame`` is set on the first chunk of a run: the program frame it starts at.
+
+    ``ahead``: bytes of the run starting at ``first_frame`` sent before their turn (see the
+    module doc); these form a stream of their own, whose ``discontinuity`` says that it
+    starts or follows a gap. ``replay``: bytes already sent ahead, now in their turn.
     """
 
     data: bytes
     discontinuity: bool = False
     first_frame: int | None = None
+    ahead: bool = False
+    replay: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +85,8 @@ class TsPipe:
         self._dropped_bytes = 0
         self._streams = 0
         self._first_frame: int | None = None
+        self._ahead_gap = False
+        self._ahead_run: int | None = None
 
     def begin_stream(self, first_frame: int | None = None) -> None:
         """Mark that the next chunk starts a new stream (a new encoder run), whose first
@@ -85,37 +99,65 @@ class TsPipe:
             self._first_frame = first_frame
             self._streams += 1
 
-    def put(self, data: bytes) -> None:
-        """Append a chunk; drop the oldest chunks when it does not fit. Never blocks."""
+    def put(self, data: bytes, *, replay: bool = False) -> None:
+        """Append a chunk of the stream in its turn (``replay``: bytes that went ahead
+        before); drop the oldest chunks when it does not fit. Never blocks."""
+        self._append(data, None, replay=replay)
+
+    def put_ahead(self, first_frame: int, data: bytes) -> None:
+        """Send bytes of the run starting at program frame ``first_frame`` ahead of their
+        turn (the run before it still drains). The encoder's reader thread; never blocks."""
+        self._append(data, first_frame, replay=False)
+
+    def _append(self, data: bytes, ahead: int | None, *, replay: bool) -> None:
         if not data:
             return
         with self._cond:
             self._chunks_in += 1
             self._bytes_in += len(data)
-            dropped = False
-            first_frame = None  # a run's start dropped with its chunk still names the run
-            while self._chunks and self._queued + len(data) > self.capacity_bytes:
-                oldest = self._chunks.popleft()
-                self._queued -= len(oldest.data)
-                self._dropped_chunks += 1
-                self._dropped_bytes += len(oldest.data)
-                dropped = True
-                first_frame = oldest.first_frame if oldest.first_frame is not None \
-                    else first_frame
-            if dropped:
-                if self._chunks:  # what is left now follows a hole
-                    head = self._chunks[0]
-                    named = head.first_frame if head.first_frame is not None else first_frame
-                    self._chunks[0] = TsChunk(head.data, True, named)
-                else:  # nothing left: the new chunk follows the hole
-                    self._gap = True
-                    if self._first_frame is None:
-                        self._first_frame = first_frame
-            self._chunks.append(TsChunk(data, self._gap, self._first_frame))
-            self._gap = False
-            self._first_frame = None
+            self._make_room(len(data))
+            if ahead is not None:
+                gap = self._ahead_gap or ahead != self._ahead_run
+                chunk = TsChunk(data, gap, ahead, ahead=True)
+                self._ahead_gap, self._ahead_run = False, ahead
+            else:
+                chunk = TsChunk(data, self._gap, self._first_frame, replay=replay)
+                self._gap, self._first_frame = False, None
+            self._chunks.append(chunk)
             self._queued += len(data)
             self._cond.notify()
+
+    def _make_room(self, size: int) -> None:
+        """Drop the oldest chunks until ``size`` bytes fit; flag what follows a hole in
+        each stream (in turn, ahead). Lock held."""
+        dropped_main = dropped_ahead = False
+        first_frame = None  # a run's start dropped with its chunk still names the run
+        while self._chunks and self._queued + size > self.capacity_bytes:
+            oldest = self._chunks.popleft()
+            self._queued -= len(oldest.data)
+            self._dropped_chunks += 1
+            self._dropped_bytes += len(oldest.data)
+            if oldest.ahead:
+                dropped_ahead = True
+                continue
+            dropped_main = True
+            first_frame = oldest.first_frame if oldest.first_frame is not None else first_frame
+        if dropped_main:
+            at = next((i for i, c in enumerate(self._chunks) if not c.ahead), None)
+            if at is not None:  # what is left now follows a hole
+                head = self._chunks[at]
+                named = head.first_frame if head.first_frame is not None else first_frame
+                self._chunks[at] = replace(head, discontinuity=True, first_frame=named)
+            else:  # nothing left: the next chunk follows the hole
+                self._gap = True
+                if self._first_frame is None:
+                    self._first_frame = first_frame
+        if dropped_ahead:
+            at = next((i for i, c in enumerate(self._chunks) if c.ahead), None)
+            if at is not None:
+                self._chunks[at] = replace(self._chunks[at], discontinuity=True)
+            else:
+                self._ahead_gap = True
 
     def get(self, timeout: float) -> TsChunk | None:
         """The oldest chunk, or None after ``timeout`` seconds (real time) without one."""
@@ -137,6 +179,7 @@ class TsPipe:
             self._chunks.clear()
             self._queued = 0
             self._gap = True
+            self._ahead_gap = True
 
     def stats(self) -> TsPipeStats:
         with self._cond:

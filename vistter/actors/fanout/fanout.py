@@ -12,9 +12,10 @@ outlives this actor. When the actor (re)starts, or the pipe reports a discontinu
 new encoder run, dropped chunks), every queue waits for the next keyframe. A new encoder
 run (after a crash, or a planned handover) starts with PAT/PMT and a keyframe and its
 timestamps go on where the last run's whole frames ended, so the destinations just continue
-on it: their publishers keep their connections (the continuity counters restart, which a
-demuxer takes in its stride). The fanout is not restarted with the encoder (see
-:mod:`vistter.tree`).
+on it (a run sent *ahead* of its turn, see :mod:`vistter.actors.encoder.ts_pipe`, goes only
+to the platforms waiting for it, through its own scanner). Their publishers keep their
+connections (the continuity counters restart, which a demuxer takes in its stride). The
+fanout is not restarted with the encoder (see :mod:`vistter.tree`).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class FanoutActor(SupervisedActor):
         self.table = table
         self.metrics_interval = metrics_interval
         self.scanner = TsScanner()
+        self.ahead_scanner = TsScanner()  # a run's output sent ahead of its turn
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._timer: Timer | None = None
@@ -148,10 +150,23 @@ class FanoutActor(SupervisedActor):
             chunk = self.source.get(POLL_TIMEOUT)
             if chunk is None:
                 continue
+            if chunk.ahead and chunk.first_frame is not None:
+                self._ahead(chunk.first_frame, chunk.data, gap=chunk.discontinuity)
+                continue
             if chunk.discontinuity:
                 self._discontinuities += 1
                 self.scanner.reset()
                 self.table.mark_discontinuity(chunk.first_frame)
             batch = self.scanner.feed(chunk.data)
             if batch is not None:
-                self.table.publish(batch)
+                self.table.publish(batch, replay=chunk.replay)
+
+    def _ahead(self, first_frame: int, data: bytes, *, gap: bool) -> None:
+        """Fanout thread: bytes of the run starting at ``first_frame`` sent ahead of their
+        turn, scanned on their own, to the queues waiting for that run."""
+        if gap:
+            self.ahead_scanner.reset()
+            self.table.ahead_gap(first_frame)
+        batch = self.ahead_scanner.feed(data)
+        if batch is not None:
+            self.table.publish_ahead(first_frame, batch)
