@@ -167,3 +167,24 @@ def test_no_kept_gop_off_air_after_a_discontinuity_or_beyond_the_bound(
     for batch in stream[keyed(stream)[1] : keyed(stream)[1] + 4]:
         small.add(batch)
     assert small.snapshot()[0] == ()  # larger than the bound: not kept
+
+
+def test_a_queue_taking_the_show_run_ahead_restarts_at_that_runs_keyframe(
+    stream: list[TsBatch],
+) -> None:
+    table = FanoutTable()
+    table.mark_discontinuity(0)
+    table.gate("platform")
+    platform = table.attach("platform")
+    table.air.go_on_air(300)
+    first = keyed(stream)[1]
+    table.ahead_gap(300)
+    for batch in stream[first : first + 3]:
+        table.publish_ahead(300, batch)
+    assert drain(platform)
+    platform.resync()  # its publisher reconnects while the old run still drains
+    assert drain(platform) == from_keyframe(stream[first]) + b"".join(
+        batch.data for batch in stream[first + 1 : first + 3]
+    )
+    table.publish_ahead(300, stream[first + 3])
+    assert drain(platform) == stream[first + 3].data

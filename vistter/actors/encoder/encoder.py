@@ -25,7 +25,9 @@ handover frame the writer closes the old run's stdin (it drains, its tail goes o
 and feeds the new one, whose output follows in the pipe, starting on its keyframe at that
 very frame. GO LIVE uses it (through the on-air switch ``air``): the show's first frame is
 the first frame of a run, so the platforms, gated on it (:mod:`vistter.actors.fanout.on_air`),
-start on the show's own keyframe.
+start on the show's own keyframe. They need not wait for the old run's tail (which they never
+took): the new run's output also goes *ahead* of its turn to them (see
+:mod:`vistter.actors.encoder.ts_pipe`), and the old ffmpeg drains at a lower priority.
 
 On a normal stop the encode is drained: stdin is closed, ffmpeg flushes what its encoder
 still holds and exits, and the reader passes the tail on before the process is ended.
@@ -247,12 +249,13 @@ class EncoderActor(SupervisedActor):
         elif isinstance(message, _AirChanged):
             first = self.air.first_frame if self.air is not None else None
             if message.on_air and first is not None:
-                self.new_keyframe_at(first)
+                self._plan(first, self._overrides, go_live=True)
         elif isinstance(message, Handover):
             self._handed_over(message)
         return None
 
-    def _plan(self, frame_index: int, overrides: EncodeOverrides) -> int:
+    def _plan(self, frame_index: int, overrides: EncodeOverrides, *,
+              go_live: bool = False) -> int:  # fmt: skip
         """Start the run that takes over at ``frame_index`` (or later, see
         :meth:`new_keyframe_at`); while one is pending, this one follows it."""
         writing = self._writing
@@ -261,7 +264,7 @@ class EncoderActor(SupervisedActor):
                 self._wanted = (frame_index, overrides)
                 return max(frame_index, writing.handover.first_frame + 1)
             first = max(frame_index, writing.last_index + 1)
-            handover = writing.handover = Handover(first, overrides)
+            handover = writing.handover = Handover(first, overrides, go_live=go_live)
         try:
             handover.run = self._start_run(first, overrides, previous=self._run)
         except BaseException as exc:

@@ -24,10 +24,12 @@ __all__ = ["Handover"]
 @dataclass(eq=False)
 class Handover:
     """One planned handover; ``run`` is None until the next ffmpeg is started, ``error``
-    says why it could not be."""
+    says why it could not be. ``go_live``: the platforms wait for the next run (GO LIVE),
+    the old run's tail is only for the local outputs, so it drains at a lower priority."""
 
     first_frame: int
     overrides: EncodeOverrides
+    go_live: bool = False
     run: EncodeRun | None = None
     error: BaseException | None = None
     ready: threading.Event = field(default_factory=threading.Event)

@@ -51,6 +51,8 @@ MAX_UNCONFIRMED = 4096
 is ever found must not grow without end)."""
 DRAIN_WAIT = 10.0
 """Seconds a drained run's tail waits for the run before it to end (it always does)."""
+DRAIN_NICE = 10
+"""Niceness of a run that drains after a handover (see :meth:`EncodeRun.yield_cpu`)."""
 TS_BASE_SECONDS = 1.0
 """Program frame 0 is stamped at this time, so no run ever starts at a negative DTS (B-frames,
 AAC priming) and ffmpeg never shifts a run's timestamps: frame ``n`` is at
@@ -162,6 +164,20 @@ class EncodeRun:
         if stdin is not None:
             with contextlib.suppress(OSError, ValueError):
                 stdin.close()
+
+    def yield_cpu(self) -> None:
+        """Lower the priority of every thread of this run's ffmpeg (:data:`DRAIN_NICE`), so
+        that while it drains its tail the next run, whose output the platforms wait for,
+        gets the cores first. Writer thread; best effort (an ffmpeg already gone, or a
+        system that refuses, is left as it is)."""
+        pid = self.process.pid
+        try:
+            threads = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            threads = [str(pid)]
+        for tid in threads:
+            with contextlib.suppress(OSError, ValueError):
+                os.setpriority(os.PRIO_PROCESS, int(tid), DRAIN_NICE)
 
     # -- state (any thread) ----------------------------------------------------------------
 

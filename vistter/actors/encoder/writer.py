@@ -137,6 +137,8 @@ class FrameWriter:
                           f"({handover.error or 'no answer'})")
         run.on_drained(lambda: self.post(RunEnded(run)))
         run.close_stdin()
+        if handover.go_live:
+            run.yield_cpu()  # its tail is for the recorder; the platforms wait for the new run
         with self.lock:
             self.handover = None
             self.awaiting_output = handover.run

@@ -100,6 +100,7 @@ class DestinationQueue:
         gate: OnAir | None = None,
         clock: Callable[[], float] = time.monotonic,
         last_gop: LastGop | None = None,
+        ahead_gop: LastGop | None = None,
     ) -> None:
         if capacity_bytes < MIN_CAPACITY_BYTES:
             raise ConfigError(
@@ -128,6 +129,8 @@ class DestinationQueue:
         self._clock = clock
         self._run_first: int | None = None  # the first frame of the encoder run arriving
         self._last_gop = last_gop
+        self._ahead_gop = ahead_gop  # the same, for the run sent ahead of its turn
+        self._skip_ahead_through = 0
         self._ahead_run: int | None = None  # the run this queue now takes ahead of its turn
         self._taken_ahead: int | None = None  # the last run whose start it took ahead
         self._skip_through = 0  # batches up to this number came with a kept GOP
@@ -154,12 +157,12 @@ class DestinationQueue:
             self._bytes_in += len(batch.data)
             self._take(batch, gated=True)
 
-    def put_ahead(self, first_frame: int, batch: TsBatch) -> None:
+    def put_ahead(self, first_frame: int, batch: TsBatch, *, seq: int | None = None) -> None:
         """Offer a batch of the encoder run starting at program frame ``first_frame`` ahead
         of its turn: taken only by a gated queue on air that waits for that run (or already
         takes it ahead). Called by the fanout's thread; never blocks."""
         with self._cond:
-            if self._closed:
+            if self._closed or (seq is not None and seq <= self._skip_ahead_through):
                 return
             if self._ahead_run != first_frame:
                 if not self._waits_for(first_frame):
@@ -273,22 +276,28 @@ class DestinationQueue:
         For a destination whose publisher (re)connects: a new ffmpeg must start at a
         keyframe. With a kept GOP (``last_gop``) it starts at once at the latest keyframe
         (the connection is new: its timestamps go on from that frame), unless the gate
-        holds it or it takes a run ahead. Any thread.
+        holds it; one that takes a run ahead starts at that run's latest keyframe. Any
+        thread.
         """
         with self._cond:
             self._drop_backlog()
             if self._started:
                 self._resyncs += 1
             self._waiting = True
-            if self._last_gop is None or self._ahead_run is not None or self._held():
+            ahead = self._ahead_run is not None
+            kept = self._ahead_gop if ahead else self._last_gop
+            if kept is None or (not ahead and self._held()):
                 return
-            chunks, seq = self._last_gop.snapshot()  # lock order: queue, then GOP
+            chunks, seq = kept.snapshot()  # lock order: queue, then GOP
             size = sum(len(chunk) for chunk in chunks)
             if not chunks or size > self.capacity_bytes:
                 return
             self._chunks.extend(chunks)
             self._queued += size
-            self._skip_through = seq  # the batches the GOP holds may still be on their way
+            if ahead:  # the batches the GOP holds may still be on their way
+                self._skip_ahead_through = seq
+            else:
+                self._skip_through = seq
             self._waiting = False
             self._started = True
             self._cond.notify()

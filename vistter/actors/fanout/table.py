@@ -59,6 +59,8 @@ class FanoutTable:
         self._run_first: int | None = None
         self.last_gop = LastGop()
         """The latest keyframe and what followed, for queues that (re)start."""
+        self.ahead_gop = LastGop()
+        """The same for the encoder run sent ahead of its turn."""
         self.batches = 0
         self.bytes = 0
 
@@ -78,6 +80,7 @@ class FanoutTable:
                     gate=self.air if destination_id in self._gated else None,
                     clock=self._clock,
                     last_gop=self.last_gop,
+                    ahead_gop=self.ahead_gop,
                 )
                 if self._run_first is not None:
                     queue.mark_discontinuity(self._run_first)
@@ -134,11 +137,13 @@ class FanoutTable:
     def publish_ahead(self, first_frame: int, batch: TsBatch) -> None:
         """Offer ``batch`` of the encoder run starting at ``first_frame``, ahead of its turn,
         to the queues waiting for that run. Fanout's thread; never blocks."""
+        seq = self.ahead_gop.add(batch)
         for queue in self._snapshot:
-            queue.put_ahead(first_frame, batch)
+            queue.put_ahead(first_frame, batch, seq=seq)
 
     def ahead_gap(self, first_frame: int) -> None:
         """The run sent ahead lost bytes, or its ahead stream starts (fanout's thread)."""
+        self.ahead_gop.forget()
         for queue in self._snapshot:
             queue.ahead_gap(first_frame)
 
