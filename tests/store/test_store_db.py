@@ -41,7 +41,7 @@ def columns(db: Database, table: str) -> list[str]:
 
 def test_a_new_database_is_wal_with_foreign_keys_at_the_latest_version(tmp_path: Path) -> None:
     with Database(tmp_path / "sub" / "vistter.db") as db:
-        assert db.schema_version == len(MIGRATIONS) == 3
+        assert db.schema_version == len(MIGRATIONS) == 4
         assert {"timelines", "timeline_tracks", "timeline_cues", "timeline_executions",
                 "assets", "alerts"} <= tables(db)  # fmt: skip
         with db.read() as connection:

@@ -37,6 +37,17 @@ class StepClock:
         return self.now
 
 
+class StepMonotonic:
+    """A monotonic clock 30 s further on at every reading, like :class:`StepClock`."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        self.now += 30.0
+        return self.now
+
+
 def show(key: str = "show") -> dict[str, Any]:
     return {
         "timeline": {
@@ -68,7 +79,7 @@ def timeline_id(db: Database) -> int:
 
 
 def test_start_and_finish_record_a_run(db: Database, timeline_id: int) -> None:
-    log = ExecutionLog(db)
+    log = ExecutionLog(db, monotonic=StepMonotonic())
     run = log.start(timeline_id)
     running = log.get(run)
     assert (running.status, running.timeline_id, running.timeline_name) == (

@@ -258,7 +258,7 @@ def test_a_version_2_database_gets_revisions(tmp_path: Path) -> None:
              '"tracks": {"video": {"track_id": "v"}}}}',),
         )  # fmt: skip
     with Database(path) as db:
-        assert db.schema_version == 3
+        assert db.schema_version == 4  # revisions (3), then run durations (4)
         record = TimelineLibrary(db).get(1)
         assert (record.revision, record.etag) == (1, '"1-1"')
         with db.read() as connection, pytest.raises(sqlite3.IntegrityError):

@@ -5,6 +5,11 @@ The orchestrator calls :meth:`ExecutionLog.start` when a show goes live and
 Vistter dies in between (crash, kill, power cut) the record stays ``running``;
 :meth:`ExecutionLog.recover`, called once at startup, closes such records as ``error``.
 
+A run's ``duration_seconds`` is measured on the monotonic clock (``monotonic``, injectable),
+so a wall-clock jump during the run (an NTP step, a DST change, an operator setting the time)
+does not falsify it; only a run this log did not see start (closed by :meth:`recover`, or
+by another process) falls back to the difference of its wall-clock stamps (never negative).
+
 Every record remembers the process that started it (``runner``: pid and a random token), so
 ``recover`` only touches records of processes that are gone, never a run of this process.
 Methods run in the calling thread on that thread's connection (see :mod:`vistter.store.db`).
@@ -17,8 +22,9 @@ import json
 import math
 import os
 import sqlite3
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
@@ -66,25 +72,40 @@ class ExecutionRecord:
     error_message: str | None
     metrics: dict[str, Any] | None
     runner: str
+    measured_seconds: float | None = None
+    """How long it ran by the monotonic clock (None: not measured, see the module doc)."""
 
     @property
     def duration_seconds(self) -> float | None:
-        """How long it ran, once it has ended."""
+        """How long it ran, once it has ended: the monotonic measure when there is one, else
+        the difference of the wall-clock stamps (never negative)."""
         if self.completed_at is None:
             return None
-        return (self.completed_at - self.started_at).total_seconds()
+        if self.measured_seconds is not None:
+            return self.measured_seconds
+        return max(0.0, (self.completed_at - self.started_at).total_seconds())
 
 
 class ExecutionLog:
     """Start, finish, list and recover execution records.
 
     ``runner`` identifies the process writing records; leave it to the default
-    (:func:`this_runner`) except to simulate another process in a test.
+    (:func:`this_runner`) except to simulate another process in a test. ``monotonic``
+    measures durations (default :func:`time.monotonic`; a test injects its own). Thread-safe
+    like the database: the start times it holds are only added and popped (atomic in CPython).
     """
 
-    def __init__(self, db: Database, *, runner: str | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        runner: str | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._db = db
         self._runner = runner if runner is not None else this_runner()
+        self._monotonic = monotonic
+        self._began: dict[int, float] = {}
 
     def start(self, timeline_id: int) -> int:
         """Record that ``timeline_id`` goes live now; return the new execution id.
@@ -106,7 +127,9 @@ class ExecutionLog:
                 (timeline_id, row["name"], self._db.now(), self._runner),
             )
             execution_id = cursor.lastrowid
+            began = self._monotonic()
         assert execution_id is not None
+        self._began[execution_id] = began
         return execution_id
 
     def finish(
@@ -127,6 +150,9 @@ class ExecutionLog:
         if status not in _FINAL:
             raise ValueError(f"an execution ends as one of {sorted(_FINAL)}, not {status!r}")
         metrics_text = None if metrics is None else json.dumps(_jsonable(dict(metrics)))
+        ended = self._monotonic()
+        began = self._began.get(execution_id)
+        measured = None if began is None else max(0.0, ended - began)
         with self._db.write() as connection:
             current = self._fetch(connection, execution_id)
             if current.status != "running":
@@ -136,10 +162,12 @@ class ExecutionLog:
                 )
             connection.execute(
                 "UPDATE timeline_executions SET status = ?, completed_at = ?, "
-                "error_message = ?, metrics = ? WHERE id = ?",
-                (status, self._db.now(), error, metrics_text, execution_id),
+                "error_message = ?, metrics = ?, duration_seconds = ? WHERE id = ?",
+                (status, self._db.now(), error, metrics_text, measured, execution_id),
             )
-            return self._fetch(connection, execution_id)
+            record = self._fetch(connection, execution_id)
+        self._began.pop(execution_id, None)
+        return record
 
     def get(self, execution_id: int) -> ExecutionRecord:
         """One execution record; raises :class:`ExecutionNotFoundError` if unknown."""
@@ -234,4 +262,5 @@ def _record(row: sqlite3.Row) -> ExecutionRecord:
         error_message=row["error_message"],
         metrics=None if metrics is None else json.loads(metrics),
         runner=row["runner"],
+        measured_seconds=row["duration_seconds"],
     )

@@ -152,11 +152,19 @@ _V3_REVISIONS = (
 """Version 3: a revision counter per timeline, one up on every stored change; the API's ETag
 (:mod:`vistter.store.revisions`) is made from it, so two editors cannot overwrite each other."""
 
+_V4_RUN_DURATIONS = (
+    "ALTER TABLE timeline_executions ADD COLUMN duration_seconds REAL "
+    "CHECK (duration_seconds IS NULL OR duration_seconds >= 0)",
+)
+"""Version 4: a run's duration measured on the monotonic clock (:mod:`vistter.store.
+executions`), so a wall-clock jump during a run does not falsify it."""
+
 #: Every migration of the Vistter schema, oldest first.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "timelines, tracks, cues, executions and assets", _V1),
     Migration(2, "alert history", _V2_ALERTS),
     Migration(3, "timeline revisions (ETag)", _V3_REVISIONS),
+    Migration(4, "monotonic run durations", _V4_RUN_DURATIONS),
 )
 
 

@@ -1,10 +1,16 @@
 """The recorder actor: the program, copied into local MPEG-TS segment files.
 
 ``ffmpeg -f mpegts -i pipe:0 -c copy -f segment`` cuts the program into files of
-``segment_seconds`` named ``<id>-YYYYmmdd-HHMMSS.ts`` in the recorder's folder (created if
-missing). A missing or unwritable folder and a full disk are expected failures: the
-recorder reports them with what to do, retries on the retry schedule (alerting once the
-schedule is used up) and keeps trying slowly. A recorder ffmpeg that exits is restarted the
+``segment_seconds`` named ``<id>-YYYYmmdd-HHMMSS-NNNNNN.ts`` in the recorder's folder
+(created if missing): the local wall time at which that recorder ffmpeg started, then the
+segment's sequence number within it. Names never collide, even when the wall clock goes back
+(DST end, an NTP step) and would repeat an earlier hour: within one ffmpeg the sequence only
+grows, and a new ffmpeg whose start time was already used by an earlier one gets a suffix
+(``-YYYYmmdd-HHMMSS-2-NNNNNN``), so ffmpeg never overwrites a recording.
+
+A missing or unwritable folder and a full disk are expected failures: the recorder reports
+them with what to do, retries on the retry schedule (alerting once the schedule is used up)
+and keeps trying slowly. A recorder ffmpeg that exits is restarted the
 same way. States and events come from :class:`~vistter.actors.outputs.feed_actor.FeedActor`.
 """
 
@@ -13,6 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,26 +40,48 @@ from vistter.supervisors.spec import StartFunction
 from vistter.supervisors.worker import WorkerDeathCallback
 from vistter.telemetry.topics import DESTINATION_TOPIC
 
-__all__ = ["RECORDER", "RecorderActor", "recorder_argv", "segment_pattern"]
+__all__ = ["RECORDER", "RecorderActor", "recorder_argv", "run_stamp", "segment_pattern"]
 
 DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024
 STATUS_SEGMENTS = 50
 
 
-def segment_pattern(folder: Path, recorder_id: str) -> str:
-    """The ``strftime`` file pattern of the segments (a ``%`` in the folder is escaped)."""
-    return str(folder).replace("%", "%%") + f"/{recorder_id}-%Y%m%d-%H%M%S.ts"
+def run_stamp(folder: Path, recorder_id: str, started: datetime) -> str:
+    """The name part of one recorder ffmpeg: ``started`` as ``YYYYmmdd-HHMMSS``, with ``-2``,
+    ``-3``... when segments of that stamp are already in ``folder`` (the clock went back, or
+    a restart within the same second). Runs in the actor's thread; an unreadable folder
+    counts as empty (the ffmpeg then fails and says why)."""
+    base = started.strftime("%Y%m%d-%H%M%S")
+    stamp, n = base, 1
+    while _stamp_used(folder, recorder_id, stamp):
+        n += 1
+        stamp = f"{base}-{n}"
+    return stamp
+
+
+def _stamp_used(folder: Path, recorder_id: str, stamp: str) -> bool:
+    try:
+        return any(folder.glob(f"{recorder_id}-{stamp}-[0-9][0-9][0-9][0-9][0-9][0-9].ts"))
+    except OSError:
+        return False
+
+
+def segment_pattern(folder: Path, recorder_id: str, stamp: str) -> str:
+    """The segment muxer's file pattern of one run: ``stamp`` then the sequence number (a
+    ``%`` in the folder or the id is escaped)."""
+    head = f"{folder}/{recorder_id}-{stamp}-".replace("%", "%%")
+    return head + "%06d.ts"
 
 
 def recorder_argv(ffmpeg: str, pattern: str, segment_seconds: int) -> list[str]:
-    """The recorder's command line: MPEG-TS on stdin, copied into time-named segments.
+    """The recorder's command line: MPEG-TS on stdin, copied into numbered segments.
 
     The segment muxer reports no byte count; ``-progress`` still reports the media time
     written, which is how the recorder knows it is recording.
     """
     return copy_argv(ffmpeg, [
         "-f", "segment", "-segment_time", str(segment_seconds),
-        "-segment_format", "mpegts", "-reset_timestamps", "1", "-strftime", "1", pattern,
+        "-segment_format", "mpegts", "-reset_timestamps", "1", pattern,
     ])  # fmt: skip
 
 
@@ -61,7 +90,8 @@ class RecorderActor(FeedActor):
 
     Public methods (``status``, ``segments``, ``retry_now``) run in the actor's thread; call
     them through the proxy. ``min_free_bytes``: below this much free space the disk counts
-    as full and recording waits.
+    as full and recording waits; ``wall_clock`` gives the local time segment names start
+    with (default :meth:`datetime.now`; a test steps it back).
     """
 
     kind = "recorder"
@@ -79,6 +109,7 @@ class RecorderActor(FeedActor):
         stall_timeout: float = 10.0,
         connect_timeout: float = 15.0,
         tick_interval: float = 1.0,
+        wall_clock: Callable[[], datetime] = datetime.now,
     ) -> None:
         super().__init__(
             link, output_id=recorder.id, source=source, schedule=schedule,
@@ -88,11 +119,13 @@ class RecorderActor(FeedActor):
         self.recorder = recorder
         self.ffmpeg = ffmpeg
         self.min_free_bytes = min_free_bytes
+        self.wall_clock = wall_clock
 
     # -- public API (actor thread) -----------------------------------------------------
 
     def segments(self) -> list[RecordingSegment]:
-        """The segment files written so far, oldest first: name, path, bytes, mtime."""
+        """The segment files written so far, oldest first (by modification time, then name:
+        names do not sort by time once the clock went back): name, path, bytes, mtime."""
         found: list[RecordingSegment] = []
         try:
             paths = sorted(self.recorder.path.glob(f"{self.recorder.id}-*.ts"))
@@ -107,6 +140,7 @@ class RecorderActor(FeedActor):
                 {"name": path.name, "path": str(path), "bytes": info.st_size,
                  "mtime": info.st_mtime}
             )  # fmt: skip
+        found.sort(key=lambda segment: (segment["mtime"], segment["name"]))
         return found
 
     # -- FeedActor hooks ---------------------------------------------------------------
@@ -135,7 +169,9 @@ class RecorderActor(FeedActor):
     def _new_feed(
         self, on_exit: Callable[[int | None], None], on_error: WorkerDeathCallback
     ) -> ChunkFeed:
-        pattern = segment_pattern(self.recorder.path, self.recorder.id)
+        folder, recorder_id = self.recorder.path, self.recorder.id
+        stamp = run_stamp(folder, recorder_id, self.wall_clock())
+        pattern = segment_pattern(folder, recorder_id, stamp)
         return ChunkFeed(
             name=f"recorder-{self.recorder.id}",
             argv=recorder_argv(self.ffmpeg.path, pattern, self.recorder.segment_seconds),

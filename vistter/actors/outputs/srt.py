@@ -7,6 +7,17 @@ induction handshake (:func:`~vistter.actors.outputs.reachability.srt_probe`), si
 UDP and a TCP probe means nothing. A listener that dies or stops answering breaks the SRT
 connection after its peer idle timeout (about 5 s); ``-timeout`` bounds a blocked write.
 
+Encoder handovers: at a planned handover the program's MPEG-TS goes on with a new encoder
+run whose timestamps continue the old one's, but whose audio starts up to a few AAC frames
+*before* the old run's audio ended (the old run's drained tail carries audio a little past
+its last video frame). ffmpeg's command line treats an input DTS more than 0.1 s behind the
+stream's as a "timestamp discontinuity" of the whole input and shifts every later timestamp
+forward by the difference (measured: 0.13 to 0.18 s), which the SRT listener saw as a video
+jump of 4 to 7 frames and a lasting audio/video offset at each such seam. So the SRT
+publisher keeps the input's timestamps (``-copyts``: no discontinuity correction; MPEG-TS
+timestamps need not start at 0) and drops the audio packets that would go back in time
+(:data:`AUDIO_IN_ORDER`), as the RTMP publisher does; video is never dropped.
+
 The passphrase is a write-only secret. The bundled ffmpeg can read an option's value from a
 file only for ffmpeg's own options (``-/filter_complex FILE``), not for a protocol's options
 such as SRT's ``passphrase`` (``-/passphrase`` is refused), so it is passed as
@@ -32,13 +43,20 @@ from vistter.models.destinations import SrtDestination
 from vistter.supervisors.link import Link
 from vistter.supervisors.spec import StartFunction
 
-__all__ = ["SRT", "SrtDestinationActor", "srt_output"]
+__all__ = ["AUDIO_IN_ORDER", "SRT", "SrtDestinationActor", "srt_output"]
+
+AUDIO_IN_ORDER = r"noise=drop=lt(dts\,ld(0))+0*st(0\,max(ld(0)\,dts))"
+"""The audio bitstream filter of the SRT publisher: drop a packet whose DTS is behind the
+latest one passed (register 0 of the expression keeps it), so the overlap of two encoder
+runs' audio at a handover is not muxed twice (see the module doc)."""
 
 
 def srt_output(url: str, passphrase: str | None, *, io_timeout: float = 5.0) -> list[str]:
-    """The SRT tail of the command: I/O timeout, passphrase (if any), MPEG-TS to ``url``."""
+    """The SRT tail of the command: timestamps kept as they come (``-copyts``) with audio
+    that goes back in time dropped, I/O timeout, passphrase (if any), MPEG-TS to ``url``."""
     secret = ["-passphrase", passphrase] if passphrase else []
     return [
+        "-copyts", "-bsf:a", AUDIO_IN_ORDER,
         "-timeout", str(int(io_timeout * 1_000_000)), *secret,
         "-f", "mpegts", url,
     ]  # fmt: skip
