@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from vistter.timer_thread import TimerThread
+
 logger = logging.getLogger(__name__)
 
 
@@ -43,14 +45,6 @@ class Clock(Protocol):
         """
 
 
-class _ThreadTimer:
-    def __init__(self, timer: threading.Timer) -> None:
-        self._timer = timer
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-
 def _run_logged(callback: Callable[[], None]) -> None:
     try:
         callback()
@@ -58,8 +52,12 @@ def _run_logged(callback: Callable[[], None]) -> None:
         logger.exception("clock callback %r raised", callback)
 
 
+_TIMERS = TimerThread()
+"""Every real clock's timers, on one thread per process (see :mod:`vistter.timer_thread`)."""
+
+
 class MonotonicClock:
-    """The real clock: ``time.monotonic`` and daemon timer threads."""
+    """The real clock: ``time.monotonic`` and one shared timer thread."""
 
     def monotonic(self) -> float:
         return time.monotonic()
@@ -68,11 +66,7 @@ class MonotonicClock:
         return event.wait(max(0.0, timeout))
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
-        timer = threading.Timer(max(0.0, delay), _run_logged, args=(callback,))
-        timer.daemon = True
-        timer.name = f"vistter-timer-{getattr(callback, '__name__', 'call')}"
-        timer.start()
-        return _ThreadTimer(timer)
+        return _TIMERS.call_later(delay, callback)
 
 
 class _FakeTimer:
