@@ -32,6 +32,8 @@ __all__ = ["CAMERA_COLOURS", "FPS", "REJECTED_KEY", "Rig", "RigOptions"]
 
 REPO = Path(__file__).resolve().parents[2]
 FPS = 30
+PORT_ATTEMPTS = 3
+"""Tries at starting Vistter when a port picked free was taken before it bound it."""
 WIDTH, HEIGHT = 640, 360
 BITRATE_KBPS = 800
 #: camera id -> (videotestsrc pattern, label used in reports)
@@ -104,11 +106,20 @@ class Rig:
             srt_dir.mkdir(exist_ok=True)
             self.srt = SrtListener(srt_dir).start()
         config = self.workdir / "rig.toml"
-        config.write_text(self._config_toml())
-        self.vistter = VistterProcess(
-            config, self.api_port, self.workdir / "vistter.log", self.options.vistter_env
-        )
-        self.vistter.start()
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            # Ports are picked free just before Vistter binds them; another process on the
+            # box may still take one in between: then Vistter says so, and new ports are tried.
+            self.api_port, self.telemetry_port = free_port(), free_port()
+            config.write_text(self._config_toml())
+            self.vistter = VistterProcess(
+                config, self.api_port, self.workdir / "vistter.log", self.options.vistter_env
+            )
+            try:
+                self.vistter.start()
+                return
+            except RuntimeError as exc:
+                if "already in use" not in str(exc) or attempt == PORT_ATTEMPTS:
+                    raise
 
     def close(self) -> None:
         """End Vistter, then every part, by PID; safe after a failed start."""
