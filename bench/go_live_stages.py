@@ -5,12 +5,12 @@ appliance in-process on the same configuration so it can timestamp each stage of
 all on the same monotonic clock, from the moment ``POST /api/live/start`` is sent:
 
 * ``answered``: the API answered (the show is live);
-* ``on_air``: the platforms' on-air switch flipped (orchestrator thread), and ``not_before``,
-  the clock time from which the platform queue may resume (the show's first frame plus the
-  encoder margin, see ``vistter/show/going_live.py``);
+* ``on_air``: the platforms' on-air switch flipped (orchestrator thread), with the program
+  frame the show starts on (``first_frame``: the encoder starts a new run on it, a keyframe,
+  and the platform queues open on that run, see ``vistter/show/going_live.py``);
 * ``connecting``: the destination started its publisher (``event.destination``);
-* ``released``: the fanout queue of the destination handed out its first bytes (the first
-  keyframe at or after ``not_before``: ``released - not_before`` is the keyframe wait);
+* ``released``: the fanout queue of the destination handed out its first bytes (the show's
+  run's first keyframe: ``released - on_air`` is the encoder's start and look-ahead);
 * ``first_mux``: the publisher reported its first bytes sent (``bytes_sent``);
 * ``publishing``: nginx's ``/stat`` lists the stream;
 * ``first_video``: nginx's recording holds its first video tag (the figure issue #10 caps at 3 s).
@@ -56,7 +56,7 @@ class Stages:
 
     answered: float | None = None
     on_air: float | None = None
-    not_before: float | None = None
+    first_frame: int | None = None
     connecting: float | None = None
     released: float | None = None
     first_mux: float | None = None
@@ -95,9 +95,7 @@ class _Watch:
     def _on_air(self, on_air: bool) -> None:
         if on_air and self._armed.is_set():
             self.stages.on_air = self._since()
-            not_before = self.appliance.program.fanout.air.not_before
-            if not_before is not None:
-                self.stages.not_before = round(not_before - self.click, 3)
+            self.stages.first_frame = self.appliance.program.fanout.air.first_frame
 
     def _on_event(self, topic: str, payload: dict[str, Any]) -> None:
         if not self._armed.is_set() or topic != "event.destination":
@@ -202,12 +200,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"runs": [asdict(r) for r in results], "cold_publisher": colds}))
         return 0
     print(f"GO LIVE stages at {args.size}, seconds from the click (median of {len(results)}):")
-    for name in ("answered", "on_air", "not_before", "connecting", "released", "first_mux",
+    for name in ("answered", "on_air", "connecting", "released", "first_mux",
                  "publishing", "first_video"):
         print(f"  {name:12s} {_median([getattr(r, name) for r in results])}")
-    waits = [r.released - r.not_before for r in results
-             if r.released is not None and r.not_before is not None]
-    print(f"  keyframe wait after not_before: {_median(list(waits))} s")
+    waits = [r.released - r.on_air for r in results
+             if r.released is not None and r.on_air is not None]
+    print(f"  on air to the show's keyframe at the fanout: {_median(list(waits))} s")
     print(f"  a cold publisher start (python -I + import av): {_median(list(colds))} s "
           "(off the click's path with the spare publisher)")
     firsts = [r.first_video for r in results if r.first_video is not None]
