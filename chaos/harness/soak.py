@@ -28,7 +28,7 @@ from chaos.harness.recordings import DestinationTrace, trace
 from chaos.harness.rig import Rig
 from chaos.harness.runner import _common_figures, _warm
 from chaos.harness.sampler import Sampler
-from chaos.harness.scenario import Context, Measured
+from chaos.harness.scenario import Context, Measured, Scenario
 from chaos.harness.scenarios import by_number
 from chaos.harness.telemetry_tap import TelemetryTap
 
@@ -62,9 +62,9 @@ def _loop(
     fault_every_min: float,
     chooser: random.Random,
     footprints: list[dict[str, float]],
-) -> list[tuple[int, Context]]:
+) -> list[tuple[Scenario, Context]]:
     """Keep the show on air, sample the footprint, inject a fault every ``fault_every_min``."""
-    contexts: list[tuple[int, Context]] = []
+    contexts: list[tuple[Scenario, Context]] = []
     injected: list[dict[str, Any]] = []
     deadline = time.monotonic() + hours * 3600
     next_fault = time.monotonic() + fault_every_min * 60
@@ -87,7 +87,7 @@ def _loop(
                 ctx.mark("end")
             finally:
                 scenario.cleanup()
-            contexts.append((number, ctx))
+            contexts.append((scenario, ctx))  # its judge reads what its inject kept
             fault_min = round(ctx.marks.get("fault", 0.0) / 60, 1)
             injected.append({"number": number, "at_min": fault_min})
             print(
@@ -99,20 +99,20 @@ def _loop(
 
 
 def _judge_faults(
-    contexts: list[tuple[int, Context]], traces: dict[str, DestinationTrace]
+    contexts: list[tuple[Scenario, Context]], traces: dict[str, DestinationTrace]
 ) -> list[dict[str, Any]]:
     faults = []
-    for number, ctx in contexts:
+    for scenario, ctx in contexts:
         start, end = ctx.marks["fault"] - 1.0, ctx.marks["end"]
         figures = {**_common_figures(ctx, traces, start, end), **ctx.figures}
         try:
-            checks = by_number(number).judge(ctx, Measured(traces, start, end, figures))
+            checks = scenario.judge(ctx, Measured(traces, start, end, figures))
         except (KeyError, AttributeError, ValueError) as exc:  # needs what this rig lacks
             checks = []
             figures["judge_error"] = f"{type(exc).__name__}: {exc}"
         faults.append(
             {
-                "number": number,
+                "number": scenario.number,
                 "at_min": round(start / 60, 1),
                 "passed": bool(checks) and all(c.passed for c in checks),
                 "checks": [c.__dict__ for c in checks],

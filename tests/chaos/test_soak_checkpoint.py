@@ -12,7 +12,8 @@ from PIL import Image
 
 from chaos.harness.appliance import VistterProcess
 from chaos.harness.sampler import Sample, Sampler
-from chaos.harness.soak import _checkpoint
+from chaos.harness.scenario import Check, Context, Measured, Scenario
+from chaos.harness.soak import _checkpoint, _judge_faults
 
 
 def sampler_with_cpu(tmp_path: Path, seconds: int) -> Sampler:
@@ -80,3 +81,27 @@ def test_checkpoint_before_any_footprint_says_nothing_yet(tmp_path: Path) -> Non
     assert progress["minutes"] == 0.0 and progress["footprints"] == []
     assert progress["rss_mb_per_hour"] == progress["fds_per_hour"] == 0.0
     assert (tmp_path / "soak.png").stat().st_size > 0
+
+
+class _Remembering(Scenario):
+    """A scenario whose judge needs what its own inject kept (as CameraKill's does)."""
+
+    number = 99
+    title = "remembers"
+
+    def inject(self, ctx: Context) -> None:
+        self.kept = "from inject"
+
+    def judge(self, ctx: Context, measured: Measured) -> list[Check]:
+        return [Check("kept", self.kept == "from inject", self.kept)]
+
+
+def test_each_fault_is_judged_by_the_instance_that_injected_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("chaos.harness.soak._common_figures", lambda *_args: {})
+    scenario = _Remembering()
+    ctx = Context(None, None, None, True, Path("."), marks={"fault": 60.0, "end": 70.0})  # type: ignore[arg-type]
+    scenario.inject(ctx)
+    faults = _judge_faults([(scenario, ctx)], {})
+    assert faults[0]["number"] == 99 and faults[0]["passed"], faults

@@ -164,6 +164,14 @@ def start_rig(tmp_path: Path, ffmpeg_binary: FfmpegBinary) -> Callable[..., _Rig
     return start
 
 
+def _probe_handled(rig: _Rig) -> None:
+    """Let the actor take the probe's answer (posted by the probe thread right after it was
+    counted) and schedule the next probe, before the test moves the fake clock: a status
+    call is answered after every message posted before it."""
+    time.sleep(0.3)
+    rig.status()
+
+
 def _until(check: Callable[[], bool], timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -305,9 +313,12 @@ def test_a_server_that_answers_again_ends_the_wait_within_the_probe_interval(
 ) -> None:
     rig = start_rig("network")
     assert rig.events.wait_state("retrying", 30, attempt=1)
-    for calls in (1, 2):  # 2 s to wait: the probes at 0.5 and 1.0 s say "down"
+    assert _until(lambda: rig.probe.calls == 1)  # the first probe at once: "down"
+    for calls in (2, 3):  # 2 s to wait: the probes at 0.5 and 1.0 s say "down"
+        _probe_handled(rig)
         rig.clock.advance(0.5)
         assert _until(lambda: rig.probe.calls == calls)  # noqa: B023 (used at once)
+    _probe_handled(rig)
     assert _until(lambda: rig.status()["reachable"] is False)
     rig.probe.reachable = True  # the server accepts again
     rig.clock.advance(0.5)
@@ -321,14 +332,29 @@ def test_a_server_that_answers_again_ends_the_wait_within_the_probe_interval(
 def test_a_server_that_answers_is_probed_only_now_and_then(start_rig: Callable[..., _Rig]) -> None:
     rig = start_rig("network", reachable=True, backoff=Backoff.fixed(30.0))
     assert rig.events.wait_state("retrying", 30, attempt=1)
-    rig.clock.advance(0.5)
-    assert _until(lambda: rig.probe.calls == 1)
+    assert _until(lambda: rig.probe.calls == 1)  # the first probe at once
+    _probe_handled(rig)
     rig.clock.advance(4.9)  # the server answered: the next probe comes 5 s later
     time.sleep(0.2)
     assert rig.probe.calls == 1
     rig.clock.advance(0.1)
     assert _until(lambda: rig.probe.calls == 2)
     assert rig.status()["state"] == "retrying"  # answering all along: no early retry
+
+
+def test_a_server_back_right_after_the_failed_attempt_still_ends_the_wait(
+    start_rig: Callable[..., _Rig],
+) -> None:
+    """The first probe goes out at once, so a server down at the failed attempt is seen down
+    even when it answers again within the probe interval (no full 30 s wait)."""
+    rig = start_rig("network", backoff=Backoff.fixed(30.0))
+    assert rig.events.wait_state("retrying", 30, attempt=1)
+    assert _until(lambda: rig.probe.calls == 1)  # at once, without the clock moving
+    assert _until(lambda: rig.status()["reachable"] is False)
+    _probe_handled(rig)
+    rig.probe.reachable = True  # back before the next probe
+    rig.clock.advance(0.5)
+    assert rig.events.wait_state("connecting", 10, attempt=1), "it waited out the 30 s"
 
 
 # -- live within a quarter second of the first accepted bytes --------------------------------

@@ -272,9 +272,12 @@ class PublisherActor(FeedActor):
             logger.warning("destination %s: no spare publisher: %s", self.output_id, exc)
 
     def _on_wait_started(self) -> None:
+        """The first probe of a wait goes out at once: a server that comes back a moment after
+        the failed attempt must first be seen down, or its return would not end the wait
+        (chaos scenario 5 measured a 32 s wait when it came back within the first interval)."""
         self._seen_unreachable = False
         if self._state is not FeedState.REJECTED:  # the server answers: the key is wrong
-            self._schedule_probe(self.schedule.probe_interval)
+            self._schedule_probe(0.0)
 
     def _failed_hint(self) -> str:
         return (
@@ -315,7 +318,11 @@ class PublisherActor(FeedActor):
         )
 
     def _schedule_probe(self, interval: float) -> None:
-        if self.schedule.probe_interval > 0:
+        if self.schedule.probe_interval <= 0:
+            return
+        if interval <= 0:
+            self.post(_ProbeDue(self._wait))  # at once, no timer
+        else:
             self._probe_timer = self.post_later(interval, _ProbeDue(self._wait))
 
 
