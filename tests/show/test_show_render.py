@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -145,7 +146,12 @@ def test_on_a_live_mixer_every_cue_lands_with_zero_frames_late(tmp_path: Path) -
         while not done.wait(0.1):
             if orchestrator.status().get(timeout=10)["state"] == "stopped":
                 done.set()
+        # the slate is taken on the mixer's next frame after the show stops
+        deadline = time.monotonic() + 5.0
         takes = [e for e in program.effects() if e.kind == "take"]
+        while takes[-1].tag != "show:ended" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            takes = [e for e in program.effects() if e.kind == "take"]
         assert takes[-1].tag == "show:ended"  # the show ended: the slate, between shows
         takes = takes[:-1]
         assert [e.tag for e in takes] == [f"c{i}" for i in range(8)]

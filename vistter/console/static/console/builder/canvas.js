@@ -280,7 +280,9 @@ export function Canvas({ builder, context, say }) {
       unsubscribe();
       element.removeEventListener('click', onClick, true);
       element.removeEventListener('keydown', onKey);
-      timeline.destroy();
+      // vis-timeline's peer build can meet its own DOM already detached when the page goes
+      // away (it reads a null element); the canvas is gone either way.
+      try { timeline.destroy(); } catch (error) { /* nothing left to tidy */ }
       view.current = null;
     };
   }, [builder]);
