@@ -17,6 +17,7 @@ import psutil
 import pykka
 import pytest
 from support.eventsink import RecordingSink as BaseSink
+from support.fanout_reader import FanoutReader
 
 from vistter.actors.encoder.encoder import EncoderActor
 from vistter.actors.encoder.hwaccel import EncoderChoice, detect_encoder
@@ -257,34 +258,6 @@ def test_banded_frames_are_written_with_their_band(
     assert abs(decoded - count) <= 1, f"decoded {decoded} of {count} frames"
 
 
-class Destination:
-    """A destination's writer thread: takes everything from its queue into memory."""
-
-    def __init__(self, table: FanoutTable, destination_id: str) -> None:
-        self.queue = table.attach(destination_id)
-        self.received = bytearray()
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="test-destination", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            part = self.queue.get(0.05)
-            if part is not None:
-                with self.lock:
-                    self.received += part
-
-    def size(self) -> int:
-        with self.lock:
-            return len(self.received)
-
-    def close(self) -> bytes:
-        self.stop.set()
-        self.thread.join(5)
-        return bytes(self.received)
-
-
 @pytest.mark.timeout(120)
 def test_a_killed_encoder_is_restarted_and_the_program_continues(
     binary: FfmpegBinary, x264: EncoderChoice, tmp_path: Path
@@ -292,7 +265,7 @@ def test_a_killed_encoder_is_restarted_and_the_program_continues(
     frames = FrameQueue(4)
     pipe = TsPipe()
     table = FanoutTable()
-    destination = Destination(table, "recorder")
+    destination = FanoutReader(table, "recorder")
     encoder = ChildSpec(
         "encoder",
         start_function_for(

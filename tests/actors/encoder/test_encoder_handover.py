@@ -15,6 +15,7 @@ from pathlib import Path
 import av
 import pykka
 import pytest
+from support.fanout_reader import FanoutReader
 
 from vistter.actors.encoder.encoder import EncoderActor
 from vistter.actors.encoder.hwaccel import EncoderChoice, detect_encoder
@@ -94,34 +95,6 @@ class Mixer:
         self.thread.join(5)
 
 
-class Destination:
-    """A destination's writer thread that keeps one connection: everything into memory."""
-
-    def __init__(self, table: FanoutTable) -> None:
-        self.queue = table.attach("platform")
-        self.received = bytearray()
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="test-destination", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            part = self.queue.get(0.05)
-            if part is not None:
-                with self.lock:
-                    self.received += part
-
-    def size(self) -> int:
-        with self.lock:
-            return len(self.received)
-
-    def close(self) -> bytes:
-        self.stop.set()
-        self.thread.join(5)
-        return bytes(self.received)
-
-
 class Picture:
     def __init__(self, index: int, y: float, height: int, keyframe: bool) -> None:
         self.index, self.y, self.height, self.keyframe = index, y, height, keyframe
@@ -186,7 +159,7 @@ def test_a_sigkilled_encoder_loses_no_program_frame_and_the_destination_goes_on(
     frames = FrameQueue(4, restart_capacity=2 * FMT.fps)
     pipe = TsPipe()
     table = FanoutTable()
-    destination = Destination(table)
+    destination = FanoutReader(table)
     with Mixer(frames):
         root = program_tree(frames, pipe, table, binary, x264)
         try:
@@ -224,7 +197,7 @@ def test_reconfigure_hands_over_on_a_keyframe_with_the_new_size_and_no_frame_los
     frames = FrameQueue(4, restart_capacity=2 * FMT.fps)
     pipe = TsPipe()
     table = FanoutTable()
-    destination = Destination(table)
+    destination = FanoutReader(table)
     with Mixer(frames):
         root = program_tree(frames, pipe, table, binary, x264)
         try:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.fanout_reader import FanoutReader
 from test_encoder_handover import (
     ENCODING,
     FMT,
@@ -47,34 +47,6 @@ def binary() -> FfmpegBinary:
 @pytest.fixture(scope="module")
 def x264(binary: FfmpegBinary) -> EncoderChoice:
     return detect_encoder(binary, "libx264")
-
-
-class Collector:
-    """One destination's writer thread on one connection: everything into memory."""
-
-    def __init__(self, table: FanoutTable, destination_id: str) -> None:
-        self.queue = table.attach(destination_id)
-        self.received = bytearray()
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            part = self.queue.get(0.05)
-            if part is not None:
-                with self.lock:
-                    self.received += part
-
-    def size(self) -> int:
-        with self.lock:
-            return len(self.received)
-
-    def close(self) -> bytes:
-        self.stop.set()
-        self.thread.join(5)
-        return bytes(self.received)
 
 
 class FrozenDrain:
@@ -113,8 +85,8 @@ def test_a_gated_platform_gets_the_show_run_before_the_old_tail_is_out(
     pipe = TsPipe()
     table = FanoutTable()
     table.gate("platform")
-    platform = Collector(table, "platform")
-    recorder = Collector(table, "recorder")
+    platform = FanoutReader(table, "platform")
+    recorder = FanoutReader(table, "recorder")
     encoder = ChildSpec(
         "encoder",
         start_function_for(EncoderActor, FMT, ENCODING, x264, binary, frames, pipe,
