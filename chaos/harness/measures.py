@@ -46,13 +46,15 @@ def count_changes(
 
 
 def restarts_between(samples: Sequence[Sample], start: float, end: float) -> int | None:
-    """Supervisor restarts (total over the tree) that happened between ``start`` and ``end``."""
+    """Supervisor restarts (total over the tree) that happened between ``start`` and ``end``:
+    the count in the first sample at or after ``end`` less the last one at or before ``start``
+    (a soak samples for hours after a fault; later restarts are not this fault's)."""
     counts = [s.restarts for s in samples if s.restarts is not None]
     before = [s.restarts for s in samples if s.restarts is not None and s.t <= start]
     after = [s.restarts for s in samples if s.restarts is not None and s.t >= end]
     if not counts:
         return None
-    return (after[-1] if after else counts[-1]) - (before[-1] if before else counts[0])
+    return (after[0] if after else counts[-1]) - (before[-1] if before else counts[0])
 
 
 def late_tick_increase(samples: Sequence[Sample], start: float, end: float) -> int:

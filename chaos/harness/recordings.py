@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 import statistics
 from dataclasses import dataclass, field
 from functools import cache
@@ -74,8 +75,9 @@ class Session:
     frames: list[Frame] = field(default_factory=list)
     truncated: bool = False
 
-    def missing_runs(self) -> list[int]:
-        """For each pts jump inside the session, the frames missing there (exact).
+    def missing_runs(self, start: float = -math.inf, end: float = math.inf) -> list[int]:
+        """For each pts jump inside the session whose last frame before it was live between
+        ``start`` and ``end`` (harness time), the frames missing there (exact).
 
         A jump is judged against the stream's own cadence around it (the median step of the
         :data:`CADENCE_STEPS` steps centred on it), not the rig's nominal rate: degraded mode
@@ -84,19 +86,21 @@ class Session:
         half = CADENCE_STEPS // 2
         runs: list[int] = []
         for index, step in enumerate(steps):
+            if not start <= self.frames[index].wall <= end:
+                continue
             window = [s for s in steps[max(0, index - half):index + half + 1] if s > 0]
             cadence = min(statistics.median(window), 1 / MIN_FPS) if window else 1 / FPS
             if step > 1.5 * cadence:
                 runs.append(round(step / cadence) - 1)
         return runs
 
-    def lost_frames(self) -> int:
-        """Frames missing inside the session, from pts jumps (exact)."""
-        return sum(self.missing_runs())
+    def lost_frames(self, start: float = -math.inf, end: float = math.inf) -> int:
+        """Frames missing inside the session between ``start`` and ``end``, from pts jumps."""
+        return sum(self.missing_runs(start, end))
 
-    def worst_run(self) -> int:
-        """The longest run of missing frames inside the session (0: none)."""
-        return max(self.missing_runs(), default=0)
+    def worst_run(self, start: float = -math.inf, end: float = math.inf) -> int:
+        """The longest run of missing frames between ``start`` and ``end`` (0: none)."""
+        return max(self.missing_runs(start, end), default=0)
 
     def longest_pts_gap(self) -> float:
         return max((b.pts - a.pts for a, b in itertools.pairwise(self.frames)), default=0.0)
@@ -169,8 +173,9 @@ class DestinationTrace:
         return max((b - a for a, b in itertools.pairwise([start, *inside, end])), default=0.0)
 
     def lost_frames(self, start: float, end: float) -> int:
-        """Frames missing: pts jumps inside sessions plus time between sessions, in frames."""
-        lost = sum(s.lost_frames() for s in self.sessions)
+        """Frames missing between ``start`` and ``end``: pts jumps inside sessions plus time
+        between sessions, in frames."""
+        lost = sum(s.lost_frames(start, end) for s in self.sessions)
         ordered = [s for s in self.sessions if s.frames]
         ordered.sort(key=lambda s: s.frames[0].wall)
         for previous, following in itertools.pairwise(ordered):

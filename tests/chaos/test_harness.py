@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from chaos.harness.measures import restarts_between
 from chaos.harness.recordings import DestinationTrace, Frame, Session, classify
 from chaos.harness.rig import FPS
+from chaos.harness.sampler import Sample
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -106,3 +108,25 @@ def test_a_deliberate_lower_frame_rate_is_no_loss_but_a_missing_frame_in_it_is()
     assert session.lost_frames() == 1 and session.worst_run() == 1
     steady = Session(Path("y.flv"), [Frame(i / FPS, i / FPS, "camera:1") for i in range(90)])
     assert steady.missing_runs() == []
+
+
+def test_losses_are_counted_in_their_window_only() -> None:
+    """A soak judges each fault on its own window: a loss an hour earlier is not this
+    fault's (the 2-hour soak once put the same 11 frames on every fault)."""
+    pts = [n / FPS for n in range(300)]  # 10 s
+    del pts[250]  # one frame lost at about 8.3 s
+    del pts[30:33]  # three lost at about 1 s
+    trace_ = DestinationTrace("b", [session("1", pts, 100.0)], arrivals=[])
+    assert trace_.lost_frames(100.0, 105.0) == 3
+    assert trace_.lost_frames(105.0, 110.0) == 1
+    assert trace_.lost_frames(0.0, 200.0) == 4
+    assert trace_.sessions[0].worst_run(105.0, 110.0) == 1
+    assert trace_.sessions[0].worst_run() == 3
+
+
+def test_restarts_are_those_between_the_marks_not_those_after() -> None:
+    samples = [Sample(t=float(t), ok=True, restarts=r) for t, r in
+               [(0, 2), (10, 2), (20, 3), (30, 3), (40, 5), (3600, 9)]]  # fmt: skip
+    assert restarts_between(samples, 10.0, 30.0) == 1
+    assert restarts_between(samples, 30.0, 40.0) == 2
+    assert restarts_between([], 0.0, 1.0) is None

@@ -23,7 +23,10 @@ def healthy_frames(ctx: Context, measured: Measured, max_missing: int = 0) -> Ch
             continue
         gap = measured.figures[f"gap_{key}_s"]
         lost = measured.figures[f"lost_{key}"]
-        worst_run = max((s.worst_run() for s in got.sessions if s.frames), default=0)
+        worst_run = max(
+            (s.worst_run(measured.start, measured.end) for s in got.sessions if s.frames),
+            default=0,
+        )
         parts.append(
             f"{key}: {lost} lost, worst run {worst_run} frames, gap {gap:.2f} s, "
             f"{measured.figures[f'frames_{key}']} frames"

@@ -22,7 +22,7 @@ import pykka
 import pytest
 from test_destination_feed import EventLog
 
-from vistter.actors.outputs.publisher import FeedCommand, PublisherActor
+from vistter.actors.outputs.publisher import FeedCommand, PublisherActor, failed_at_connect
 from vistter.actors.outputs.reachability import ProbeResult, ProbeTarget
 from vistter.actors.outputs.retry import RetrySchedule
 from vistter.actors.outputs.rtmp_stage import (
@@ -48,6 +48,7 @@ APP_WORDS = (
     "it ended the connection right after connect (Input/output error) (rtmp://127.0.0.1/x/***)"
 )
 NETWORK_WORDS = "flv publisher: connecting to rtmp://127.0.0.1/live/*** failed: Connection refused"
+BROKEN_WORDS = "flv publisher: writing to rtmp://127.0.0.1/live/*** failed: Broken pipe"
 
 # The fake publisher: reads the request (a decimal length, a newline, the JSON), then does
 # what the mode file says: exit with a code and a last line, or report bytes and wait.
@@ -69,8 +70,11 @@ if mode == "live":
     while os.read(0, 65536):
         pass
     sys.exit(0)
-words = {{"key": {KEY_WORDS!r}, "app": {APP_WORDS!r}, "network": {NETWORK_WORDS!r}}}
-codes = {{"key": {EXIT_KEY_REFUSED}, "app": {EXIT_APP_REFUSED}, "network": 1}}
+words = {{
+    "key": {KEY_WORDS!r}, "app": {APP_WORDS!r}, "network": {NETWORK_WORDS!r},
+    "broken": {BROKEN_WORDS!r},
+}}
+codes = {{"key": {EXIT_KEY_REFUSED}, "app": {EXIT_APP_REFUSED}, "network": 1, "broken": 1}}
 sys.stderr.write(words[mode] + "\\n")
 sys.exit(codes[mode])
 """
@@ -320,6 +324,7 @@ def test_a_server_that_answers_again_ends_the_wait_within_the_probe_interval(
         assert _until(lambda: rig.probe.calls == calls)  # noqa: B023 (used at once)
     _probe_handled(rig)
     assert _until(lambda: rig.status()["reachable"] is False)
+    rig.set_mode("broken")  # it takes the connection, then breaks it off
     rig.probe.reachable = True  # the server accepts again
     rig.clock.advance(0.5)
     assert rig.events.wait_state("connecting", 10, attempt=1), "the wait did not end early"
@@ -330,7 +335,9 @@ def test_a_server_that_answers_again_ends_the_wait_within_the_probe_interval(
 
 
 def test_a_server_that_answers_is_probed_only_now_and_then(start_rig: Callable[..., _Rig]) -> None:
-    rig = start_rig("network", reachable=True, backoff=Backoff.fixed(30.0))
+    """The connection was made and broke off: the server was there, so its answering says
+    nothing new and the wait goes on."""
+    rig = start_rig("broken", reachable=True, backoff=Backoff.fixed(30.0))
     assert rig.events.wait_state("retrying", 30, attempt=1)
     assert _until(lambda: rig.probe.calls == 1)  # the first probe at once
     _probe_handled(rig)
@@ -355,6 +362,51 @@ def test_a_server_back_right_after_the_failed_attempt_still_ends_the_wait(
     rig.probe.reachable = True  # back before the next probe
     rig.clock.advance(0.5)
     assert rig.events.wait_state("connecting", 10, attempt=1), "it waited out the 30 s"
+
+
+def test_a_server_back_before_the_first_probe_ends_the_wait_at_once(
+    start_rig: Callable[..., _Rig],
+) -> None:
+    """Chaos scenario 5: the server accepts again in the moment between the refused attempt
+    and the wait's first probe. The refused connect counts as having seen it down."""
+    rig = start_rig("network", reachable=True, backoff=Backoff.fixed(30.0))
+    assert rig.events.wait_state("retrying", 30, attempt=1)
+    assert _until(lambda: rig.probe.calls >= 1)  # at once, without the clock moving
+    assert rig.events.wait_state("connecting", 10, attempt=1), "it waited out the 30 s"
+
+
+def test_a_server_that_answers_while_refusing_every_publish_is_not_hammered(
+    start_rig: Callable[..., _Rig],
+) -> None:
+    """The probe answers but every publish is refused (they reach different places): the
+    credit of a refused connect ends one wait early, not every wait."""
+    rig = start_rig("network", reachable=True)
+    assert rig.events.wait_state("retrying", 30, attempt=1)
+    assert rig.events.wait_state("connecting", 10, attempt=1)  # the credit: at once
+    assert rig.events.wait_state("retrying", 30, attempt=2)
+    assert _until(lambda: rig.probe.calls >= 2)  # the second wait's first probe: "answers"
+    _probe_handled(rig)
+    status = rig.status()
+    assert status["state"] == "retrying" and status["attempt"] == 2, status
+    assert status["next_retry_in"] == pytest.approx(4.0)  # the spec's backoff goes on
+
+
+@pytest.mark.parametrize(
+    ("detail", "at_connect"),
+    [
+        (NETWORK_WORDS, True),
+        ("flv publisher: connecting to rtmp://h/live/*** failed: Connection timed out", True),
+        ("flv publisher: connecting to rtmp://h/live/*** failed: Network is unreachable", True),
+        ("Connection setup failure: connection timed out", True),  # ffmpeg's SRT caller
+        (BROKEN_WORDS, False),
+        ("flv publisher: connecting to rtmp://h/live/*** failed: Input/output error", False),
+        (KEY_WORDS, False),
+    ],
+)
+def test_only_a_connect_that_found_no_server_counts_as_seen_down(
+    detail: str, at_connect: bool
+) -> None:
+    assert failed_at_connect(detail) is at_connect
 
 
 # -- live within a quarter second of the first accepted bytes --------------------------------

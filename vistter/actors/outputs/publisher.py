@@ -156,6 +156,9 @@ class PublisherActor(FeedActor):
         )  # fmt: skip
         self._probe_timer: Timer | None = None
         self._seen_unreachable = False
+        self._failed_at_connect = False
+        self._probe_saw_down = False
+        self._ended_on_credit = False
         self._reachable: bool | None = None
         self._spare: OwnedProcess | None = None
         self._rejection_alerted = False
@@ -217,11 +220,13 @@ class PublisherActor(FeedActor):
 
     def _go_live(self, now: float) -> None:
         self._reachable = True
+        self._ended_on_credit = False
         super()._go_live(now)
         self._clear_rejection(f"Destination {self.output_id} is live again.")
 
     def _on_exit(self, code: int | None, detail: str) -> None:
         check = self.refusal_exits.get(code) if code is not None else None
+        self._failed_at_connect = check is None and failed_at_connect(detail)
         if check is None:
             super()._on_exit(code, detail)
             return
@@ -272,10 +277,16 @@ class PublisherActor(FeedActor):
             logger.warning("destination %s: no spare publisher: %s", self.output_id, exc)
 
     def _on_wait_started(self) -> None:
-        """The first probe of a wait goes out at once: a server that comes back a moment after
-        the failed attempt must first be seen down, or its return would not end the wait
-        (chaos scenario 5 measured a 32 s wait when it came back within the first interval)."""
-        self._seen_unreachable = False
+        """The first probe of a wait goes out at once. A server that the failed attempt could
+        not even connect to counts as seen down already: when it answers that first probe (it
+        came back in the moment between the attempt and the probe), the wait ends at once.
+        Chaos scenario 5 measured a 32 s wait when that moment was not counted.
+
+        The credit is not given twice in a row: a server whose probe answers while every
+        publish is refused (the probe and the publisher reach different places) would else be
+        retried at once, every time, instead of on the backoff."""
+        self._seen_unreachable = self._failed_at_connect and not self._ended_on_credit
+        self._failed_at_connect = self._probe_saw_down = self._ended_on_credit = False
         if self._state is not FeedState.REJECTED:  # the server answers: the key is wrong
             self._schedule_probe(0.0)
 
@@ -307,9 +318,10 @@ class PublisherActor(FeedActor):
         answers (the failure was something else) it is probed only now and then."""
         self._reachable = result.reachable
         if not result.reachable:
-            self._seen_unreachable = True
+            self._seen_unreachable = self._probe_saw_down = True
         elif self._seen_unreachable:
             logger.info("destination %s: the server answers again; retrying now", self.output_id)
+            self._ended_on_credit = not self._probe_saw_down
             self._start_feed()
             return
         schedule = self.schedule
@@ -324,6 +336,22 @@ class PublisherActor(FeedActor):
             self.post(_ProbeDue(self._wait))  # at once, no timer
         else:
             self._probe_timer = self.post_later(interval, _ProbeDue(self._wait))
+
+
+_NETWORK_WORDS = (
+    "connection refused", "timed out", "unreachable", "no route to host", "connection reset",
+)  # fmt: skip
+
+
+def failed_at_connect(detail: str) -> bool:
+    """Whether a publisher's last line says the server could not be reached at all: the flv
+    publisher's "connecting to ... failed: Connection refused" (or timed out, unreachable) or
+    ffmpeg's SRT "Connection setup failure". A failure after the connection (writing, a
+    refusal by the server) is not: the server was there."""
+    words = detail.lower()
+    if "connection setup failure" in words:
+        return True
+    return "connecting to" in words and any(word in words for word in _NETWORK_WORDS)
 
 
 def masked(secret: str | None) -> tuple[tuple[str, str], ...]:
