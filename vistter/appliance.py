@@ -55,6 +55,7 @@ from vistter.show.live_checks import destination_reach, disk_space
 from vistter.show.preflight import EncoderReport
 from vistter.status_reads import LastAnswers, PublishedStatus, StatusAsks, output_listing
 from vistter.supervisors import ChildSpec, RootSupervisor, SupervisorHandle
+from vistter.supervisors.calls import ask_method
 from vistter.supervisors.link import Exit
 from vistter.supervisors.payloads import TreeNode
 from vistter.telemetry import Metrics, TelemetryBus
@@ -329,7 +330,8 @@ class Appliance:
 
     def _child_status(self, path: str) -> dict[str, Any]:
         try:
-            answer: dict[str, Any] = self.root.handle.child(path).proxy().status().get(
+            ref = self.root.handle.child(path).ref()
+            answer: dict[str, Any] = ask_method(ref, "status").get(
                 timeout=self.root.handle.timeout
             )
         except (pykka.ActorDeadError, pykka.Timeout, UnknownChildError):

@@ -26,6 +26,7 @@ from typing import Any
 import pykka
 
 from vistter.clock import Clock
+from vistter.supervisors.calls import ask_method
 from vistter.supervisors.children import ChildInfo
 from vistter.telemetry.topics import DESTINATION_TOPIC
 
@@ -67,13 +68,8 @@ class StatusAsks:
 
     def ask(self, key: str, ref: pykka.ActorRef[Any] | None) -> None:
         """Send ``status()`` to ``ref`` (None: nothing to ask; shows as unresponsive)."""
-        future: pykka.Future[Any] | None = None
-        if ref is not None:
-            try:
-                future = ref.proxy().status()
-            except pykka.ActorDeadError:
-                future = None
-        self._futures[key] = future
+        # a stopped actor's future raises ActorDeadError in :meth:`answer`
+        self._futures[key] = None if ref is None else ask_method(ref, "status")
 
     def answer(self, key: str) -> dict[str, Any] | None:
         """The answer for ``key``, or None if it did not come within the budget."""

@@ -19,6 +19,7 @@ import pykka
 
 from vistter.clock import Clock
 from vistter.errors import UnknownChildError
+from vistter.supervisors.calls import ask_method
 from vistter.supervisors.children_view import view_of
 from vistter.supervisors.link import EventSink, Exit, Link
 from vistter.supervisors.payloads import SupervisorDescription, TreeNode
@@ -38,7 +39,7 @@ class SupervisorHandle:
 
     def _call(self, method: str, *args: Any) -> Any:
         try:
-            return getattr(self.ref.proxy(), method)(*args).get(timeout=self.timeout)
+            return ask_method(self.ref, method, *args).get(timeout=self.timeout)
         except pykka.ActorDeadError as exc:
             raise UnknownChildError(
                 "the supervisor is not running", hint="it may be restarting; try again"
