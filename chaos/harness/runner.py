@@ -18,6 +18,7 @@ from typing import Any
 import psutil
 
 from chaos.harness import charts
+from chaos.harness.appliance import ProcessFootprint
 from chaos.harness.measures import max_api_ms, restarts_between
 from chaos.harness.recordings import DestinationTrace, trace
 from chaos.harness.rig import Rig
@@ -110,11 +111,19 @@ def _drive(scenario: Scenario, ctx: Context) -> list[psutil.Process]:
     ctx.mark("end")
     after = ctx.rig.app.footprint()
     owned = ctx.rig.app.descendants()
+    _note_footprints(ctx, before, after)
+    return owned
+
+
+def _note_footprints(
+    ctx: Context, before: ProcessFootprint | None, after: ProcessFootprint | None
+) -> None:
+    """Vistter's footprint before the fault and after its tail, as ``rss_mb_before`` and
+    so on in the scenario's figures (a look that failed is left out)."""
     for label, footprint in (("before", before), ("after", after)):
         if footprint is not None:
             for name, value in footprint.as_dict().items():
                 ctx.figures[f"{name}_{label}"] = round(value, 1)
-    return owned
 
 
 def _judge(scenario: Scenario, ctx: Context, result: ScenarioRun, leftover: list[int]) -> None:

@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 
 from chaos.harness.recordings import DestinationTrace, trace
 from chaos.harness.rig import Rig
-from chaos.harness.runner import _common_figures, _warm
+from chaos.harness.runner import TAIL_SECONDS, _common_figures, _note_footprints, _warm
 from chaos.harness.sampler import Sampler
 from chaos.harness.scenario import Context, Measured, Scenario
 from chaos.harness.scenarios import by_number
@@ -81,12 +81,15 @@ def _loop(
             number = chooser.choice(SOAK_SCENARIOS)
             scenario = by_number(number)
             ctx = Context(base.rig, base.sampler, base.tap, True, base.workdir)
+            before = base.rig.app.footprint()
+            ctx.mark("start")
             try:
                 scenario.inject(ctx)
-                ctx.hold(3.0)
+                ctx.hold(TAIL_SECONDS)
                 ctx.mark("end")
             finally:
                 scenario.cleanup()
+            _note_footprints(ctx, before, base.rig.app.footprint())
             contexts.append((scenario, ctx))  # its judge reads what its inject kept
             fault_min = round(ctx.marks.get("fault", 0.0) / 60, 1)
             injected.append({"number": number, "at_min": fault_min})

@@ -5,15 +5,17 @@ shows what it saw. Synthetic footprints with known slopes; the chart is read bac
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
 
-from chaos.harness.appliance import VistterProcess
+from chaos.harness.appliance import ProcessFootprint, VistterProcess
 from chaos.harness.sampler import Sample, Sampler
 from chaos.harness.scenario import Check, Context, Measured, Scenario
-from chaos.harness.soak import _checkpoint, _judge_faults
+from chaos.harness.soak import _checkpoint, _judge_faults, _loop
 
 
 def sampler_with_cpu(tmp_path: Path, seconds: int) -> Sampler:
@@ -105,3 +107,46 @@ def test_each_fault_is_judged_by_the_instance_that_injected_it(
     scenario.inject(ctx)
     faults = _judge_faults([(scenario, ctx)], {})
     assert faults[0]["number"] == 99 and faults[0]["passed"], faults
+
+
+class _Footprints:
+    """A stand-in for the rig's Vistter process: each look at it has 1 MB more RSS."""
+
+    def __init__(self) -> None:
+        self.looks = 0
+
+    def footprint(self) -> ProcessFootprint:
+        self.looks += 1
+        return ProcessFootprint(rss_mb=100.0 + self.looks, threads=50, open_fds=40, descendants=7)
+
+
+class _Marking(Scenario):
+    number = 98
+    title = "marks its fault"
+
+    def inject(self, ctx: Context) -> None:
+        ctx.mark("fault")
+
+    def judge(self, ctx: Context, measured: Measured) -> list[Check]:
+        return []
+
+
+def test_each_soak_fault_has_the_footprint_before_and_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scenario's judge reads ``rss_mb_before``/``_after`` (camera kills: RSS back within
+    5 %); the soak takes them around each fault as a single run does."""
+    monkeypatch.setattr("chaos.harness.soak.by_number", lambda _number: _Marking())
+    monkeypatch.setattr("chaos.harness.soak.TAIL_SECONDS", 0.0)
+    app = _Footprints()
+    rig = SimpleNamespace(app=app)
+    base = Context(rig, sampler_with_cpu(tmp_path, 0), None, True, tmp_path)  # type: ignore[arg-type]
+    footprints: list[dict[str, float]] = []
+    contexts = _loop(base, 2.5 / 3600, 1 / 60, random.Random(1), footprints)
+    assert contexts, "no fault injected in 2.5 s with one due every second"
+    for _scenario, ctx in contexts:
+        figures = ctx.figures
+        assert figures["rss_mb_after"] == figures["rss_mb_before"] + 1.0, figures
+        assert figures["descendants_before"] == figures["descendants_after"] == 7.0
+        assert ctx.marks["start"] <= ctx.marks["fault"] <= ctx.marks["end"]
+    assert footprints and footprints[0]["rss_mb"] == 101.0  # the once-a-minute sample
