@@ -69,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     telemetry.add_argument("--count", type=int, help="stop after this many messages")
     telemetry.add_argument("--timeout", type=float, help="stop after this many seconds")
 
+    chaos = commands.add_parser(
+        "chaos", add_help=False,
+        help="the chaos harness, as `python -m chaos`: `vistter chaos run --short`, "
+        "`vistter chaos soak --hours 2 --fault-every 10` (from a source checkout)",
+    )
+    chaos.add_argument("arguments", nargs=argparse.REMAINDER)
+
     commands.add_parser(
         "hash-password", aliases=["passwd"],
         help="read the console's admin password (tty or stdin), print its argon2 hash for "
@@ -78,7 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if args.command == "chaos":  # everything after `chaos` is the harness's, `--help` too
+        args.arguments = [*unknown, *args.arguments]
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     logging.basicConfig(
         level=args.log_level,
         format="%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s",
@@ -90,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_render(args)
         if args.command == "validate":
             return cmd_validate(args.timeline, args.config, args.no_config, sys.stdout)
+        if args.command == "chaos":
+            from vistter.chaos_command import cmd_chaos
+
+            return cmd_chaos(args.arguments)
         if args.command in ("hash-password", "passwd"):
             from vistter.password_cli import cmd_hash_password
 
