@@ -54,5 +54,12 @@ def test_secret_inputs_are_bounded_and_ffconcat_values_cannot_inject_lines() -> 
         concat_input("rtsp://h/x\nfile 'other'")
     args, stdin = concat_input("rtsp://u:p@h/x", [("timeout", "5")])
     assert args[-2:] == ["-i", "pipe:0"] and "u:p" not in " ".join(args)
-    assert stdin.payload == b"ffconcat version 1.0\nfile 'rtsp://u:p@h/x'\noption 'timeout' '5'\n"
+    assert stdin.payload == b"ffconcat version 1.0\nfile 'rtsp://u:p@h/x'\noption timeout '5'\n"
     assert "u:p" not in repr(stdin)
+
+
+def test_an_option_name_must_be_bare_for_ffmpeg_to_apply_it() -> None:
+    with pytest.raises(ValueError, match="not an ffmpeg option name"):
+        concat_input("rtsp://u:p@h/x", [("time out", "5")])
+    with pytest.raises(ValueError, match="not an ffmpeg option name"):
+        concat_input("rtsp://u:p@h/x", [("'timeout'", "5")])

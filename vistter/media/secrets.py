@@ -11,7 +11,8 @@ URL with ``user:password@`` in an ffmpeg argv is a leaked password. The bundled 
   lines but they never reach the muxer or the protocol (the publish went out without key);
 - the ``fd:N`` protocol refuses a descriptor number in the URL;
 - the **concat demuxer reading an ffconcat list from** ``pipe:0`` works: the list names the
-  URL (credentials inside) and its options (``option rtsp_transport tcp``), ffmpeg reads it
+  URL (credentials inside) and its options (``option rtsp_transport 'tcp'``: the name bare,
+  only the value quoted, or ffmpeg ignores the option), ffmpeg reads it
   from its stdin when it opens the input, and the pipe is gone after that. A live RTSP
   camera came through at its own frame rate (30 frames of a 15 fps camera in 2.3 s,
   startup included), exactly like a direct ``-i``.
@@ -48,6 +49,7 @@ See the README ("Where secrets live").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from vistter.supervisors.secret_input import SecretInput
@@ -61,11 +63,24 @@ _CAMERA_PROTOCOLS = (
 )  # fmt: skip
 
 
+_OPTION_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
 def ffconcat_quote(text: str) -> str:
     """``text`` as one ffconcat token: single-quoted, ``'`` written as ``'\\''``."""
     if "\n" in text or "\r" in text or "\0" in text:
         raise ValueError("an ffconcat value cannot contain line breaks or NUL")
     return "'" + text.replace("'", "'\\''") + "'"
+
+
+def _option_name(name: str) -> str:
+    """An ffconcat ``option`` directive's name, as is: ffmpeg reads it as a bare keyword
+    (up to the next space), so a quoted name keeps its quotes and names no option; ffmpeg
+    then ignores it without a word (measured: a camera's ``'timeout'`` and ``'fpsprobesize'``
+    had no effect, ``timeout`` and ``fpsprobesize`` do)."""
+    if not _OPTION_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not an ffmpeg option name (letters, digits, _)")
+    return name
 
 
 def concat_input(
@@ -79,7 +94,7 @@ def concat_input(
     a URL or option with a line break (which could inject ffconcat directives).
     """
     lines = ["ffconcat version 1.0", f"file {ffconcat_quote(url)}"]
-    lines += [f"option {ffconcat_quote(name)} {ffconcat_quote(value)}" for name, value in options]
+    lines += [f"option {_option_name(name)} {ffconcat_quote(value)}" for name, value in options]
     payload = ("\n".join(lines) + "\n").encode("utf-8")
     args = [
         "-f", "concat", "-safe", "0",

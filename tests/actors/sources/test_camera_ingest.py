@@ -50,8 +50,11 @@ def test_rtsp_command_keeps_credentials_out_of_argv() -> None:
     assert listing[0] == "ffconcat version 1.0"
     url = listing[1].removeprefix("file '").removesuffix("'")
     assert url.startswith("rtsp://admin:pa%20ss%2Fw%40rd@10.0.0.5:554/")
-    assert "option 'rtsp_transport' 'tcp'" in listing
-    assert "option 'timeout' '2500000'" in listing
+    assert "option rtsp_transport 'tcp'" in listing
+    assert "option timeout '2500000'" in listing
+    # the frame-rate probe is off in the camera's own input, where the concat demuxer
+    # applies it (on argv it would only reach the concat demuxer)
+    assert "option fpsprobesize '0'" in listing and "-fpsprobesize" not in argv
     assert "-nostdin" in argv and argv[-3:] == ["-f", "rawvideo", "pipe:1"]
     for shown in (" ".join(argv), command.args_for_log, repr(command), command.display_url):
         assert PASSWORD not in shown and "pa%20ss" not in shown and "admin" not in shown
@@ -65,7 +68,7 @@ def test_rtsp_command_keeps_credentials_out_of_argv() -> None:
 
 def test_transport_and_protocol_options_follow_the_url() -> None:
     udp = camera_ingest_command("ffmpeg", rtsp_camera(transport="udp"), FMT)
-    assert "option 'rtsp_transport' 'udp'" in _secret_list(udp).splitlines()
+    assert "option rtsp_transport 'udp'" in _secret_list(udp).splitlines()
     assert "-rtsp_transport" not in udp.argv
     http = camera_ingest_command(
         "ffmpeg", CameraConfig(id=1, url="http://cam.local/mjpeg"), FMT, socket_timeout=1
@@ -78,7 +81,7 @@ def test_transport_and_protocol_options_follow_the_url() -> None:
         CameraConfig(id=1, url="http://cam.local/mjpeg", username="u", password=SecretStr("p")),
         FMT, socket_timeout=1,
     )  # fmt: skip
-    assert "option 'rw_timeout' '1000000'" in _secret_list(authenticated_http).splitlines()
+    assert "option rw_timeout '1000000'" in _secret_list(authenticated_http).splitlines()
     lavfi = camera_ingest_command(
         "ffmpeg", CameraConfig(id=1, url="lavfi:testsrc2=size=640x360:rate=30"), FMT
     )
