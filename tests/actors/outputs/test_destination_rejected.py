@@ -398,6 +398,7 @@ def test_a_server_that_answers_while_refusing_every_publish_is_not_hammered(
         ("flv publisher: connecting to rtmp://h/live/*** failed: Connection timed out", True),
         ("flv publisher: connecting to rtmp://h/live/*** failed: Network is unreachable", True),
         ("Connection setup failure: connection timed out", True),  # ffmpeg's SRT caller
+        ("Error opening output files: Input/output error", True),  # ffmpeg's SRT, listener down
         (BROKEN_WORDS, False),
         ("flv publisher: connecting to rtmp://h/live/*** failed: Input/output error", False),
         (KEY_WORDS, False),

@@ -345,11 +345,14 @@ _NETWORK_WORDS = (
 
 def failed_at_connect(detail: str) -> bool:
     """Whether a publisher's last line says the server could not be reached at all: the flv
-    publisher's "connecting to ... failed: Connection refused" (or timed out, unreachable) or
-    ffmpeg's SRT "Connection setup failure". A failure after the connection (writing, a
-    refusal by the server) is not: the server was there."""
+    publisher's "connecting to ... failed: Connection refused" (or timed out, unreachable), or
+    ffmpeg's "Error opening output" / SRT "Connection setup failure" (ffmpeg's SRT caller
+    could not set up the connection). A failure after the connection (writing, a refusal the
+    flv publisher recognised) is not: the server was there. A wrong SRT passphrase also fails
+    the setup; the credit it gets then costs one early attempt, not more (see
+    :meth:`PublisherActor._on_wait_started`)."""
     words = detail.lower()
-    if "connection setup failure" in words:
+    if "connection setup failure" in words or "error opening output" in words:
         return True
     return "connecting to" in words and any(word in words for word in _NETWORK_WORDS)
 
