@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from vistter.actors.encoder.command import encoder_command, video_rate_args
 from vistter.actors.encoder.hwaccel import CANDIDATES, EncoderChoice, detect_encoder
+from vistter.actors.encoder.overrides import EncodeOverrides
 from vistter.media.ffmpeg import FfmpegBinary, find_ffmpeg
 from vistter.media.frames import FrameFormat, solid_frame
 from vistter.models.settings import EncodingConfig
@@ -162,3 +164,37 @@ def test_a_short_audio_bed_is_looped_for_the_whole_program(
     # The tone is there in every second, not only in the first.
     per_second = pcm.reshape(-1)[: int(len(pcm) // 4) * 4].reshape(4, -1)
     assert all(float(np.sqrt(np.mean(part.astype(np.float64) ** 2))) > 0.05 for part in per_second)
+
+
+@pytest.mark.parametrize("rate", [24, 15])
+def test_a_lower_rate_ends_with_the_last_program_frame(
+    binary: FfmpegBinary, x264: EncoderChoice, rate: int
+) -> None:
+    """Degraded mode's lower rate: 250 program frames (8.333 s at 30 fps) give exactly
+    250 * rate / 30 frames, the last one starting before 8.333 s. ``-r`` alone padded two
+    frames past the end, which overlapped the next run at a handover."""
+    overrides = EncodeOverrides(fps=rate, height=120)
+    argv = encoder_command(
+        binary, FMT, EncodingConfig(preset="ultrafast"), x264, overrides=overrides
+    ).argv
+    assert value_after(argv, "-vf").startswith(f"fps={rate},scale=-2:120,")
+    rates = [argv[index + 1] for index, option in enumerate(argv) if option == "-r"]
+    assert rates == [str(FMT.fps), str(rate)]  # the input's rate, then the output's
+    raw = solid_frame(FMT, 120, 100, 150).tobytes() * 250
+    result = subprocess.run(argv, input=raw, capture_output=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr.decode()
+    with av.open(io.BytesIO(result.stdout), mode="r", format="mpegts") as container:
+        video = container.streams.video[0]
+        times = sorted(
+            float(p.pts * p.time_base) for p in container.demux(video) if p.pts is not None
+        )
+    assert len(times) == 250 * rate // 30
+    assert times[-1] - times[0] < 250 / 30 - 1 / rate + 1e-3
+
+
+def test_the_programs_own_rate_and_size_add_no_filter(
+    binary: FfmpegBinary, x264: EncoderChoice
+) -> None:
+    overrides = EncodeOverrides(fps=FMT.fps, height=FMT.height)
+    argv = encoder_command(binary, FMT, EncodingConfig(), x264, overrides=overrides).argv
+    assert "-vf" not in argv and value_after(argv, "-pix_fmt") == "yuv420p"

@@ -142,8 +142,8 @@ def encoder_command(
     (``scale=-2:H`` in front of the encoder's own filters) or the output rate (``-r``).
     """
     changes = overrides if overrides is not None else EncodeOverrides()
-    candidate = _scaled(choice.candidate, changes.height, fmt)
     out_fps = min(changes.fps, fmt.fps) if changes.fps is not None else fmt.fps
+    candidate = _filtered(choice.candidate, _own_filters(changes.height, out_fps, fmt))
     # End with the video: when stdin closes, flush and exit instead of encoding silence on.
     # -shortest holds frames in a sync queue; its default 10 s buffer stalls the output
     # whenever frames come faster than real time (a burst, an offline render): keep it short.
@@ -170,13 +170,29 @@ def encoder_command(
     return EncodeCommand(argv, for_log)
 
 
-def _scaled(candidate: EncoderCandidate, height: int | None, fmt: FrameFormat) -> EncoderCandidate:
-    """``candidate`` with ``scale=-2:height`` in front of its filters (None or the program's
-    height: unchanged). A software candidate then converts to its pixel format in the chain."""
-    if height is None or height >= fmt.height:
+def _own_filters(height: int | None, out_fps: int, fmt: FrameFormat) -> tuple[str, ...]:
+    """Software filters in front of the encoder's own: a lower rate (``fps=N``), then a
+    lower height (``scale=-2:H``); none when the program's rate and size are kept.
+
+    The rate is the ``fps`` filter, not ``-r`` alone: at the end of its input (a planned
+    handover closes the old run's stdin) ``-r`` pads the output with up to two frames past
+    the last program frame, which then overlap the next run's first frames (measured: 250
+    program frames at 30 fps gave 202 frames at ``-r 24``, the last at 8.375 s, against 200
+    ending at 8.292 s with ``fps=24``), and the destinations lost the next run's keyframe."""
+    filters: list[str] = []
+    if out_fps < fmt.fps:
+        filters.append(f"fps={out_fps}")
+    if height is not None and height < fmt.height:
+        filters.append(f"scale=-2:{height}")
+    return tuple(filters)
+
+
+def _filtered(candidate: EncoderCandidate, own: tuple[str, ...]) -> EncoderCandidate:
+    """``candidate`` with the software filters ``own`` in front of its filters (none:
+    unchanged). A software candidate then converts to its pixel format in the chain."""
+    if not own:
         return candidate
-    scale = f"scale=-2:{height}"
     if candidate.filters:
-        return replace(candidate, filters=(scale, *candidate.filters))
+        return replace(candidate, filters=(*own, *candidate.filters))
     pix_fmt = f"format={candidate.pix_fmt}" if candidate.pix_fmt else None
-    return replace(candidate, filters=(scale, *([pix_fmt] if pix_fmt else [])), pix_fmt=None)
+    return replace(candidate, filters=(*own, *([pix_fmt] if pix_fmt else [])), pix_fmt=None)
