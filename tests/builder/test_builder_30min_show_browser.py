@@ -241,6 +241,11 @@ def test_a_person_builds_the_30_minute_show_and_the_recording_shows_it(
                                                                     timeout=WAIT_MS)
             record_id = int(page.url.rsplit("/", 1)[1])
             built = time.monotonic() - began
+            # the saved show gets its own address, and the canvas is built again for it: the
+            # screenshot waits for its blocks and the check (a loaded box took seconds)
+            expect(page.locator(".vis-item.cue-logo")).to_be_visible(timeout=WAIT_MS)
+            expect(page.get_by_test_id("problems-status")).to_contain_text("No problems",
+                                                                           timeout=WAIT_MS)
             screenshot(page, "builder-30min-show")
             page.set_viewport_size(TABLET)
             screenshot(page, "builder-30min-show-tablet")

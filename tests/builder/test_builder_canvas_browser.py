@@ -253,3 +253,20 @@ def test_multi_select_copy_paste_delete_and_undo_redo_restore_exactly(
     page.get_by_role("button", name="Undo").click()
     expect(status(page)).to_have_text("Undid: Delete cue.")
     expect(cues).to_have_count(6)
+
+
+def test_saving_a_new_timeline_keeps_its_blocks_on_the_canvas(open_page: OpenPage) -> None:
+    """The first save gives the timeline its library number and the page its address
+    (#/builder/N); the canvas is built again for it and shows the same blocks."""
+    page = open_builder(open_page)
+    page.get_by_role("button", name=CAMERA_1).click()
+    expect(page.locator(".vis-item.cue")).to_have_count(1)
+    before = blocks(page)
+    page.get_by_test_id("save").click()
+    expect(page).to_have_url(re.compile(r"#/builder/\d+$"), timeout=OPEN_TIMEOUT_MS)
+    expect(page.get_by_test_id("save-status")).to_have_text("All changes saved",
+                                                            timeout=OPEN_TIMEOUT_MS)
+    expect(page.locator(".vis-item.cue")).to_have_count(1, timeout=OPEN_TIMEOUT_MS)
+    assert [(track, name) for _cue, track, name in blocks(page)] == [
+        (track, name) for _cue, track, name in before
+    ]
