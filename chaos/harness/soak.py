@@ -53,7 +53,10 @@ def _checkpoint(
         "threads_per_hour": _per_hour(footprints, "threads"),
     }  # fmt: skip
     (out / "soak-progress.json").write_text(json.dumps(progress, indent=1, default=str))
-    _chart(out / "soak.png", footprints, sampler)
+    try:
+        _chart(out / "soak.png", footprints, sampler)
+    except (ValueError, OSError) as exc:  # a picture that failed must not end the soak
+        print(f"soak: the chart was not drawn this time: {type(exc).__name__}: {exc}", flush=True)
 
 
 def _loop(
@@ -194,9 +197,12 @@ def _chart(path: Path, footprints: list[dict[str, float]], sampler: Sampler) -> 
     for axis, name in zip(axes[:3], ("rss_mb", "open_fds", "threads"), strict=True):
         axis.plot(hours, [f[name] for f in footprints], lw=0.9)
         axis.set_ylabel(name, fontsize=8)
+    # one copy: the sampler's thread appends while a soak draws (two reads of the live list
+    # once differed by one sample and ended a soak after 106 minutes)
+    samples = list(sampler.samples)
     axes[3].plot(
-        [s.t / 3600 for s in sampler.samples],
-        [s.cpu_pct for s in sampler.samples],
+        [s.t / 3600 for s in samples],
+        [s.cpu_pct for s in samples],
         lw=0.5,
         color="#444444",
     )

@@ -150,3 +150,21 @@ def test_each_soak_fault_has_the_footprint_before_and_after_it(
         assert figures["descendants_before"] == figures["descendants_after"] == 7.0
         assert ctx.marks["start"] <= ctx.marks["fault"] <= ctx.marks["end"]
     assert footprints and footprints[0]["rss_mb"] == 101.0  # the once-a-minute sample
+
+
+class _Growing(list[Sample]):
+    """Samples that grow while they are read, as the sampler's thread appends during a soak."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        snapshot = [*super().__iter__()]
+        self.append(Sample(t=float(len(snapshot)), ok=True, cpu_pct=10.0))
+        return iter(snapshot)
+
+
+def test_the_chart_reads_the_samples_once_while_the_sampler_appends(tmp_path: Path) -> None:
+    """Two reads of the live list once differed by one sample and ended a soak at 106 min."""
+    sampler = sampler_with_cpu(tmp_path, 60)
+    sampler.samples = _Growing(sampler.samples)
+    _checkpoint(tmp_path, footprints_over(2), [], sampler)
+    with Image.open(tmp_path / "soak.png") as chart:
+        assert chart.format == "PNG"
