@@ -162,3 +162,27 @@ def test_run_worker_hands_the_death_to_the_callback_and_never_raises() -> None:
     run_worker("clock", body, lambda worker, exc: deaths.append((worker, exc)), owner="t")
     run_worker("clock", lambda: None, lambda worker, exc: deaths.append((worker, exc)), owner="t")
     assert [(worker, type(exc)) for worker, exc in deaths] == [("clock", ZeroDivisionError)]
+
+
+def test_a_child_that_died_right_after_it_was_ready_is_restarted_not_a_failed_start() -> None:
+    """OTP: once a child's init returned it is started; dying a moment later is a crash for
+    the restart strategy, not a start failure (which, at boot, stops the whole tree). The
+    start function here returns only after the first incarnation has died, so the supervisor
+    always looks after the death (CI once hit that order by chance)."""
+    died = threading.Event()
+
+    def start_then_die(link: Link) -> pykka.ActorRef[OnceReader]:
+        ref = OnceReader.start(link, died, RuntimeError("decoder bug"))
+        if not died.is_set():  # the first incarnation: its reader dies once it is ready
+            assert link.exited.wait(5)
+        return ref
+
+    spec = ChildSpec("camera", start_then_die)
+    root = RootSupervisor(SupervisorFlags(intensity=1, period=60), [spec])
+    try:
+        assert wait_until(lambda: root.handle.which_children()[0].restarts == 1)
+        info = root.handle.which_children()[0]
+        assert info.state == "running"
+        assert [entry.reason for entry in info.history] == ["crash"]
+    finally:
+        root.stop()
