@@ -366,9 +366,7 @@ class Supervisor(SupervisedActor):
         child.link, child.ref = link, ref
         if not self.link.clock.wait(link.settled, child.spec.start_timeout):
             link.kill(ExitReason.KILLED, f"not ready within {child.spec.start_timeout:g} s")
-        # A child that was ready is started (OTP: init returned), even if it has already died
-        # again meanwhile: its exit is in this supervisor's mailbox and is handled as a crash
-        # by the restart strategy. Only a child that never got ready failed to start.
+        # Ready is started (OTP), even if already dead again: that exit, in the mailbox, is a crash.
         if link.exit is not None and not link.ready.is_set():
             exit_ = link.exit
             child.forget_incarnation(exit_)
