@@ -14,6 +14,7 @@ from typing import Any
 import av
 import pykka
 
+from chaos.realparts import NginxRtmp
 from vistter.appliance import Appliance
 from vistter.models.config import parse_config
 
@@ -60,6 +61,18 @@ def running_appliance(config: Any) -> Iterator[Appliance]:
     finally:
         appliance.stop()
         pykka.ActorRegistry.stop_all(timeout=10)
+
+
+@contextmanager
+def publishing_to_nginx(tmp_path: Path, nginx: NginxRtmp, key: str) -> Iterator[Appliance]:
+    """One simulated 640x360 camera published to ``nginx`` under ``key`` (destination
+    ``nginx``): the appliance, once that destination is live and nginx took 200 kB."""
+    camera = {"id": 1, "name": "Cam 1", "url": f"lavfi:testsrc2=size=640x360:rate={FPS}"}
+    config = media_config(tmp_path, [camera], [rtmp_destination("nginx", nginx.url("live", key))])
+    with running_appliance(config) as appliance:
+        wait_for(lambda: output_states(appliance).get("nginx") == "live", 30, "publishing")
+        wait_for(lambda: (nginx.stream_bytes_in(key) or 0) > 200_000, 30, "nginx bytes")
+        yield appliance
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:

@@ -11,14 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support.mediapath import (
-    FPS,
-    media_config,
-    output_states,
-    rtmp_destination,
-    running_appliance,
-    wait_for,
-)
+from support.mediapath import FPS, output_states, publishing_to_nginx, wait_for
 
 from chaos.realparts import NginxRtmp
 from chaos.realparts.decode import decode_video
@@ -38,12 +31,7 @@ def children(appliance: Appliance, supervisor: str) -> dict[str, tuple[list[int]
 def test_a_sigkilled_encoder_leaves_one_continuous_stream_at_nginx(
     tmp_path: Path, nginx_rtmp: NginxRtmp
 ) -> None:
-    camera = {"id": 1, "name": "Cam 1", "url": f"lavfi:testsrc2=size=640x360:rate={FPS}"}
-    config = media_config(tmp_path, [camera],
-                          [rtmp_destination("nginx", nginx_rtmp.url("live", KEY))])
-    with running_appliance(config) as appliance:
-        wait_for(lambda: output_states(appliance).get("nginx") == "live", 30, "publishing")
-        wait_for(lambda: (nginx_rtmp.stream_bytes_in(KEY) or 0) > 200_000, 30, "nginx bytes")
+    with publishing_to_nginx(tmp_path, nginx_rtmp, KEY) as appliance:
         program = children(appliance, "program")
         publisher = children(appliance, "outputs")["destination-nginx"][0]
         assert publisher, "the destination shows no publisher process"

@@ -10,14 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support.mediapath import (
-    FPS,
-    media_config,
-    output_states,
-    rtmp_destination,
-    running_appliance,
-    wait_for,
-)
+from support.mediapath import output_states, publishing_to_nginx
 
 from chaos.realparts import NginxRtmp
 from chaos.realparts.decode import decode_video
@@ -31,12 +24,7 @@ KEY = "rates"
 def test_rate_steps_reach_nginx_without_a_missing_frame(
     tmp_path: Path, nginx_rtmp: NginxRtmp
 ) -> None:
-    camera = {"id": 1, "name": "Cam 1", "url": f"lavfi:testsrc2=size=640x360:rate={FPS}"}
-    config = media_config(tmp_path, [camera],
-                          [rtmp_destination("nginx", nginx_rtmp.url("live", KEY))])
-    with running_appliance(config) as appliance:
-        wait_for(lambda: output_states(appliance).get("nginx") == "live", 30, "publishing")
-        wait_for(lambda: (nginx_rtmp.stream_bytes_in(KEY) or 0) > 200_000, 30, "nginx bytes")
+    with publishing_to_nginx(tmp_path, nginx_rtmp, KEY) as appliance:
         encoder = appliance.root.handle.supervisor("program").child("encoder").proxy()
         for rate in (24, 15):
             time.sleep(3.0)

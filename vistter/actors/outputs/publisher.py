@@ -155,10 +155,10 @@ class PublisherActor(FeedActor):
             name=f"dest-{output_id}",
         )  # fmt: skip
         self._probe_timer: Timer | None = None
-        self._seen_unreachable = False
-        self._failed_at_connect = False
-        self._probe_saw_down = False
-        self._ended_on_credit = False
+        self._failed_at_connect = False  # the last attempt found no server
+        self._credit = False  # this wait counts that as having seen the server down
+        self._probe_saw_down = False  # a probe of this wait found it down
+        self._ended_on_credit = False  # the last wait ended on the credit alone
         self._reachable: bool | None = None
         self._spare: OwnedProcess | None = None
         self._rejection_alerted = False
@@ -285,7 +285,7 @@ class PublisherActor(FeedActor):
         The credit is not given twice in a row: a server whose probe answers while every
         publish is refused (the probe and the publisher reach different places) would else be
         retried at once, every time, instead of on the backoff."""
-        self._seen_unreachable = self._failed_at_connect and not self._ended_on_credit
+        self._credit = self._failed_at_connect and not self._ended_on_credit
         self._failed_at_connect = self._probe_saw_down = self._ended_on_credit = False
         if self._state is not FeedState.REJECTED:  # the server answers: the key is wrong
             self._schedule_probe(0.0)
@@ -318,8 +318,8 @@ class PublisherActor(FeedActor):
         answers (the failure was something else) it is probed only now and then."""
         self._reachable = result.reachable
         if not result.reachable:
-            self._seen_unreachable = self._probe_saw_down = True
-        elif self._seen_unreachable:
+            self._probe_saw_down = True
+        elif self._probe_saw_down or self._credit:
             logger.info("destination %s: the server answers again; retrying now", self.output_id)
             self._ended_on_credit = not self._probe_saw_down
             self._start_feed()
