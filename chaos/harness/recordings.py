@@ -165,6 +165,14 @@ class DestinationTrace:
         edges = [start, *walls, end]
         return max((b - a for a, b in itertools.pairwise(edges)), default=end - start)
 
+    def frame_gap(self, start: float, end: float) -> float:
+        """Longest time between two consecutive frames that both lie between ``start`` and
+        ``end`` (edges excluded: 0 with fewer than two frames there). Unlike
+        :meth:`longest_gap`, the time before the first frame and after the last is not a gap:
+        a soak's window begins before the servers have their first frame."""
+        walls = [f.wall for f in self.frames if start <= f.wall <= end]
+        return max((b - a for a, b in itertools.pairwise(walls)), default=0.0)
+
     def arrival_gap(self, start: float, end: float) -> float:
         """Longest time the server got no new bytes between ``start`` and ``end`` (edges
         included), at the sampling interval's resolution: frames that arrive late but all

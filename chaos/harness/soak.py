@@ -5,7 +5,9 @@ Unlike ``run`` (a fresh rig per scenario), the soak keeps ONE Vistter process fo
 time, so what leaks shows: it samples RSS / open fds / threads / descendants once a minute.
 Each fault is judged by its scenario on its own window (from its fault mark to its end mark);
 at the end the report holds every fault's checks, the footprint over time (``soak.png``), RSS
-growth per hour, and the healthy destination's gaps over the whole soak (decoded at the end).
+growth per hour, and what the healthy destinations received from the moment every one was on
+air to the end of the fault loop: lost frames, the longest time between two frames, frames and
+sessions (decoded at the end).
 While it runs, ``soak-progress.json`` and ``soak.png`` are rewritten after every footprint sample,
 so a soak that is stopped early (or is still running) shows what it has seen so far.
 Scenarios that need another rig (6 key rejected, 10 disk full, 11 clock jump) are not drawn.
@@ -32,7 +34,7 @@ from chaos.harness.scenario import Context, Measured, Scenario
 from chaos.harness.scenarios import by_number
 from chaos.harness.telemetry_tap import TelemetryTap
 
-__all__ = ["SOAK_SCENARIOS", "soak"]
+__all__ = ["SOAK_SCENARIOS", "healthy_figures", "soak"]
 
 SOAK_SCENARIOS = (1, 2, 3, 4, 5, 7, 8, 9, 12, 13)
 FOOTPRINT_EVERY = 60.0
@@ -145,10 +147,11 @@ def soak(hours: float, fault_every_min: float, out: Path, seed: int | None) -> i
         tap.start()
         base = Context(rig, sampler, tap, True, out)
         _warm(base)
+        on_air = sampler.now()  # every destination has had its first frame by now
         contexts = _loop(base, hours, fault_every_min, chooser, footprints)
         # the soak's end on the harness's axis, taken now: decoding hours of recordings
         # below takes minutes, and that time is not a gap in what the servers received
-        whole = (0.0, sampler.now())
+        whole = (on_air, sampler.now())
         sampler.stop()
         tap.stop()
     finally:
@@ -166,7 +169,7 @@ def soak(hours: float, fault_every_min: float, out: Path, seed: int | None) -> i
         "footprints": footprints, "rss_mb_per_hour": growth,
         "fds_per_hour": _per_hour(footprints, "open_fds"),
         "threads_per_hour": _per_hour(footprints, "threads"),
-        "healthy": {k: {"lost": t.lost_frames(*whole), "gap_s": round(t.longest_gap(*whole), 3)}
+        "healthy": {k: healthy_figures(t, *whole)
                     for k, t in traces.items() if k in rig.healthy_destinations},
     }  # fmt: skip
     (out / "soak.json").write_text(json.dumps(report, indent=1, default=str))
@@ -177,6 +180,23 @@ def soak(hours: float, fault_every_min: float, out: Path, seed: int | None) -> i
         f"{report['healthy']}; report {out / 'soak.json'}, chart {out / 'soak.png'}"
     )
     return 0 if passed == len(faults) else 1
+
+
+def healthy_figures(trace: DestinationTrace, start: float, end: float) -> dict[str, Any]:
+    """What a healthy destination received over the soak's window ``start``..``end`` (from
+    the first footprint on air to the end of the fault loop, harness time): frames lost
+    inside it, the longest time between two frames, how many frames and sessions, and when
+    its first and last frame came (seconds after ``start`` and before ``end``)."""
+    frames = [f.wall for f in trace.frames if start <= f.wall <= end]
+    sessions = sum(1 for s in trace.sessions if any(start <= f.wall <= end for f in s.frames))
+    return {
+        "lost": trace.lost_frames(start, end),
+        "gap_s": round(trace.frame_gap(start, end), 3),
+        "frames": len(frames),
+        "sessions": sessions,
+        "first_frame_after_s": round(frames[0] - start, 3) if frames else None,
+        "last_frame_before_end_s": round(end - frames[-1], 3) if frames else None,
+    }
 
 
 def _per_hour(footprints: list[dict[str, float]], name: str) -> float:

@@ -1,6 +1,8 @@
 """The soak's checkpoint: ``soak-progress.json`` (footprints, faults so far, per-hour slopes)
 and ``soak.png`` are rewritten after every footprint sample, so a soak stopped early still
-shows what it saw. Synthetic footprints with known slopes; the chart is read back as a PNG."""
+shows what it saw. Synthetic footprints with known slopes; the chart is read back as a PNG.
+Also what the soak's report figures from: the healthy destinations' window and scenario 13's
+wait under the rig's own degraded ladder."""
 
 from __future__ import annotations
 
@@ -13,9 +15,17 @@ import pytest
 from PIL import Image
 
 from chaos.harness.appliance import ProcessFootprint, VistterProcess
+from chaos.harness.recordings import DestinationTrace, Frame, Session
+from chaos.harness.rig import FPS
 from chaos.harness.sampler import Sample, Sampler
 from chaos.harness.scenario import Check, Context, Measured, Scenario
-from chaos.harness.soak import _checkpoint, _judge_faults, _loop
+from chaos.harness.scenarios.outputs import (
+    APPLY_SECONDS,
+    FAST_DEGRADED,
+    ladder_seconds,
+    rig_degraded,
+)
+from chaos.harness.soak import _checkpoint, _judge_faults, _loop, healthy_figures
 
 
 def sampler_with_cpu(tmp_path: Path, seconds: int) -> Sampler:
@@ -168,3 +178,40 @@ def test_the_chart_reads_the_samples_once_while_the_sampler_appends(tmp_path: Pa
     _checkpoint(tmp_path, footprints_over(2), [], sampler)
     with Image.open(tmp_path / "soak.png") as chart:
         assert chart.format == "PNG"
+
+
+def test_the_healthy_figures_leave_out_the_time_before_the_first_frame(tmp_path: Path) -> None:
+    """A soak's window used to begin before the rig started: the wait for the first frame
+    read as a 2-4 s gap on a destination that lost nothing. The figure is between frames."""
+    first = [Frame(100.0 + n / FPS, 100.0 + n / FPS, "camera:1") for n in range(90)]
+    # a reconnect: the second session starts 0.5 s after the first one's last frame
+    resumed = 100.0 + 89 / FPS + 0.5
+    second = [Frame(n / FPS, resumed + n / FPS, "camera:1") for n in range(60)]
+    got = healthy_figures(
+        DestinationTrace("b", [Session(Path("1.flv"), first), Session(Path("2.flv"), second)]),
+        start=97.0,
+        end=resumed + 59 / FPS + 0.25,
+    )
+    assert got["gap_s"] == pytest.approx(0.5)  # not the 3 s before the first frame
+    assert got["lost"] == round(0.5 * FPS) - 1
+    assert got["frames"] == 150
+    assert got["sessions"] == 2
+    assert got["first_frame_after_s"] == pytest.approx(3.0)
+    assert got["last_frame_before_end_s"] == pytest.approx(0.25)
+    nothing = healthy_figures(DestinationTrace("b", []), 0.0, 10.0)
+    assert nothing["frames"] == 0 and nothing["gap_s"] == 0.0
+    assert nothing["first_frame_after_s"] is None
+
+
+def test_scenario_13_waits_for_the_ladder_the_rig_was_given(tmp_path: Path) -> None:
+    """In a soak the rig runs the product's degraded timers (a 30 s hold a step), not the
+    short form's FAST_DEGRADED: the wait for the output to come under the cap follows them."""
+    fast = tmp_path / "fast.toml"
+    fast.write_text("[api]\nport = 1\n\n" + "\n".join(FAST_DEGRADED) + "\n")
+    defaults = tmp_path / "defaults.toml"
+    defaults.write_text("[api]\nport = 1\n")
+    quick, slow = ladder_seconds(rig_degraded(fast)), ladder_seconds(rig_degraded(defaults))
+    # three 20 % steps from 100 % to the 40 % floor
+    assert quick == pytest.approx(3 + 1 + 3 * (6 + 1 + APPLY_SECONDS))
+    assert slow == pytest.approx(10 + 2 + 3 * (30 + 2 + APPLY_SECONDS))
+    assert slow > 2 * 45.0  # the old fixed 45 s saw one step of the three

@@ -4,7 +4,10 @@ destination ``a`` (or, for a rejected key, by the server's publish hook)."""
 from __future__ import annotations
 
 import itertools
+import math
 import time
+import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -14,6 +17,7 @@ from chaos.harness.measures import first, fmt, since
 from chaos.harness.rig import BITRATE_KBPS, REJECTED_KEY, RigOptions
 from chaos.harness.scenario import Check, Context, Measured, Scenario
 from chaos.harness.scenarios.common import healthy_frames
+from vistter.models.degraded import DegradedConfig
 
 __all__ = ["DestinationBlackholed", "DestinationRefuses", "DestinationSlow", "KeyRejected"]
 
@@ -267,6 +271,23 @@ floor) walked within the short run (the default timers, 10 s, 30 s, 30 s, only w
 longer). The load ladder keeps the program's size and rate: this scenario is about the
 network, and the harness counts frames at the program's rate on a machine other work may
 saturate (a lower rate would read as lost frames)."""
+APPLY_SECONDS = 10.0
+"""What one step takes to reach the encoder's output on top of the ladder's timers: the
+planned handover to the new encode and ffmpeg's averaged bitrate settling on it."""
+
+
+def ladder_seconds(config: DegradedConfig) -> float:
+    """How long ``config``'s network ladder may take to walk from the configured bitrate to
+    its floor: the sustain before the first step, then a hold before each further one, each
+    reading up to a check interval late and each step applied by a handover."""
+    steps = math.ceil((100 - config.bitrate_floor_percent) / config.bitrate_step_percent)
+    per_step = config.hold + config.check_interval + APPLY_SECONDS
+    return config.sustain + config.check_interval + steps * per_step
+
+
+def rig_degraded(rig_toml: Path) -> DegradedConfig:
+    """The ``[degraded]`` section the rig wrote for Vistter (defaults where it wrote none)."""
+    return DegradedConfig.model_validate(tomllib.loads(rig_toml.read_text()).get("degraded", {}))
 
 
 class _DegradedWatch:
@@ -284,8 +305,18 @@ class _DegradedWatch:
         self.recovered: float | None = None
         self._level = 0
 
-    def follow(self, until: float, *, stop_when_normal: bool = False) -> None:
+    def follow(
+        self,
+        until: float,
+        *,
+        stop_when_normal: bool = False,
+        reached: Callable[[], bool] | None = None,
+    ) -> None:
+        """Read the status until ``until`` (harness time), or until degraded mode is off again
+        (``stop_when_normal``), or until ``reached()`` says what was awaited has come."""
         while self._ctx.now() < until:
+            if reached is not None and reached():
+                return
             try:
                 degraded = self._ctx.rig.app.get("/api/status", timeout=3.0).get("degraded")
             except (ApiError, AttributeError):
@@ -330,9 +361,22 @@ class DestinationSlow(Scenario):
         cap = BITRATE_KBPS * 1000 / 8 * CAP_SHARE
         ctx.figures["cap_kbps"] = round(cap * 8 / 1000)
         watch = _DegradedWatch(ctx)
+        # the rig's own ladder sets how long the walk down may take: the short form's rig
+        # uses FAST_DEGRADED, a soak's rig the product's defaults (minutes, not seconds)
+        ladder = ladder_seconds(rig_degraded(ctx.rig.workdir / "rig.toml"))
+        ctx.figures["degraded_ladder_s"] = round(ladder)
         fault = ctx.mark("fault")
         ctx.rig.proxies["a"].bandwidth(cap)
-        watch.follow(fault + (45.0 if ctx.short else 90.0))
+        cap_kbps = ctx.figures["cap_kbps"]
+
+        def below_cap() -> bool:  # the encoder's output has come down under the cap
+            recent = [s.encoder_kbps for s in ctx.samples(fault) if s.encoder_kbps]
+            return watch.first_step is not None and bool(recent) and recent[-1] <= cap_kbps
+
+        if ctx.short:  # until the output is under the cap, at most the ladder's walk
+            watch.follow(fault + max(45.0, ladder), reached=below_cap)
+        else:  # the full form keeps the cap 90 s (or the whole walk) to show it holds
+            watch.follow(fault + max(90.0, ladder))
         ctx.rig.proxies["a"].passthrough()
         restored = ctx.mark("restored")
         ctx.window(f"a capped at {CAP_SHARE:.0%} of the bitrate", fault, restored)
