@@ -102,9 +102,14 @@ def test_properties_are_chosen_from_lists_and_undone(
     open_page: OpenPage, demo: DemoAppliance, logo: dict[str, Any]
 ) -> None:
     page = open_builder(open_page)
+    status = page.get_by_test_id("problems-status")
+    # a new show is valid but empty: the status says how to begin, not only "no problems"
+    expect(status).to_contain_text("the show is empty: drag a camera or a picture")
     page.get_by_role("button", name=CAMERA_1).click()
     camera = page.get_by_test_id("prop-camera")
     expect(camera).to_have_value("1")
+    expect(status).to_contain_text("No problems: the appliance accepts this timeline",
+                                   timeout=15_000)
     assert camera.locator("option").all_inner_texts() == [
         "Camera 1 · Marina wide (simulated)", "Camera 2 · Marina close-up (simulated)",
         "Camera 3 · Backup (simulated)"]

@@ -1,9 +1,10 @@
 // The problems list: what the server's validation says is wrong with the show, in words,
 // each naming where it is; a problem about a cue selects that cue when clicked (the canvas
-// marks it). Shows "checking…" while a validation is on its way.
+// marks it). Shows "checking…" while a validation is on its way. A show with no cue at all
+// is valid (the server accepts it) but plays nothing of its own: the status says how to start.
 import { html } from '../../html.js';
 import { useBuilder } from '../hooks.js';
-import { findCue } from '../state.js';
+import { findCue, tracksOf } from '../state.js';
 import { formatClock } from './clock.js';
 import { trackName } from './validation.js';
 
@@ -14,6 +15,15 @@ function where(builder, problem) {
   }
   if (problem.track_id) return trackName(builder.doc, problem.track_id);
   return problem.path ? problem.path.replace(/^timeline\.?/, '') || 'The timeline' : 'The timeline';
+}
+
+// "No problems", and for a show without a single cue, what to do first.
+function validText(doc) {
+  const empty = tracksOf(doc).every((entry) => !(entry.track.cues || []).length);
+  return empty
+    ? 'No problems, but the show is empty: drag a camera or a picture from the Palette onto '
+      + 'the Video track.'
+    : 'No problems: the appliance accepts this timeline.';
 }
 
 export function ProblemsPanel({ builder, checker }) {
@@ -33,7 +43,7 @@ export function ProblemsPanel({ builder, checker }) {
         ${checker.checking ? 'Checking the timeline…'
           : checker.problem ? `Could not check the timeline: ${checker.problem.problem}`
             : count ? 'Fix these before saving. Click a problem to select its cue.'
-              : 'No problems: the appliance accepts this timeline.'}</p>
+              : validText(builder.doc)}</p>
       ${count > 0 && html`<ul class="problem-list" data-testid="problem-list">
         ${problems.map((problem, index) => html`
           <li key=${`${problem.path}-${index}`}>
