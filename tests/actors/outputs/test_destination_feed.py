@@ -267,33 +267,79 @@ def test_chunk_feed_moves_bytes_and_reports_progress(
     assert decode_video(out).frames > 0
 
 
+class _Exits:
+    """The feed's ``on_exit``: every exit code, and an event set at the first."""
+
+    def __init__(self) -> None:
+        self.codes: list[int | None] = []
+        self.event = threading.Event()
+
+    def __call__(self, code: int | None) -> None:
+        self.codes.append(code)
+        self.event.set()
+
+    def run_until_exit(self, feed: ChunkFeed, why: str) -> None:
+        """Start ``feed``, wait up to 15 s for ffmpeg's exit (failing with ``why``), stop it."""
+        feed.start()
+        try:
+            assert self.event.wait(15), why
+        finally:
+            feed.stop()
+
+
 @pytest.mark.timeout(30)
 def test_chunk_feed_reports_exit_with_redacted_stderr(
     ts_feed: TsFeed, ffmpeg_binary: FfmpegBinary, tmp_path: Path
 ) -> None:
     processes = ProcessSet()
-    codes: list[int | None] = []
-    exited = threading.Event()
+    on_exit = _Exits()
+    codes = on_exit.codes
     missing = tmp_path / "no-such-dir" / "SECRET" / "out.ts"
-
-    def on_exit(code: int | None) -> None:
-        codes.append(code)
-        exited.set()
 
     feed = ChunkFeed(
         name="test-exit", argv=_copy_argv(ffmpeg_binary.path, missing), args_for_log="copy",
         source=ts_feed, processes=processes, clock=MonotonicClock(), on_exit=on_exit,
         on_error=lambda worker, exc: None, redact=lambda line: line.replace("SECRET", "***"),
     )  # fmt: skip
-    feed.start()
-    try:
-        assert exited.wait(15), "ffmpeg writing into a missing folder should exit"
-    finally:
-        feed.stop()
+    on_exit.run_until_exit(feed, "ffmpeg writing into a missing folder should exit")
     assert codes and codes[0] != 0
     tail = " ".join(feed.stderr_tail())
     assert "***" in tail
     assert "SECRET" not in tail
+
+
+_Thread = threading.Thread
+
+
+class _LateStderrThread(_Thread):
+    """A feed thread whose stderr reader is slow to start, as on a saturated machine."""
+
+    def start(self) -> None:
+        if self.name.endswith("-stderr"):
+            time.sleep(1.5)
+        super().start()
+
+
+@pytest.mark.timeout(30)
+def test_an_ffmpeg_that_exits_at_once_is_an_exit_not_a_crash_of_the_feed(
+    ts_feed: TsFeed, ffmpeg_binary: FfmpegBinary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The progress reader joins the stderr reader after ffmpeg exits: that one started last
+    once, and a publisher refused at once crashed its destination with "cannot join thread
+    before it is started" (seen in CI on a loaded machine)."""
+    monkeypatch.setattr(threading, "Thread", _LateStderrThread)
+    errors: list[tuple[str, BaseException]] = []
+    on_exit = _Exits()
+    codes = on_exit.codes
+    feed = ChunkFeed(
+        name="test-late", args_for_log="missing input",  # ffmpeg exits within ~0.1 s
+        argv=[ffmpeg_binary.path, "-hide_banner", "-i", str(tmp_path / "none.ts"), "-f", "null",
+              "-"], source=ts_feed, processes=ProcessSet(), clock=MonotonicClock(),
+        on_exit=on_exit, on_error=lambda worker, exc: errors.append((worker, exc)),
+    )  # fmt: skip
+    on_exit.run_until_exit(feed, "ffmpeg reading a missing file should exit")
+    assert errors == []
+    assert codes and codes[0] != 0
 
 
 class _BrokenSource:

@@ -156,10 +156,12 @@ class ChunkFeed:
         assert popen.stdin is not None and popen.stdout is not None and popen.stderr is not None
         if self._preamble is not None:
             _write_preamble(popen.stdin, self._preamble)
+        # stderr's reader starts first: the progress reader joins it once ffmpeg has exited,
+        # and an ffmpeg that exits at once (a refused connection) must not find it unstarted
         for role, target, stream in (
+            ("stderr", self._stderr_loop, popen.stderr),
             ("writer", self._write_loop, popen.stdin),
             ("progress", self._progress_loop, popen.stdout),
-            ("stderr", self._stderr_loop, popen.stderr),
         ):
             thread = threading.Thread(
                 target=self._guarded, args=(role, target, stream),
