@@ -15,10 +15,12 @@ import pytest
 from PIL import Image
 
 from chaos.harness.appliance import ProcessFootprint, VistterProcess
+from chaos.harness.ingest import PublishEvent
 from chaos.harness.recordings import DestinationTrace, Frame, Session
 from chaos.harness.rig import FPS
 from chaos.harness.sampler import Sample, Sampler
 from chaos.harness.scenario import Check, Context, Measured, Scenario
+from chaos.harness.scenarios.engine import publishes_between
 from chaos.harness.scenarios.outputs import (
     APPLY_SECONDS,
     FAST_DEGRADED,
@@ -215,3 +217,18 @@ def test_scenario_13_waits_for_the_ladder_the_rig_was_given(tmp_path: Path) -> N
     assert quick == pytest.approx(3 + 1 + 3 * (6 + 1 + APPLY_SECONDS))
     assert slow == pytest.approx(10 + 2 + 3 * (30 + 2 + APPLY_SECONDS))
     assert slow > 2 * 45.0  # the old fixed 45 s saw one step of the three
+
+
+def test_scenario_7_counts_only_the_publishes_inside_its_window() -> None:
+    """In the soak, scenario 7 failed twice on '1 new RTMP publish': destination a
+    reconnecting 20 and 60 minutes later, when scenario 5 refused it. Only the fault's own
+    window counts."""
+    t0 = 1000.0
+    events = [
+        PublishEvent(t0 + 5.0, "publish", "a", True),  # before the kill
+        PublishEvent(t0 + 20.0, "publish_done", "a", True),  # not a publish
+        PublishEvent(t0 + 25.0, "publish", "b", True),  # inside: counts
+        PublishEvent(t0 + 3600.0, "publish", "a", True),  # a later fault's reconnect
+    ]
+    assert publishes_between(events, t0, 10.0, 30.0) == [events[2]]
+    assert publishes_between(events, t0, 10.0, 24.0) == []

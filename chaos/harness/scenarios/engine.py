@@ -10,13 +10,14 @@ import subprocess
 import sys
 
 from chaos.harness.appliance import node_pids
+from chaos.harness.ingest import PublishEvent
 from chaos.harness.measures import count_changes, late_tick_increase
 from chaos.harness.sampler import Sample
 from chaos.harness.scenario import Check, Context, Measured, NotInjectable, Scenario
 from chaos.harness.scenarios.common import restarts_check
 from vistter.actors.sources.liveness import waited_for_cpu
 
-__all__ = ["CoresSaturated", "EncoderKill"]
+__all__ = ["CoresSaturated", "EncoderKill", "publishes_between"]
 
 
 class EncoderKill(Scenario):
@@ -45,8 +46,7 @@ class EncoderKill(Scenario):
         keys = [k for k in measured.traces if measured.traces[k].frames]
         gaps = {k: f[f"gap_{k}_s"] for k in keys}
         lost = {k: f[f"lost_{k}"] for k in keys}
-        publishes = [e for e in ctx.rig.ingest.events() if e.at - ctx.sampler.t0 > fault
-                     and e.call == "publish"]  # fmt: skip
+        publishes = publishes_between(ctx.rig.ingest.events(), ctx.sampler.t0, fault, end)
         samples = ctx.samples()
         camera_changes = sum(
             count_changes(samples, lambda s, c=c: s.sources.get(c, ""), fault, end)  # type: ignore[misc]
@@ -71,6 +71,15 @@ class EncoderKill(Scenario):
                 f"{measured.figures.get('restarts')} supervisor restarts (program subtree)",
             ),
         ]
+
+
+def publishes_between(
+    events: list[PublishEvent], t0: float, start: float, end: float
+) -> list[PublishEvent]:
+    """The publishes the server saw after ``start`` and up to ``end`` (harness seconds from
+    ``t0``). Bounded at ``end``: in a soak, later faults (a destination refused for minutes)
+    bring their own reconnects, which are not this fault's."""
+    return [e for e in events if e.call == "publish" and start < e.at - t0 <= end]
 
 
 QUIET_WINDOW = 8.0
