@@ -105,6 +105,7 @@ def test_properties_are_chosen_from_lists_and_undone(
     status = page.get_by_test_id("problems-status")
     # a new show is valid but empty: the status says how to begin, not only "no problems"
     expect(status).to_contain_text("the show is empty: drag a camera or a picture")
+    screenshot(page, "builder-empty-show")
     page.get_by_role("button", name=CAMERA_1).click()
     camera = page.get_by_test_id("prop-camera")
     expect(camera).to_have_value("1")
